@@ -1,0 +1,138 @@
+namespace EdgeTL.Runtime.Data;
+
+/// <summary>
+/// An in-memory set of same-sized 8-bit images with integer labels.
+/// Pixels are stored image after image in HWC order (row-major, channels interleaved),
+/// so a 28×28 grayscale set of N images holds N·784 bytes.
+/// </summary>
+public sealed class LabeledImageSet
+{
+    /// <summary>Creates a set and checks that pixels, labels and class names agree.</summary>
+    public LabeledImageSet(byte[] pixels, int[] labels, int height, int width, int channels, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (height < 1 || width < 1)
+            throw new EdgeRuntimeException(RuntimeErrorCode.InvalidImageShape, $"Image size must be positive, got {height}×{width}.");
+        if (channels is not (1 or 3))
+            throw new EdgeRuntimeException(RuntimeErrorCode.InvalidImageShape, $"Images must have 1 or 3 channels, got {channels}.");
+        long expected = (long)labels.Length * height * width * channels;
+        if (pixels.LongLength != expected)
+            throw new EdgeRuntimeException(RuntimeErrorCode.InvalidImageShape,
+                $"{labels.Length} images of {height}×{width}×{channels} need {expected} bytes, got {pixels.LongLength}.");
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classNames.Count)
+                throw new EdgeRuntimeException(RuntimeErrorCode.LabelOutOfRange,
+                    $"Label {labels[i]} of sample {i} is outside [0, {classNames.Count}).");
+        }
+        Pixels = pixels;
+        Labels = labels;
+        Height = height;
+        Width = width;
+        Channels = channels;
+        ClassNames = classNames;
+    }
+
+    /// <summary>Image bytes, HWC, one image after another.</summary>
+    public byte[] Pixels { get; }
+    /// <summary>One label per image, in [0, ClassCount).</summary>
+    public int[] Labels { get; }
+    /// <summary>Image height in pixels.</summary>
+    public int Height { get; }
+    /// <summary>Image width in pixels.</summary>
+    public int Width { get; }
+    /// <summary>1 (grayscale) or 3 (RGB).</summary>
+    public int Channels { get; }
+    /// <summary>Names of the classes; a label indexes this list.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>Number of images.</summary>
+    public int Count => Labels.Length;
+    /// <summary>Number of classes.</summary>
+    public int ClassCount => ClassNames.Count;
+    /// <summary>Bytes per image.</summary>
+    public int ImageBytes => Height * Width * Channels;
+
+    /// <summary>The bytes of image <paramref name="index"/> (HWC).</summary>
+    public ReadOnlySpan<byte> Image(int index) => Pixels.AsSpan(index * ImageBytes, ImageBytes);
+
+    /// <summary>A new set holding the given samples, in the given order.</summary>
+    public LabeledImageSet Subset(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        var pixels = new byte[(long)indices.Count * ImageBytes];
+        var labels = new int[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            int src = indices[i];
+            if ((uint)src >= (uint)Count)
+                throw new EdgeRuntimeException(RuntimeErrorCode.InvalidArgument, $"Sample index {src} is outside [0, {Count}).");
+            Image(src).CopyTo(pixels.AsSpan(i * ImageBytes, ImageBytes));
+            labels[i] = Labels[src];
+        }
+        return new LabeledImageSet(pixels, labels, Height, Width, Channels, ClassNames);
+    }
+
+    /// <summary>
+    /// Keeps only the given classes and renumbers them 0..k-1 in the order given,
+    /// e.g. classes [5,6,7,8,9] become labels [0,1,2,3,4].
+    /// </summary>
+    public LabeledImageSet SelectClasses(IReadOnlyList<int> classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        if (classes.Count == 0)
+            throw new EdgeRuntimeException(RuntimeErrorCode.InvalidArgument, "At least one class must be selected.");
+        var map = new Dictionary<int, int>();
+        foreach (int c in classes)
+        {
+            if ((uint)c >= (uint)ClassCount)
+                throw new EdgeRuntimeException(RuntimeErrorCode.LabelOutOfRange, $"Class {c} is outside [0, {ClassCount}).");
+            if (!map.TryAdd(c, map.Count))
+                throw new EdgeRuntimeException(RuntimeErrorCode.InvalidArgument, $"Class {c} is selected twice.");
+        }
+        var keep = new List<int>();
+        for (int i = 0; i < Count; i++)
+        {
+            if (map.ContainsKey(Labels[i]))
+                keep.Add(i);
+        }
+        if (keep.Count == 0)
+            throw EdgeRuntimeException.Empty($"The selection of classes [{string.Join(",", classes)}]");
+        var picked = Subset(keep);
+        var labels = picked.Labels.Select(l => map[l]).ToArray();
+        var names = classes.Select(c => ClassNames[c]).ToArray();
+        return new LabeledImageSet(picked.Pixels, labels, Height, Width, Channels, names);
+    }
+
+    /// <summary>
+    /// Takes <paramref name="perClass"/> samples of every class, chosen at random with
+    /// <paramref name="seed"/>; the result is ordered by class, then by original index.
+    /// </summary>
+    public LabeledImageSet SamplePerClass(int perClass, int seed)
+    {
+        if (perClass < 1)
+            throw new EdgeRuntimeException(RuntimeErrorCode.InvalidArgument, $"Samples per class must be ≥ 1, got {perClass}.");
+        var rng = new Random(seed);
+        var chosen = new List<int>();
+        for (int c = 0; c < ClassCount; c++)
+        {
+            var ofClass = Enumerable.Range(0, Count).Where(i => Labels[i] == c).ToArray();
+            if (ofClass.Length < perClass)
+                throw new EdgeRuntimeException(RuntimeErrorCode.EmptyDataset,
+                    $"Class {c} ('{ClassNames[c]}') has {ofClass.Length} samples, {perClass} requested.");
+            rng.Shuffle(ofClass);
+            chosen.AddRange(ofClass.Take(perClass).Order());
+        }
+        return Subset(chosen);
+    }
+
+    /// <summary>Number of samples of each class.</summary>
+    public int[] ClassCounts()
+    {
+        var counts = new int[ClassCount];
+        foreach (int l in Labels)
+            counts[l]++;
+        return counts;
+    }
+}
