@@ -127,6 +127,30 @@ public sealed class LabeledImageSet
         return Subset(chosen);
     }
 
+    /// <summary>
+    /// Splits the set at random (seeded) into a part of <paramref name="fraction"/> of the
+    /// samples of each class and the rest, e.g. a validation split held out of training data.
+    /// </summary>
+    public (LabeledImageSet Remainder, LabeledImageSet Part) SplitPerClass(double fraction, int seed)
+    {
+        if (!(fraction > 0 && fraction < 1))
+            throw new EdgeRuntimeException(RuntimeErrorCode.InvalidArgument, $"Split fraction must be in (0, 1), got {fraction}.");
+        var rng = new Random(seed);
+        var part = new List<int>();
+        var rest = new List<int>();
+        for (int c = 0; c < ClassCount; c++)
+        {
+            var ofClass = Enumerable.Range(0, Count).Where(i => Labels[i] == c).ToArray();
+            rng.Shuffle(ofClass);
+            int take = (int)Math.Round(ofClass.Length * fraction);
+            part.AddRange(ofClass.Take(take));
+            rest.AddRange(ofClass.Skip(take));
+        }
+        if (part.Count == 0 || rest.Count == 0)
+            throw EdgeRuntimeException.Empty($"A {fraction:P0} split of {Count} samples");
+        return (Subset(rest.Order().ToArray()), Subset(part.Order().ToArray()));
+    }
+
     /// <summary>Number of samples of each class.</summary>
     public int[] ClassCounts()
     {

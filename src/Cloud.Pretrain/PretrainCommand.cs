@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Text.Json;
+using EdgeTL.Runtime.Data;
+using EdgeTL.Trainer.Experiments;
+using EdgeTL.Trainer.Training;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Cloud;
+
+/// <summary><c>pretrain</c>: train a zoo backbone from scratch on a class subset and write a checkpoint.</summary>
+internal static class PretrainCommand
+{
+    public static Command Create()
+    {
+        var arch = new Option<string>("--arch") { Description = "Architecture: resnet18, resnet34, resnet50, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large.", DefaultValueFactory = _ => "resnet18" };
+        var classes = new Option<string>("--classes") { Description = "Source classes, e.g. 0-4 or 0,2,4.", DefaultValueFactory = _ => "0-4" };
+        var size = new Option<int>("--size") { Description = "Input side in pixels (≥ 32).", DefaultValueFactory = _ => 32 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 8 };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "Learning rate (AdamW, cosine schedule).", DefaultValueFactory = _ => 2e-3 };
+        var output = new Option<string>("--out") { Description = "Checkpoint file to write.", DefaultValueFactory = _ => Path.Combine("out", "pretrain", "backbone.bin") };
+        var data = CommonOptions.Data();
+        var json = CommonOptions.Json();
+        var threads = CommonOptions.Threads();
+        var seed = CommonOptions.Seed();
+        var command = new Command("pretrain", "Pretrain a backbone on a class subset of the bundled Fashion-MNIST, write a checkpoint and print its metrics.")
+        {
+            arch, classes, size, epochs, batch, lr, output, data, json, threads, seed,
+        };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            set_num_threads(parse.GetValue(threads));
+            bool asJson = parse.GetValue(json);
+            var options = new PretrainOptions
+            {
+                Architecture = parse.GetValue(arch)!,
+                Classes = ClassList.Parse(parse.GetValue(classes)!),
+                InputSize = parse.GetValue(size),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                Seed = parse.GetValue(seed),
+                CheckpointPath = parse.GetValue(output),
+            };
+            var train = FashionMnist.LoadTrain(parse.GetValue(data));
+            var test = FashionMnist.LoadTest(parse.GetValue(data));
+            if (!asJson)
+                Console.WriteLine($"Pretraining {options.Architecture} at {options.InputSize}×{options.InputSize} on classes [{string.Join(",", options.Classes)}] for {options.Epochs} epochs…");
+            var progress = asJson ? null : new SyncProgress<EpochMetrics>(m => Console.WriteLine(Format(m)));
+            var (model, result) = SourcePretraining.Run(train, test, options, progress);
+            model.Dispose();
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    architecture = options.Architecture,
+                    classes = options.Classes,
+                    testAccuracy = result.Test.Accuracy,
+                    perClassAccuracy = result.Test.PerClassAccuracy,
+                    bestEpoch = result.Training.BestEpoch,
+                    seconds = result.Training.Seconds,
+                    checkpoint = result.Training.CheckpointPath,
+                    epochs = result.Training.Epochs,
+                }, CliJson.Options));
+            }
+            else
+            {
+                Console.WriteLine($"Test accuracy on held-out source images: {result.Test.Accuracy:P1} (best epoch {result.Training.BestEpoch}, {result.Training.Seconds:F0} s)");
+                for (int c = 0; c < result.ClassNames.Count; c++)
+                    Console.WriteLine($"  {result.ClassNames[c],-12} {result.Test.PerClassAccuracy[c]:P1}");
+                Console.WriteLine($"Checkpoint: {result.Training.CheckpointPath}");
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static string Format(EpochMetrics m)
+    {
+        var line = FormattableString.Invariant($"epoch {m.Epoch,3}  train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:P1}");
+        if (m.ValidationLoss is { } vl)
+            line += FormattableString.Invariant($"  val loss {vl:F4} acc {m.ValidationAccuracy:P1}");
+        if (m.TargetLoss is { } tl)
+            line += FormattableString.Invariant($"  target loss {tl:F4} acc {m.TargetAccuracy:P1}");
+        return line + FormattableString.Invariant($"  [{string.Join(",", m.TrainableGroups)}]  {m.Seconds:F1}s");
+    }
+}

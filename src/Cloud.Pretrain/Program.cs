@@ -1,0 +1,3 @@
+using EdgeTL.Cloud;
+
+return await CloudCli.Build().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using EdgeTL.Trainer.Backbones;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Trainer.Data;
+
+/// <summary>Runs a frozen backbone once over a dataset and keeps the features.</summary>
+public static class FeatureExtraction
+{
+    /// <summary>
+    /// Extracts [N, D] features in evaluation mode without gradients. The backbone's mode is
+    /// restored afterwards.
+    /// </summary>
+    public static FeatureSet Extract(ZooBackbone backbone, ITensorBatches batches, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(batches);
+        if (batches.SampleCount == 0)
+            throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "Nothing to extract features from.");
+        var clock = Stopwatch.StartNew();
+        bool wasTraining = backbone.training;
+        backbone.eval();
+        var features = new List<Tensor>();
+        var labels = new List<Tensor>();
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var (inputs, batchLabels) in batches.Epoch(0))
+            {
+                using (inputs)
+                {
+                    Models.InputGuard.RequireImages(inputs, 3, BackboneZoo.MinInputSize);
+                    features.Add(backbone.ForwardFeatures(inputs));
+                }
+                labels.Add(batchLabels);
+            }
+            var all = cat(features, 0);
+            var allLabels = cat(labels, 0);
+            return new FeatureSet(all, allLabels, classCount) { ExtractionSeconds = clock.Elapsed.TotalSeconds };
+        }
+        finally
+        {
+            foreach (var t in features.Concat(labels))
+                t.Dispose();
+            backbone.train(wasTraining);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace EdgeTL.Trainer;
+
+/// <summary>What went wrong in Edge.Trainer, for callers that branch on the failure.</summary>
+public enum TrainerErrorCode
+{
+    /// <summary>The architecture name is not in the zoo.</summary>
+    UnknownArchitecture,
+    /// <summary>A tensor has the wrong rank, channel count or spatial size.</summary>
+    InvalidInputShape,
+    /// <summary>An input holds NaN or infinity.</summary>
+    NonFiniteInput,
+    /// <summary>The loss became NaN or infinite; the step was not applied.</summary>
+    NonFiniteLoss,
+    /// <summary>A dataset or feature set has no samples.</summary>
+    EmptyDataset,
+    /// <summary>A label lies outside [0, classes).</summary>
+    LabelOutOfRange,
+    /// <summary>A layer group name is unknown to the model.</summary>
+    UnknownLayerGroup,
+    /// <summary>Options are inconsistent or out of range.</summary>
+    InvalidConfiguration,
+    /// <summary>A checkpoint file could not be read or does not fit the model.</summary>
+    InvalidCheckpoint,
+    /// <summary>libtorch could not be loaded on this machine, so training is unavailable.</summary>
+    TorchUnavailable,
+}

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using EdgeTL.Trainer.Data;
+using EdgeTL.Trainer.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Trainer.Training;
+
+/// <summary>
+/// The supervised training loop, written out plainly: per epoch it applies the unfreeze
+/// schedule (new groups join the optimizer at their own rate), sets every group's rate from the
+/// LR schedule, trains with cross-entropy, evaluates source and target validation sets,
+/// keeps the best weights, checkpoints atomically and stops early when asked.
+/// A NaN or infinite loss stops the run before the bad step is applied.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainerOptions _options;
+
+    /// <summary>Creates a trainer; options are validated here.</summary>
+    public Trainer(TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+    }
+
+    /// <summary>Trains <paramref name="model"/> on <paramref name="train"/>.</summary>
+    /// <param name="model">The model; its trainable groups (or the schedule) decide what trains.</param>
+    /// <param name="train">Training batches.</param>
+    /// <param name="validation">Source-domain validation batches (early stopping and best weights use these).</param>
+    /// <param name="target">Target-domain validation batches, tracked beside the source curve.</param>
+    /// <param name="progress">Receives each epoch's metrics.</param>
+    /// <param name="cancellationToken">Stops the run between batches.</param>
+    public TrainingResult Fit(ITrainable model, ITensorBatches train, ITensorBatches? validation = null, ITensorBatches? target = null,
+        IProgress<EpochMetrics>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.SampleCount == 0)
+            throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "The training set has no samples.");
+        var clock = Stopwatch.StartNew();
+        torch.manual_seed(_options.Seed);
+
+        if (_options.Unfreeze is { } schedule)
+        {
+            foreach (var name in schedule.Steps.SelectMany(s => s.Groups))
+                _ = FindGroup(model, name);
+            foreach (var g in model.Groups)
+                g.SetTrainable(g.IsHead);
+        }
+
+        var optimizer = new GroupedOptimizer(_options, model.Groups);
+        var epochs = new List<EpochMetrics>();
+        Dictionary<string, Tensor>? best = null;
+        double bestLoss = double.PositiveInfinity;
+        int bestEpoch = 0, sinceBest = 0;
+        long steps = 0;
+        bool stoppedEarly = false;
+        try
+        {
+            for (int epoch = 0; epoch < _options.Epochs; epoch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var epochClock = Stopwatch.StartNew();
+                if (_options.Unfreeze is { } s)
+                {
+                    foreach (var name in s.GroupsAt(epoch))
+                        FindGroup(model, name).SetTrainable(true);
+                }
+                optimizer.Sync(model.Groups, ScheduleFactor(epoch));
+
+                var (trainLoss, trainAccuracy, batchSteps) = TrainEpoch(model, train, optimizer, epoch, cancellationToken);
+                steps += batchSteps;
+                var sourceEval = validation is null ? null : Evaluation.Evaluate(model, validation);
+                var targetEval = target is null ? null : Evaluation.Evaluate(model, target);
+                var metrics = new EpochMetrics
+                {
+                    Epoch = epoch,
+                    TrainLoss = trainLoss,
+                    TrainAccuracy = trainAccuracy,
+                    ValidationLoss = sourceEval?.Loss,
+                    ValidationAccuracy = sourceEval?.Accuracy,
+                    TargetLoss = targetEval?.Loss,
+                    TargetAccuracy = targetEval?.Accuracy,
+                    TrainableGroups = model.Groups.Where(g => g.IsTrainable).Select(g => g.Name).ToArray(),
+                    LearningRates = optimizer.CurrentRates(),
+                    Seconds = epochClock.Elapsed.TotalSeconds,
+                };
+                epochs.Add(metrics);
+                progress?.Report(metrics);
+
+                double monitored = sourceEval?.Loss ?? trainLoss;
+                if (monitored < bestLoss)
+                {
+                    bestLoss = monitored;
+                    bestEpoch = epoch;
+                    sinceBest = 0;
+                    if (validation is not null && _options.RestoreBest)
+                        best = Snapshot(model.Network, best);
+                    if (_options.CheckpointPath is { } path)
+                        Checkpoint.Save(model.Network, path);
+                }
+                else if (_options.EarlyStoppingPatience > 0 && ++sinceBest >= _options.EarlyStoppingPatience)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
+            }
+            if (best is not null)
+                Restore(model.Network, best);
+            else
+                bestEpoch = epochs[^1].Epoch;
+        }
+        finally
+        {
+            if (best is not null)
+            {
+                foreach (var t in best.Values)
+                    t.Dispose();
+            }
+            optimizer.Dispose();
+        }
+        return new TrainingResult
+        {
+            Epochs = epochs,
+            BestEpoch = bestEpoch,
+            StoppedEarly = stoppedEarly,
+            Steps = steps,
+            CheckpointPath = _options.CheckpointPath,
+            Seconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    private (double Loss, double Accuracy, long Steps) TrainEpoch(ITrainable model, ITensorBatches train, GroupedOptimizer optimizer, int epoch, CancellationToken cancellationToken)
+    {
+        model.SetTrainingMode(true);
+        double lossSum = 0;
+        long correct = 0, seen = 0, steps = 0;
+        var trainable = model.Groups.Where(g => g.IsTrainable).SelectMany(g => g.Parameters()).ToArray();
+        foreach (var (inputs, labels) in train.Epoch(epoch))
+        {
+            using var ownedInputs = inputs;
+            using var ownedLabels = labels;
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            InputGuard.RequireLabels(labels, model.ClassCount);
+            optimizer.ZeroGrad();
+            var logits = model.Network.forward(inputs);
+            var loss = nn.functional.cross_entropy(logits, labels);
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new EdgeTrainerException(TrainerErrorCode.NonFiniteLoss,
+                    $"Loss became {value} at epoch {epoch}, step {steps}; the step was not applied.");
+            loss.backward();
+            if (_options.GradientClipNorm > 0)
+                nn.utils.clip_grad_norm_(trainable, _options.GradientClipNorm);
+            optimizer.Step();
+            steps++;
+            long n = labels.shape[0];
+            lossSum += value * n;
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
+            seen += n;
+        }
+        if (seen == 0)
+            throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "The training set yielded no batches.");
+        return (lossSum / seen, (double)correct / seen, steps);
+    }
+
+    private double ScheduleFactor(int epoch) => _options.Schedule switch
+    {
+        LrScheduleKind.Cosine => 0.5 * (1 + Math.Cos(Math.PI * epoch / _options.Epochs)),
+        LrScheduleKind.Step => Math.Pow(_options.StepGamma, epoch / _options.StepSize),
+        _ => 1.0,
+    };
+
+    private static LayerGroup FindGroup(ITrainable model, string name) =>
+        model.Groups.FirstOrDefault(g => g.Name == name)
+        ?? throw new EdgeTrainerException(TrainerErrorCode.UnknownLayerGroup,
+            $"The schedule names '{name}', which the model does not have. Groups: {string.Join(", ", model.Groups.Select(g => g.Name))}.");
+
+    private static Dictionary<string, Tensor> Snapshot(nn.Module network, Dictionary<string, Tensor>? previous)
+    {
+        if (previous is not null)
+        {
+            foreach (var t in previous.Values)
+                t.Dispose();
+        }
+        using var noGrad = no_grad();
+        return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+    }
+
+    private static void Restore(nn.Module network, Dictionary<string, Tensor> snapshot)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, value) in network.state_dict())
+            value.copy_(snapshot[name]);
+    }
+
+    /// <summary>One optimizer whose parameter groups follow the model's layer groups.</summary>
+    private sealed class GroupedOptimizer : IDisposable
+    {
+        private readonly TrainerOptions _options;
+        private readonly IReadOnlyList<LayerGroup> _all;
+        private readonly List<(LayerGroup Group, ParamGroup Params, double BaseRate)> _groups = [];
+        private optim.Optimizer? _optimizer;
+
+        public GroupedOptimizer(TrainerOptions options, IReadOnlyList<LayerGroup> all)
+        {
+            _options = options;
+            _all = all;
+        }
+
+        /// <summary>Adds groups that became trainable, then sets each group's rate to base × factor.</summary>
+        public void Sync(IReadOnlyList<LayerGroup> groups, double factor)
+        {
+            foreach (var g in groups.Where(g => g.IsTrainable && _groups.All(x => x.Group != g)))
+            {
+                double rate = _options.LearningRates.RateFor(g, _all);
+                var pg = Add(g.Parameters().ToArray(), rate);
+                _groups.Add((g, pg, rate));
+            }
+            if (_groups.Count == 0)
+                throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, "Nothing is trainable: every layer group is frozen.");
+            foreach (var (_, pg, baseRate) in _groups)
+                pg.LearningRate = baseRate * factor;
+        }
+
+        public Dictionary<string, double> CurrentRates() =>
+            _groups.Where(x => x.Group.IsTrainable).ToDictionary(x => x.Group.Name, x => x.Params.LearningRate);
+
+        public void ZeroGrad() => _optimizer!.zero_grad();
+
+        public void Step() => _optimizer!.step();
+
+        public void Dispose() => _optimizer?.Dispose();
+
+        private ParamGroup Add(Parameter[] parameters, double rate)
+        {
+            ParamGroup group = _options.Optimizer switch
+            {
+                OptimizerKind.Sgd => new SGD.ParamGroup(parameters, new SGD.Options { LearningRate = rate }),
+                _ => new AdamW.ParamGroup(parameters, new AdamW.Options { LearningRate = rate }),
+            };
+            if (_optimizer is null)
+            {
+                _optimizer = _options.Optimizer switch
+                {
+                    OptimizerKind.Sgd => optim.SGD([(SGD.ParamGroup)group], rate, momentum: _options.Momentum, weight_decay: _options.WeightDecay),
+                    _ => optim.AdamW([(AdamW.ParamGroup)group], rate, weight_decay: _options.WeightDecay),
+                };
+                return _optimizer.ParamGroups.Cast<ParamGroup>().Last();
+            }
+            _optimizer.add_param_group(group);
+            return _optimizer.ParamGroups.Cast<ParamGroup>().Last();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+namespace EdgeTL.Trainer.Training;
+
+/// <summary>Settings of one training run.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Number of epochs (≥ 1).</summary>
+    public int Epochs { get; init; } = 10;
+    /// <summary>Optimizer family.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
+    /// <summary>Per-group learning rates.</summary>
+    public LearningRatePolicy LearningRates { get; init; } = new();
+    /// <summary>Weight decay (decoupled for AdamW, L2 for SGD).</summary>
+    public double WeightDecay { get; init; } = 1e-4;
+    /// <summary>SGD momentum.</summary>
+    public double Momentum { get; init; } = 0.9;
+    /// <summary>Rate schedule over epochs.</summary>
+    public LrScheduleKind Schedule { get; init; } = LrScheduleKind.Cosine;
+    /// <summary>Epochs between decays of the step schedule.</summary>
+    public int StepSize { get; init; } = 10;
+    /// <summary>Decay factor of the step schedule.</summary>
+    public double StepGamma { get; init; } = 0.1;
+    /// <summary>
+    /// When set, the run starts with the backbone frozen (head-only warm-up) and unfreezes groups
+    /// as scheduled. When null, whatever is trainable at the start trains throughout.
+    /// </summary>
+    public UnfreezeSchedule? Unfreeze { get; init; }
+    /// <summary>Stop after this many epochs without a lower validation loss (0 = never).</summary>
+    public int EarlyStoppingPatience { get; init; }
+    /// <summary>At the end, put back the weights of the epoch with the lowest validation loss.</summary>
+    public bool RestoreBest { get; init; } = true;
+    /// <summary>Write the best weights here (atomically: temporary file, then rename).</summary>
+    public string? CheckpointPath { get; init; }
+    /// <summary>Clip the global gradient norm to this value (0 = off).</summary>
+    public double GradientClipNorm { get; init; }
+    /// <summary>Seed for dropout and initialization done during the run.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Throws when settings are out of range.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"Epochs must be ≥ 1, got {Epochs}.");
+        if (WeightDecay < 0 || !double.IsFinite(WeightDecay) || Momentum is < 0 or >= 1)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, "Weight decay must be ≥ 0 and momentum in [0, 1).");
+        if (EarlyStoppingPatience < 0 || GradientClipNorm < 0 || StepSize < 1 || !(StepGamma > 0))
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, "Patience and clip norm must be ≥ 0, step size ≥ 1 and gamma > 0.");
+        LearningRates.Validate();
+    }
+}
