@@ -23,7 +23,7 @@ internal static class TransferCommand
         var shots = new Option<int>("--shots") { Description = "Labelled target images per class.", DefaultValueFactory = _ => 20 };
         var seeds = new Option<int>("--seeds") { Description = "Number of seeds (0, 1, …) to average.", DefaultValueFactory = _ => 3 };
         var size = new Option<int>("--size") { Description = "Input side in pixels.", DefaultValueFactory = _ => 32 };
-        var epochs = new Option<int>("--pretrain-epochs") { Description = "Pretraining epochs.", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--pretrain-epochs") { Description = "Pretraining epochs.", DefaultValueFactory = _ => 6 };
         var checkpoint = new Option<string>("--checkpoint") { Description = "Pretrained model to reuse; written after pretraining when missing.", DefaultValueFactory = _ => Path.Combine("out", "pretrain", "backbone.bin") };
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();

@@ -12,7 +12,7 @@ public sealed record PretrainOptions
     /// <summary>Model input side.</summary>
     public int InputSize { get; init; } = 32;
     /// <summary>Epochs.</summary>
-    public int Epochs { get; init; } = 8;
+    public int Epochs { get; init; } = 6;
     /// <summary>Batch size.</summary>
     public int BatchSize { get; init; } = 64;
     /// <summary>Learning rate of every group (from scratch, so no discriminative rates).</summary>

@@ -24,7 +24,7 @@ public static class SourcePretraining
         var trainBatches = new ImageTensorBatches(new BatchLoader(source, pipeline, options.BatchSize, shuffle: true, augment: true, options.Seed, dropLast: true));
         var validationBatches = new ImageTensorBatches(new BatchLoader(validation, pipeline, 256, shuffle: false, augment: false, 0));
         var testBatches = new ImageTensorBatches(new BatchLoader(sourceTest, pipeline, 256, shuffle: false, augment: false, 0));
-        var training = new Training.Trainer(options.ToTrainerOptions()).Fit(model, trainBatches, validation: validationBatches, progress: progress, cancellationToken: cancellationToken);
+        var training = new TrainingLoop(options.ToTrainerOptions()).Fit(model, trainBatches, validation: validationBatches, progress: progress, cancellationToken: cancellationToken);
         var eval = Evaluation.Evaluate(model, testBatches);
         var report = ClassificationReport.From(eval.Predictions, eval.Labels, source.ClassCount);
         return (model, new PretrainResult(options, training, report, source.ClassNames));

@@ -15,7 +15,7 @@ namespace EdgeTL.Trainer.Experiments;
 /// <item>the pretrained backbone, frozen, features cached once, head trained on them;</item>
 /// <item>a randomly initialized backbone, frozen, same head-only protocol (baseline 1);</item>
 /// <item>the whole network from scratch on the few images (baseline 2);</item>
-/// <item>the pretrained backbone with progressive unfreezing (seed preset).</item>
+/// <item>the pretrained backbone with progressive unfreezing (seed preset), starting from the head of (1).</item>
 /// </list>
 /// A negative TG is reported as it is: it means the source task did not help the target.
 /// </summary>
@@ -48,7 +48,8 @@ public static class TransferExperiment
             using var testFeatures = FeatureExtraction.Extract(pretrainedBackbone, testBatches, classes);
             double extraction = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            double pretrainedHead = HeadOnly(trainFeatures, testFeatures, options, seed);
+            using var pretrainedHeadModel = TrainHead(trainFeatures, options, seed);
+            double pretrainedHead = Evaluation.Evaluate(pretrainedHeadModel, testFeatures.Batches(512, shuffle: false, 0)).Accuracy;
             double headSeconds = clock.Elapsed.TotalSeconds;
             log?.Report($"seed {seed}: pretrained head-only {pretrainedHead:P1} (features {extraction:F2}s, head {headSeconds:F2}s)");
 
@@ -65,7 +66,7 @@ public static class TransferExperiment
             double? progressive = null;
             if (options.IncludeProgressive)
             {
-                progressive = Progressive(pretrained, shots, testBatches, pipeline, options, seed, cancellationToken);
+                progressive = Progressive(pretrained, pretrainedHeadModel, shots, testBatches, pipeline, options, seed, cancellationToken);
                 log?.Report($"seed {seed}: pretrained, progressive unfreezing {progressive:P1}");
             }
             seeds.Add(new TransferSeedResult
@@ -85,12 +86,19 @@ public static class TransferExperiment
     /// <summary>Head-only training on cached features; returns target-test accuracy of the final head.</summary>
     public static double HeadOnly(FeatureSet train, FeatureSet test, TransferExperimentOptions options, int seed)
     {
-        ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
+        using var head = TrainHead(train, options, seed);
+        return Evaluation.Evaluate(head, test.Batches(512, shuffle: false, 0)).Accuracy;
+    }
+
+    /// <summary>Trains a fresh seed head on cached features (the backbone does not run at all).</summary>
+    public static HeadModel TrainHead(FeatureSet train, TransferExperimentOptions options, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         TorchSharp.torch.manual_seed(seed);
-        using var head = HeadModel.Create(train.Dim, train.ClassCount);
-        var trainer = new Training.Trainer(new TrainerOptions
+        var head = HeadModel.Create(train.Dim, train.ClassCount);
+        var trainer = new TrainingLoop(new TrainerOptions
         {
             Epochs = options.HeadEpochs,
             LearningRates = new LearningRatePolicy { BaseLearningRate = options.HeadLearningRate, HeadMultiplier = 1.0 },
@@ -99,13 +107,13 @@ public static class TransferExperiment
             Seed = seed,
         });
         trainer.Fit(head, train.Batches(32, shuffle: true, seed));
-        return Evaluation.Evaluate(head, test.Batches(512, shuffle: false, 0)).Accuracy;
+        return head;
     }
 
     private static double Scratch(LabeledImageSet shots, ITensorBatches testBatches, ImagePipeline pipeline, TransferExperimentOptions options, int seed, CancellationToken ct)
     {
         using var model = TransferModel.Create(options.Pretrain.Architecture, shots.ClassCount, seed: 2000 + seed);
-        var trainer = new Training.Trainer(new TrainerOptions
+        var trainer = new TrainingLoop(new TrainerOptions
         {
             Epochs = options.ScratchEpochs,
             LearningRates = new LearningRatePolicy { BaseLearningRate = options.Pretrain.LearningRate, HeadMultiplier = 1.0 },
@@ -118,11 +126,12 @@ public static class TransferExperiment
         return Evaluation.Evaluate(model, testBatches).Accuracy;
     }
 
-    private static double Progressive(TransferModel pretrained, LabeledImageSet shots, ITensorBatches testBatches, ImagePipeline pipeline, TransferExperimentOptions options, int seed, CancellationToken ct)
+    private static double Progressive(TransferModel pretrained, HeadModel warmHead, LabeledImageSet shots, ITensorBatches testBatches, ImagePipeline pipeline, TransferExperimentOptions options, int seed, CancellationToken ct)
     {
         TorchSharp.torch.manual_seed(seed);
         using var model = new TransferModel(CopyBackbone(pretrained.Backbone, options.Pretrain.Architecture), shots.ClassCount);
-        var trainer = new Training.Trainer(new TrainerOptions
+        model.Head.load_state_dict(warmHead.Head.state_dict());
+        var trainer = new TrainingLoop(new TrainerOptions
         {
             Epochs = options.ProgressiveEpochs,
             LearningRates = new LearningRatePolicy { BaseLearningRate = options.ProgressiveLearningRate },

@@ -14,8 +14,8 @@ public sealed record TransferExperimentOptions
     public int ShotsPerClass { get; init; } = 20;
     /// <summary>Seeds; each draws its own shots, heads and random backbones. Results are averaged.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = [0, 1, 2];
-    /// <summary>Epochs of head-only training on cached features.</summary>
-    public int HeadEpochs { get; init; } = 150;
+    /// <summary>Epochs of head-only training on cached features (cheap: the head trains to convergence).</summary>
+    public int HeadEpochs { get; init; } = 500;
     /// <summary>Head learning rate (AdamW) on cached features.</summary>
     public double HeadLearningRate { get; init; } = 1e-3;
     /// <summary>Epochs of the from-scratch baseline (whole network, few images).</summary>

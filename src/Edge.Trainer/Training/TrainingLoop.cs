@@ -14,12 +14,12 @@ namespace EdgeTL.Trainer.Training;
 /// keeps the best weights, checkpoints atomically and stops early when asked.
 /// A NaN or infinite loss stops the run before the bad step is applied.
 /// </summary>
-public sealed class Trainer
+public sealed class TrainingLoop
 {
     private readonly TrainerOptions _options;
 
     /// <summary>Creates a trainer; options are validated here.</summary>
-    public Trainer(TrainerOptions options)
+    public TrainingLoop(TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

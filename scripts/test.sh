@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's test command. Installs what the tests need on a fresh Debian 12 machine that has
+# only the .NET 10 SDK, then builds and runs every test project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required: https://dot.net" >&2; exit 2; }
+
+# Debian packages the tests use, installed only when missing. (The tests of this version
+# need only the .NET SDK: libtorch and SkiaSharp's natives come from NuGet. Later parts add
+# mosquitto and python3-torch here.)
+need_apt=()
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing: ${need_apt[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build EdgeTL.sln -c Release -v q -nologo
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test EdgeTL.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line over every test project ("Passed!  - Failed: 0, Passed: 27, ...").
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -oE 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
