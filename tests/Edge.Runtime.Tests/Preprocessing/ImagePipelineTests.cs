@@ -31,7 +31,7 @@ public sealed class ImagePipelineTests
         pipeline.Process(Test, 7, output, random: null);
         var source = Test.Image(7).ToArray();
         for (int i = 0; i < source.Length; i++)
-            Assert.Equal(source[i] / 255f, output[i], 6);
+            Assert.Equal(source[i] / 255f, output[i], 1e-6f);
     }
 
     [Fact]
