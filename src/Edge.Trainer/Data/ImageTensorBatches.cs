@@ -33,13 +33,16 @@ public sealed class ImageTensorBatches : ITensorBatches
     {
         ArgumentNullException.ThrowIfNull(batch);
         var inputs = empty([batch.Count, batch.Channels, batch.Size, batch.Size], ScalarType.Float32);
-        inputs.data<float>().CopyFrom(batch.ValidInputs, 0, 0);
+        // An undisposed accessor keeps the tensor's storage alive until a GC runs: dispose it.
+        using (var accessor = inputs.data<float>())
+            accessor.CopyFrom(batch.ValidInputs, 0, 0);
         var src = batch.ValidLabels;
         Span<long> wide = src.Length <= 1024 ? stackalloc long[src.Length] : new long[src.Length];
         for (int i = 0; i < src.Length; i++)
             wide[i] = src[i];
         var labels = empty([batch.Count], ScalarType.Int64);
-        labels.data<long>().CopyFrom(wide, 0, 0);
+        using (var accessor = labels.data<long>())
+            accessor.CopyFrom(wide, 0, 0);
         return (inputs, labels);
     }
 }

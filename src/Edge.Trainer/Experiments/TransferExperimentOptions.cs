@@ -23,7 +23,7 @@ public sealed record TransferExperimentOptions
     /// <summary>Epochs of progressive unfreezing (seed preset: stage4 at 5, stage3 at 10).</summary>
     public int ProgressiveEpochs { get; init; } = 15;
     /// <summary>Backbone base rate of progressive unfreezing (head gets 10×).</summary>
-    public double ProgressiveLearningRate { get; init; } = 1e-4;
+    public double ProgressiveLearningRate { get; init; } = 3e-4;
     /// <summary>Run the progressive-unfreezing variant too.</summary>
     public bool IncludeProgressive { get; init; } = true;
 }

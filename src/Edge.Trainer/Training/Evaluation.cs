@@ -31,8 +31,10 @@ public static class Evaluation
                 using var scope = NewDisposeScope();
                 var logits = model.Network.forward(inputs);
                 lossSum += nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum).item<float>();
-                predictions.AddRange(logits.argmax(1).data<long>().Select(p => (int)p));
-                labels.AddRange(target.data<long>().Select(l => (int)l));
+                using (var predicted = logits.argmax(1).data<long>())
+                    predictions.AddRange(predicted.Select(p => (int)p));
+                using (var truth = target.data<long>())
+                    labels.AddRange(truth.Select(l => (int)l));
             }
         }
         finally

@@ -32,6 +32,18 @@ public sealed record TrainerOptions
     public string? CheckpointPath { get; init; }
     /// <summary>Clip the global gradient norm to this value (0 = off).</summary>
     public double GradientClipNorm { get; init; }
+    /// <summary>
+    /// Keep every BatchNorm layer in evaluation mode while training, so it normalizes with its
+    /// pretrained running statistics and they do not change (its scale and shift still train).
+    /// Use it for few-shot fine-tuning: batch statistics of a handful of images, or of the 1×1
+    /// maps of the last stage at small inputs, are too noisy to train with.
+    /// </summary>
+    public bool FreezeBatchNormStatistics { get; init; }
+    /// <summary>
+    /// Apply <see cref="AllocatorPolicy.BoundRetention"/> for the run and <see cref="AllocatorPolicy.Trim"/>
+    /// at its end, so resident memory stays flat over long runs and returns to the system after them.
+    /// </summary>
+    public bool BoundNativeMemory { get; init; } = true;
     /// <summary>Seed for dropout and initialization done during the run.</summary>
     public int Seed { get; init; }
 

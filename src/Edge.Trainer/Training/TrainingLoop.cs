@@ -24,6 +24,8 @@ public sealed class TrainingLoop
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
+        if (options.BoundNativeMemory)
+            AllocatorPolicy.BoundRetention();
     }
 
     /// <summary>Trains <paramref name="model"/> on <paramref name="train"/>.</summary>
@@ -121,6 +123,8 @@ public sealed class TrainingLoop
                     t.Dispose();
             }
             optimizer.Dispose();
+            if (_options.BoundNativeMemory)
+                AllocatorPolicy.Trim();
         }
         return new TrainingResult
         {
@@ -136,6 +140,11 @@ public sealed class TrainingLoop
     private (double Loss, double Accuracy, long Steps) TrainEpoch(ITrainable model, ITensorBatches train, GroupedOptimizer optimizer, int epoch, CancellationToken cancellationToken)
     {
         model.SetTrainingMode(true);
+        if (_options.FreezeBatchNormStatistics)
+        {
+            foreach (var m in model.Network.modules().Where(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d))
+                m.eval();
+        }
         double lossSum = 0;
         long correct = 0, seen = 0, steps = 0;
         var trainable = model.Groups.Where(g => g.IsTrainable).SelectMany(g => g.Parameters()).ToArray();

@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using EdgeTL.Trainer.Models;
 using EdgeTL.Trainer.Training;
+using Xunit.Abstractions;
 
 namespace EdgeTL.Trainer.Tests.Training;
 
-public sealed class MemoryLeakTests
+public sealed class MemoryLeakTests(ITestOutputHelper output)
 {
     [Fact]
     public void Fit_ThousandSteps_ResidentMemoryGrowsLessThan50MB()
     {
-        using var model = TransferModel.Create("mobilenet_v3_small", 10, seed: 0);
+        using var model = TransferModel.Create("resnet18", 10, seed: 0);
         var batches = TestData.Batches(perClass: 4, batchSize: 8);
         var trainer = new TrainingLoop(new TrainerOptions { Epochs = 20, LearningRates = new() { BaseLearningRate = 1e-4 } });
         trainer.Fit(model, batches);
@@ -21,16 +22,21 @@ public sealed class MemoryLeakTests
 
         long growth = ResidentBytes() - before;
         Assert.Equal(1000, steps);
-        Assert.True(growth < 50L * 1024 * 1024, $"RSS grew by {growth / (1024.0 * 1024):F1} MB over {steps} steps");
+        output.WriteLine($"RSS before {before / 1048576.0:F1} MB; growth over {steps} steps: {growth / 1048576.0:F1} MB; gen-0 collections {GC.CollectionCount(0)}");
+        Assert.True(growth < 50L * 1024 * 1024, $"RSS grew by {growth / 1048576.0:F1} MB over {steps} steps");
     }
 
+    /// <summary>
+    /// Resident memory after an aggressive, compacting GC. TorchSharp's optimizer allocates about
+    /// 150 KB of short-lived managed objects per step; without a collection that garbage would be
+    /// counted as growth. What remains after it is memory that is really held.
+    /// </summary>
     private static long ResidentBytes()
     {
-        GC.Collect();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
-        GC.Collect();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         using var self = Process.GetCurrentProcess();
-        self.Refresh();
         return self.WorkingSet64;
     }
 }
