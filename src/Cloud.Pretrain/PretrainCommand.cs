@@ -12,13 +12,13 @@ internal static class PretrainCommand
 {
     public static Command Create()
     {
-        var arch = new Option<string>("--arch") { Description = "Architecture: resnet18, resnet34, resnet50, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large.", DefaultValueFactory = _ => "resnet18" };
-        var classes = new Option<string>("--classes") { Description = "Source classes, e.g. 0-4 or 0,2,4.", DefaultValueFactory = _ => "0-4" };
-        var size = new Option<int>("--size") { Description = "Input side in pixels (≥ 32).", DefaultValueFactory = _ => 32 };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 6 };
+        var arch = CommonOptions.Architecture();
+        var classes = CommonOptions.Classes("--classes", "0-4");
+        var size = CommonOptions.InputSize();
+        var epochs = CommonOptions.PretrainEpochs("--epochs");
         var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
         var lr = new Option<double>("--lr") { Description = "Learning rate (AdamW, cosine schedule).", DefaultValueFactory = _ => 2e-3 };
-        var output = new Option<string>("--out") { Description = "Checkpoint file to write.", DefaultValueFactory = _ => Path.Combine("out", "pretrain", "backbone.bin") };
+        var output = CommonOptions.Checkpoint("Checkpoint file to write.");
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();

@@ -17,14 +17,14 @@ internal static class TransferCommand
 {
     public static Command Create()
     {
-        var arch = new Option<string>("--arch") { Description = "Architecture of the backbone.", DefaultValueFactory = _ => "resnet18" };
-        var source = new Option<string>("--source-classes") { Description = "Source classes.", DefaultValueFactory = _ => "0-4" };
-        var target = new Option<string>("--target-classes") { Description = "Target classes.", DefaultValueFactory = _ => "5-9" };
+        var arch = CommonOptions.Architecture();
+        var source = CommonOptions.Classes("--source-classes", "0-4");
+        var target = CommonOptions.Classes("--target-classes", "5-9");
         var shots = new Option<int>("--shots") { Description = "Labelled target images per class.", DefaultValueFactory = _ => 20 };
         var seeds = new Option<int>("--seeds") { Description = "Number of seeds (0, 1, …) to average.", DefaultValueFactory = _ => 3 };
-        var size = new Option<int>("--size") { Description = "Input side in pixels.", DefaultValueFactory = _ => 32 };
-        var epochs = new Option<int>("--pretrain-epochs") { Description = "Pretraining epochs.", DefaultValueFactory = _ => 6 };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Pretrained model to reuse; written after pretraining when missing.", DefaultValueFactory = _ => Path.Combine("out", "pretrain", "backbone.bin") };
+        var size = CommonOptions.InputSize();
+        var epochs = CommonOptions.PretrainEpochs("--pretrain-epochs");
+        var checkpoint = CommonOptions.Checkpoint("Pretrained model to reuse; written after pretraining when missing.");
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
