@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using EdgeTL.Runtime.Data;
+using EdgeTL.Trainer.Backbones;
 using EdgeTL.Trainer.Experiments;
 using EdgeTL.Trainer.Training;
 using static TorchSharp.torch;
@@ -42,6 +43,7 @@ internal static class PretrainCommand
                 Seed = parse.GetValue(seed),
                 CheckpointPath = parse.GetValue(output),
             };
+            BackboneZoo.EnsureKnown(options.Architecture);
             var train = FashionMnist.LoadTrain(parse.GetValue(data));
             var test = FashionMnist.LoadTest(parse.GetValue(data));
             if (!asJson)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using EdgeTL.Runtime.Data;
+using EdgeTL.Trainer.Backbones;
 using EdgeTL.Trainer.Experiments;
 using EdgeTL.Trainer.Models;
 using EdgeTL.Trainer.Training;
@@ -56,6 +57,7 @@ internal static class TransferCommand
                 ShotsPerClass = parse.GetValue(shots),
                 Seeds = Enumerable.Range(0, parse.GetValue(seeds)).ToArray(),
             };
+            BackboneZoo.EnsureKnown(pretrain.Architecture);
             var train = FashionMnist.LoadTrain(parse.GetValue(data));
             var test = FashionMnist.LoadTest(parse.GetValue(data));
             var (model, sourceAccuracy) = LoadOrPretrain(train, test, pretrain, Say);

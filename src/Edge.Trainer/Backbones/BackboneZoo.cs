@@ -16,6 +16,14 @@ public static class BackboneZoo
     /// <summary>Smallest input side the backbones accept (five stride-2 stages).</summary>
     public const int MinInputSize = 32;
 
+    /// <summary>Throws <see cref="TrainerErrorCode.UnknownArchitecture"/> unless the zoo has <paramref name="architecture"/>.</summary>
+    public static void EnsureKnown(string architecture)
+    {
+        if (!Architectures.Contains(architecture))
+            throw new EdgeTrainerException(TrainerErrorCode.UnknownArchitecture,
+                $"Unknown architecture '{architecture}'. Known: {string.Join(", ", Architectures)}.");
+    }
+
     /// <summary>Creates a randomly initialized backbone (torchvision's initialization).</summary>
     /// <exception cref="EdgeTrainerException">Unknown architecture.</exception>
     public static ZooBackbone Create(string architecture, int? seed = null)
@@ -31,6 +39,7 @@ public static class BackboneZoo
     public static nn.Module<Tensor, Tensor> CreateReference(string architecture, int numClasses = 1000, int? seed = null)
     {
         ArgumentNullException.ThrowIfNull(architecture);
+        EnsureKnown(architecture);
         if (seed is int s)
             torch.manual_seed(s);
         return architecture switch
@@ -43,8 +52,7 @@ public static class BackboneZoo
             "mobilenet_v3_large" when numClasses == 1000 => torchvision.models.mobilenet_v3_large(),
             "mobilenet_v3_small" or "mobilenet_v3_large" => throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration,
                 $"{architecture} is only built with its 1,000-class ImageNet classifier; use a transfer head for other class counts."),
-            _ => throw new EdgeTrainerException(TrainerErrorCode.UnknownArchitecture,
-                $"Unknown architecture '{architecture}'. Known: {string.Join(", ", Architectures)}."),
+            _ => throw new InvalidOperationException($"The zoo lists '{architecture}' but cannot build it."),
         };
     }
 

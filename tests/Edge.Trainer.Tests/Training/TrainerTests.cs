@@ -103,6 +103,27 @@ public sealed class TrainerTests : IDisposable
         });
     }
 
+    [Fact]
+    public void Fit_SgdWithStepSchedule_DecaysRateAndLearns()
+    {
+        manual_seed(1);
+        var centres = randn(3, 8) * 3;
+        var labels = randint(0, 3, [90]);
+        using var train = new FeatureSet(centres.index_select(0, labels) + randn(90, 8), labels, 3);
+        using var head = HeadModel.Create(8, 3, new HeadOptions { Hidden = 32, Dropout = 0 });
+        var result = new TrainingLoop(new TrainerOptions
+        {
+            Epochs = 6,
+            Optimizer = OptimizerKind.Sgd,
+            Schedule = LrScheduleKind.Step,
+            StepSize = 2,
+            StepGamma = 0.5,
+            LearningRates = new() { BaseLearningRate = 0.05, HeadMultiplier = 1 },
+        }).Fit(head, train.Batches(15, true, 0));
+        Assert.Equal([0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125], result.Epochs.Select(e => Math.Round(e.LearningRates["head"], 10)));
+        Assert.True(result.Epochs[^1].TrainAccuracy > 0.9, $"accuracy {result.Epochs[^1].TrainAccuracy:P1}");
+    }
+
     private sealed class Progress(Action onReport) : IProgress<EpochMetrics>
     {
         public int Reports { get; private set; }
