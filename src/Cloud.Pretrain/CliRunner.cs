@@ -6,11 +6,15 @@ namespace EdgeTL.Cloud;
 /// <summary>Turns failures of a verb into a message on stderr and a meaningful exit code.</summary>
 internal static class CliRunner
 {
-    public static int Run(Func<int> body)
+    /// <summary>Runs a verb's body on the thread pool; Ctrl+C (SIGINT/SIGTERM) cancels its token.</summary>
+    public static Task<int> RunAsync(Func<CancellationToken, int> body, CancellationToken cancellationToken) =>
+        Task.Run(() => Run(body, cancellationToken), CancellationToken.None);
+
+    private static int Run(Func<CancellationToken, int> body, CancellationToken cancellationToken)
     {
         try
         {
-            return body();
+            return body(cancellationToken);
         }
         catch (OperationCanceledException)
         {

@@ -28,7 +28,7 @@ internal static class PretrainCommand
         {
             arch, classes, size, epochs, batch, lr, output, data, json, threads, seed,
         };
-        command.SetAction(parse => CliRunner.Run(() =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct =>
         {
             set_num_threads(parse.GetValue(threads));
             bool asJson = parse.GetValue(json);
@@ -49,7 +49,7 @@ internal static class PretrainCommand
             if (!asJson)
                 Console.WriteLine($"Pretraining {options.Architecture} at {options.InputSize}×{options.InputSize} on classes [{string.Join(",", options.Classes)}] for {options.Epochs} epochs…");
             var progress = asJson ? null : new SyncProgress<EpochMetrics>(m => Console.WriteLine(Format(m)));
-            var (model, result) = SourcePretraining.Run(train, test, options, progress);
+            var (model, result) = SourcePretraining.Run(train, test, options, progress, ct);
             model.Dispose();
             if (asJson)
             {
@@ -73,7 +73,7 @@ internal static class PretrainCommand
                 Console.WriteLine($"Checkpoint: {result.Training.CheckpointPath}");
             }
             return ExitCodes.Ok;
-        }));
+        }, cancellationToken));
         return command;
     }
 

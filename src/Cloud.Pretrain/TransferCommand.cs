@@ -33,7 +33,7 @@ internal static class TransferCommand
         {
             arch, source, target, shots, seeds, size, epochs, checkpoint, data, json, threads,
         };
-        command.SetAction(parse => CliRunner.Run(() =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct =>
         {
             set_num_threads(parse.GetValue(threads));
             bool asJson = parse.GetValue(json);
@@ -60,21 +60,21 @@ internal static class TransferCommand
             BackboneZoo.EnsureKnown(pretrain.Architecture);
             var train = FashionMnist.LoadTrain(parse.GetValue(data));
             var test = FashionMnist.LoadTest(parse.GetValue(data));
-            var (model, sourceAccuracy) = LoadOrPretrain(train, test, pretrain, Say);
+            var (model, sourceAccuracy) = LoadOrPretrain(train, test, pretrain, Say, ct);
             using (model)
             {
-                var report = TransferExperiment.Run(model, sourceAccuracy, train, test, options, new SyncProgress<string>(Say));
+                var report = TransferExperiment.Run(model, sourceAccuracy, train, test, options, new SyncProgress<string>(Say), ct);
                 if (asJson)
                     Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
                 else
                     PrintReport(report);
             }
             return ExitCodes.Ok;
-        }));
+        }, cancellationToken));
         return command;
     }
 
-    private static (TransferModel Model, double SourceAccuracy) LoadOrPretrain(LabeledImageSet train, LabeledImageSet test, PretrainOptions options, Action<string> say)
+    private static (TransferModel Model, double SourceAccuracy) LoadOrPretrain(LabeledImageSet train, LabeledImageSet test, PretrainOptions options, Action<string> say, CancellationToken ct)
     {
         var path = options.CheckpointPath!;
         if (File.Exists(path))
@@ -88,7 +88,7 @@ internal static class TransferCommand
             return (model, accuracy);
         }
         say($"Pretraining {options.Architecture} on source classes [{string.Join(",", options.Classes)}]…");
-        var (trained, result) = SourcePretraining.Run(train, test, options, new SyncProgress<EpochMetrics>(m => say(PretrainCommand.Format(m))));
+        var (trained, result) = SourcePretraining.Run(train, test, options, new SyncProgress<EpochMetrics>(m => say(PretrainCommand.Format(m))), ct);
         say($"Source test accuracy {result.Test.Accuracy:P1}; checkpoint {path}");
         return (trained, result.Test.Accuracy);
     }
