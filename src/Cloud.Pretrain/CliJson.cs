@@ -1,9 +1,10 @@
-using System.Text.Json;
+using System.Text.Json.Serialization;
+using EdgeTL.Trainer.Experiments;
 
 namespace EdgeTL.Cloud;
 
-/// <summary>JSON settings of the CLI's machine output.</summary>
-internal static class CliJson
-{
-    public static JsonSerializerOptions Options { get; } = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-}
+/// <summary>Source-generated JSON for the CLI's machine output (<c>--json</c>).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(PretrainSummary))]
+[JsonSerializable(typeof(TransferReport))]
+internal sealed partial class CliJson : JsonSerializerContext;

@@ -53,17 +53,9 @@ internal static class PretrainCommand
             model.Dispose();
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    architecture = options.Architecture,
-                    classes = options.Classes,
-                    testAccuracy = result.Test.Accuracy,
-                    perClassAccuracy = result.Test.PerClassAccuracy,
-                    bestEpoch = result.Training.BestEpoch,
-                    seconds = result.Training.Seconds,
-                    checkpoint = result.Training.CheckpointPath,
-                    epochs = result.Training.Epochs,
-                }, CliJson.Options));
+                var summary = new PretrainSummary(options.Architecture, options.Classes, result.Test.Accuracy, result.Test.PerClassAccuracy,
+                    result.Training.BestEpoch, result.Training.Seconds, result.Training.CheckpointPath, result.Training.Epochs);
+                Console.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.PretrainSummary));
             }
             else
             {

@@ -65,7 +65,7 @@ internal static class TransferCommand
             {
                 var report = TransferExperiment.Run(model, sourceAccuracy, train, test, options, new SyncProgress<string>(Say), ct);
                 if (asJson)
-                    Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+                    Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Default.TransferReport));
                 else
                     PrintReport(report);
             }
