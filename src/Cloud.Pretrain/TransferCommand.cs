@@ -81,9 +81,7 @@ internal static class TransferCommand
         {
             var model = TransferModel.Create(options.Architecture, options.Classes.Count);
             Checkpoint.Load(model, path);
-            var sourceTest = new Trainer.Data.ImageTensorBatches(new BatchLoader(test.SelectClasses(options.Classes),
-                new Runtime.Preprocessing.ImagePipeline(new() { InputSize = options.InputSize }), 256, false, false, 0));
-            double accuracy = Evaluation.Evaluate(model, sourceTest).Accuracy;
+            double accuracy = SourcePretraining.EvaluateOnSource(model, test, options).Accuracy;
             say($"Reusing pretrained checkpoint {path} (source test accuracy {accuracy:P1}).");
             return (model, accuracy);
         }

@@ -15,6 +15,10 @@ public sealed class ImageTensorBatches : ITensorBatches
         _loader = loader;
     }
 
+    /// <summary>Batches for evaluation or feature extraction: fixed order, no augmentation.</summary>
+    public static ImageTensorBatches ForEvaluation(LabeledImageSet set, Runtime.Preprocessing.ImagePipeline pipeline, int batchSize = 256) =>
+        new(new BatchLoader(set, pipeline, batchSize, shuffle: false, augment: false, seed: 0));
+
     /// <inheritdoc />
     public int SampleCount => _loader.DropLast ? _loader.BatchesPerEpoch * _loader.BatchSize : _loader.Set.Count;
 

@@ -18,15 +18,25 @@ public static class SourcePretraining
         ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(options);
         var (source, validation) = train.SelectClasses(options.Classes).SplitPerClass(0.1, options.Seed);
-        var sourceTest = test.SelectClasses(options.Classes);
-        var pipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = options.InputSize });
+        var pipeline = Pipeline(options);
         var model = TransferModel.Create(options.Architecture, source.ClassCount, seed: options.Seed);
         var trainBatches = new ImageTensorBatches(new BatchLoader(source, pipeline, options.BatchSize, shuffle: true, augment: true, options.Seed, dropLast: true));
-        var validationBatches = new ImageTensorBatches(new BatchLoader(validation, pipeline, 256, shuffle: false, augment: false, 0));
-        var testBatches = new ImageTensorBatches(new BatchLoader(sourceTest, pipeline, 256, shuffle: false, augment: false, 0));
-        var training = new TrainingLoop(options.ToTrainerOptions()).Fit(model, trainBatches, validation: validationBatches, progress: progress, cancellationToken: cancellationToken);
-        var eval = Evaluation.Evaluate(model, testBatches);
-        var report = ClassificationReport.From(eval.Predictions, eval.Labels, source.ClassCount);
-        return (model, new PretrainResult(options, training, report, source.ClassNames));
+        var training = new TrainingLoop(options.ToTrainerOptions()).Fit(model, trainBatches,
+            validation: ImageTensorBatches.ForEvaluation(validation, pipeline), progress: progress, cancellationToken: cancellationToken);
+        return (model, new PretrainResult(options, training, EvaluateOnSource(model, test, options), source.ClassNames));
     }
+
+    /// <summary>Scores a pretrained model on the held-out test images of its source classes.</summary>
+    public static ClassificationReport EvaluateOnSource(TransferModel model, LabeledImageSet test, PretrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(options);
+        var sourceTest = test.SelectClasses(options.Classes);
+        var eval = Evaluation.Evaluate(model, ImageTensorBatches.ForEvaluation(sourceTest, Pipeline(options)));
+        return ClassificationReport.From(eval.Predictions, eval.Labels, sourceTest.ClassCount);
+    }
+
+    private static ImagePipeline Pipeline(PretrainOptions options) =>
+        new(new ImagePipelineOptions { InputSize = options.InputSize });
 }

@@ -35,13 +35,13 @@ public static class TransferExperiment
         var targetPool = train.SelectClasses(options.TargetClasses);
         var targetTest = test.SelectClasses(options.TargetClasses);
         int classes = targetPool.ClassCount;
-        var testBatches = new ImageTensorBatches(new BatchLoader(targetTest, pipeline, 250, shuffle: false, augment: false, 0));
+        var testBatches = ImageTensorBatches.ForEvaluation(targetTest, pipeline, 250);
         var seeds = new List<TransferSeedResult>();
         foreach (int seed in options.Seeds)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var shots = targetPool.SamplePerClass(options.ShotsPerClass, seed);
-            var shotFeatures = new ImageTensorBatches(new BatchLoader(shots, pipeline, 250, shuffle: false, augment: false, 0));
+            var shotFeatures = ImageTensorBatches.ForEvaluation(shots, pipeline, 250);
 
             using var pretrainedBackbone = CopyBackbone(pretrained.Backbone, arch);
             var clock = Stopwatch.StartNew();
