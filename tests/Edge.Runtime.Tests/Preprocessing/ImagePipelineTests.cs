@@ -69,11 +69,19 @@ public sealed class ImagePipelineTests
         var pipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = 64 });
         var output = new float[pipeline.SampleLength];
         var random = new Random(0);
-        pipeline.Process(Test, 0, output, random);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++)
+        for (int i = 0; i < 500; i++)
             pipeline.Process(Test, i, output, random);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The runtime itself may allocate once in a while on this thread (tiered JIT, runner);
+        // a per-image allocation would show in every trial, so the quietest trial must be 0.
+        long quietest = long.MaxValue;
+        for (int trial = 0; trial < 5; trial++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200; i++)
+                pipeline.Process(Test, i, output, random);
+            quietest = Math.Min(quietest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, quietest);
     }
 
     [Fact]
