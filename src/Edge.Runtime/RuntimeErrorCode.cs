@@ -17,4 +17,8 @@ public enum RuntimeErrorCode
     UndecodableImage,
     /// <summary>An argument is outside its documented range.</summary>
     InvalidArgument,
+    /// <summary>An ONNX model is corrupt, truncated, or uses what ONNX Runtime cannot run.</summary>
+    InvalidModel,
+    /// <summary>A tensor passed to a model has the wrong shape.</summary>
+    InvalidInputShape,
 }

@@ -21,6 +21,16 @@ public enum TrainerErrorCode
     InvalidConfiguration,
     /// <summary>A checkpoint file could not be read or does not fit the model.</summary>
     InvalidCheckpoint,
+    /// <summary>A weights file (<c>.pt</c>, <c>.safetensors</c>) is corrupt, truncated or of an unknown format.</summary>
+    InvalidWeightsFile,
+    /// <summary>A state dict does not fit the model: missing, unexpected or mis-shaped keys.</summary>
+    WeightsMismatch,
+    /// <summary>An ONNX file is corrupt, truncated, or its graph is malformed.</summary>
+    InvalidOnnxModel,
+    /// <summary>An ONNX graph uses an operator, attribute or opset the importer does not support.</summary>
+    UnsupportedOnnxOperator,
+    /// <summary>A module has no ONNX export rule.</summary>
+    UnsupportedExport,
     /// <summary>libtorch could not be loaded on this machine, so training is unavailable.</summary>
     TorchUnavailable,
 }
