@@ -72,10 +72,10 @@ public static class BackboneZoo
         {
             string[] order = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"];
             var kept = order.Select(n => (n, children[n])).ToArray();
-            return new ZooBackbone(architecture, kept, kept.Select(k => (nn.Module<Tensor, Tensor>)k.Item2).ToArray());
+            return new ZooBackbone(architecture, kept, kept.Select(k => (k.n, (nn.Module<Tensor, Tensor>)k.Item2)).ToArray());
         }
         var features = children["features"];
-        var units = features.children().Select(c => (nn.Module<Tensor, Tensor>)c).ToArray();
+        var units = features.named_children().Select(c => ("features." + c.name, (nn.Module<Tensor, Tensor>)c.module)).ToArray();
         return new ZooBackbone(architecture, [("features", features)], units);
     }
 }

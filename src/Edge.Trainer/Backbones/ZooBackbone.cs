@@ -18,16 +18,18 @@ public sealed class ZooBackbone : nn.Module<Tensor, Tensor>, IBackbone
     public static IReadOnlyList<string> GroupNames { get; } = ["stem", "stage1", "stage2", "stage3", "stage4"];
 
     private readonly nn.Module<Tensor, Tensor>[] _units;
+    private readonly string[] _unitNames;
     private readonly LayerGroup[] _groups;
     private readonly int[] _unitGroup;
 
-    internal ZooBackbone(string architecture, IEnumerable<(string Name, nn.Module Module)> children, IReadOnlyList<nn.Module<Tensor, Tensor>> units)
+    internal ZooBackbone(string architecture, IEnumerable<(string Name, nn.Module Module)> children, IReadOnlyList<(string Name, nn.Module<Tensor, Tensor> Module)> units)
         : base(architecture)
     {
         Architecture = architecture;
         foreach (var (name, module) in children)
             register_module(name, module);
-        _units = [.. units];
+        _units = [.. units.Select(u => u.Module)];
+        _unitNames = [.. units.Select(u => u.Name)];
         (_unitGroup, FeatureDim) = ProbeStages(_units);
         _groups = GroupNames
             .Select((g, gi) => new LayerGroup(g, _units.Where((_, ui) => _unitGroup[ui] == gi).Cast<nn.Module>().ToArray()))
@@ -42,6 +44,9 @@ public sealed class ZooBackbone : nn.Module<Tensor, Tensor>, IBackbone
 
     /// <inheritdoc />
     public IReadOnlyList<LayerGroup> LayerGroups => _groups;
+
+    /// <summary>The feature units in forward order, with their state-dict paths (<c>layer1</c>, <c>features.3</c>).</summary>
+    internal IEnumerable<(string Name, nn.Module<Tensor, Tensor> Module)> NamedUnits => _unitNames.Zip(_units);
 
     /// <summary>Forward pass: the same as <see cref="ForwardFeatures"/>.</summary>
     public override Tensor forward(Tensor input) => ForwardFeatures(input);
