@@ -15,9 +15,15 @@ public interface IBackbone
     /// <summary>Width D of the pooled features.</summary>
     int FeatureDim { get; }
 
+    /// <summary>The backbone as a module (for modes, devices and state dicts).</summary>
+    nn.Module<Tensor, Tensor> Network { get; }
+
+    /// <summary>Smallest input side the backbone accepts.</summary>
+    int MinInputSize { get; }
+
     /// <summary>Layer groups from input to output: stem, stage1, stage2, stage3, stage4.</summary>
     IReadOnlyList<LayerGroup> LayerGroups { get; }
 
-    /// <summary>[N, 3, H, W] normalized images (H, W ≥ 32) → [N, D] globally average-pooled features.</summary>
+    /// <summary>[N, 3, H, W] normalized images (H, W ≥ <see cref="MinInputSize"/>) → [N, D] globally average-pooled features.</summary>
     Tensor ForwardFeatures(Tensor input);
 }

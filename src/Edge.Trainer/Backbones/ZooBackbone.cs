@@ -43,6 +43,12 @@ public sealed class ZooBackbone : nn.Module<Tensor, Tensor>, IBackbone
     public int FeatureDim { get; }
 
     /// <inheritdoc />
+    public nn.Module<Tensor, Tensor> Network => this;
+
+    /// <inheritdoc />
+    public int MinInputSize => BackboneZoo.MinInputSize;
+
+    /// <inheritdoc />
     public IReadOnlyList<LayerGroup> LayerGroups => _groups;
 
     /// <summary>The feature units in forward order, with their state-dict paths (<c>layer1</c>, <c>features.3</c>).</summary>

@@ -12,15 +12,15 @@ public static class FeatureExtraction
     /// Extracts [N, D] features in evaluation mode without gradients. The backbone's mode is
     /// restored afterwards.
     /// </summary>
-    public static FeatureSet Extract(ZooBackbone backbone, ITensorBatches batches, int classCount)
+    public static FeatureSet Extract(IBackbone backbone, ITensorBatches batches, int classCount)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(batches);
         if (batches.SampleCount == 0)
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "Nothing to extract features from.");
         var clock = Stopwatch.StartNew();
-        bool wasTraining = backbone.training;
-        backbone.eval();
+        bool wasTraining = backbone.Network.training;
+        backbone.Network.eval();
         var features = new List<Tensor>();
         var labels = new List<Tensor>();
         try
@@ -30,7 +30,7 @@ public static class FeatureExtraction
             {
                 using (inputs)
                 {
-                    Models.InputGuard.RequireImages(inputs, 3, BackboneZoo.MinInputSize);
+                    Models.InputGuard.RequireImages(inputs, 3, backbone.MinInputSize);
                     features.Add(backbone.ForwardFeatures(inputs));
                 }
                 labels.Add(batchLabels);
@@ -43,7 +43,7 @@ public static class FeatureExtraction
         {
             foreach (var t in features.Concat(labels))
                 t.Dispose();
-            backbone.train(wasTraining);
+            backbone.Network.train(wasTraining);
         }
     }
 }

@@ -43,7 +43,7 @@ public static class TransferExperiment
             var shots = targetPool.SamplePerClass(options.ShotsPerClass, seed);
             var shotFeatures = ImageTensorBatches.ForEvaluation(shots, pipeline, 250);
 
-            using var pretrainedBackbone = CopyBackbone(pretrained.Backbone, arch);
+            using var pretrainedBackbone = CopyBackbone((ZooBackbone)pretrained.Backbone, arch);
             var clock = Stopwatch.StartNew();
             using var trainFeatures = FeatureExtraction.Extract(pretrainedBackbone, shotFeatures, classes);
             using var testFeatures = FeatureExtraction.Extract(pretrainedBackbone, testBatches, classes);
@@ -130,7 +130,7 @@ public static class TransferExperiment
     private static double Progressive(TransferModel pretrained, HeadModel warmHead, LabeledImageSet shots, ITensorBatches testBatches, ImagePipeline pipeline, TransferExperimentOptions options, int seed, CancellationToken ct)
     {
         TorchSharp.torch.manual_seed(seed);
-        using var model = new TransferModel(CopyBackbone(pretrained.Backbone, options.Pretrain.Architecture), shots.ClassCount);
+        using var model = new TransferModel(CopyBackbone((ZooBackbone)pretrained.Backbone, options.Pretrain.Architecture), shots.ClassCount);
         model.Head.load_state_dict(warmHead.Head.state_dict());
         var trainer = new TrainingLoop(new TrainerOptions
         {

@@ -11,20 +11,22 @@ namespace EdgeTL.Trainer.Models;
 /// </summary>
 public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
 {
-    private readonly ZooBackbone backbone;
+    private readonly nn.Module<Tensor, Tensor> backbone;
+    private readonly IBackbone _features;
     private readonly nn.Module<Tensor, Tensor> head;
     private readonly LayerGroup[] _groups;
 
     /// <summary>Wraps <paramref name="backbone"/> with a new head of <paramref name="classes"/> outputs.</summary>
-    public TransferModel(ZooBackbone backbone, int classes, HeadOptions? headOptions = null)
+    public TransferModel(IBackbone backbone, int classes, HeadOptions? headOptions = null)
         : base(nameof(TransferModel))
     {
         ArgumentNullException.ThrowIfNull(backbone);
-        this.backbone = backbone;
+        this.backbone = backbone.Network;
+        _features = backbone;
         head = ClassifierHead.Create(backbone.FeatureDim, classes, headOptions);
         ClassCount = classes;
         RegisterComponents();
-        _groups = [.. backbone.LayerGroups, new LayerGroup(LayerGroup.HeadName, [head])];
+        _groups = [.. _features.LayerGroups, new LayerGroup(LayerGroup.HeadName, [head])];
     }
 
     /// <summary>Creates a zoo backbone with a fresh head.</summary>
@@ -32,7 +34,7 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
         new(BackboneZoo.Create(architecture, seed), classes, headOptions);
 
     /// <summary>The feature extractor.</summary>
-    public ZooBackbone Backbone => backbone;
+    public IBackbone Backbone => _features;
 
     /// <summary>The classifier head: [N, D] → [N, classes].</summary>
     public nn.Module<Tensor, Tensor> Head => head;
@@ -49,9 +51,9 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
     /// <summary>[N, 3, H, W] normalized images → [N, classes] logits. Bad shapes or NaN give a typed error.</summary>
     public override Tensor forward(Tensor input)
     {
-        InputGuard.RequireImages(input, 3, BackboneZoo.MinInputSize);
+        InputGuard.RequireImages(input, 3, _features.MinInputSize);
         using var scope = NewDisposeScope();
-        return head.forward(backbone.ForwardFeatures(input)).MoveToOuterDisposeScope();
+        return head.forward(_features.ForwardFeatures(input)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The group called <paramref name="name"/>.</summary>
@@ -77,7 +79,7 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
     /// <summary>Freezes every backbone group, leaving only the head trainable (head-only training).</summary>
     public void FreezeBackbone()
     {
-        foreach (var g in backbone.LayerGroups)
+        foreach (var g in _features.LayerGroups)
             g.SetTrainable(false);
     }
 

@@ -36,7 +36,7 @@ public sealed class FreezingTests
         using var model = TransferModel.Create("mobilenet_v2", 5);
         model.FreezeBackbone();
         Assert.Equal(["head"], model.TrainableGroups());
-        Assert.All(model.Backbone.parameters(), p => Assert.False(p.requires_grad));
+        Assert.All(model.Backbone.Network.parameters(), p => Assert.False(p.requires_grad));
         Assert.All(model.Head.parameters(), p => Assert.True(p.requires_grad));
     }
 

@@ -95,7 +95,7 @@ public static class OnnxExporter
         switch (module)
         {
             case TransferModel t:
-                return Emit(b, t.Head, Emit(b, t.Backbone, x, Join(path, "backbone")), Join(path, "head"));
+                return Emit(b, t.Head, Emit(b, t.Backbone.Network, x, Join(path, "backbone")), Join(path, "head"));
             case HeadModel h:
                 return Emit(b, h.Head, x, Join(path, "head"));
             case ZooBackbone z:

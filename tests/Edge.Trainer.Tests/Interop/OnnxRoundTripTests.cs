@@ -1,0 +1,85 @@
+using EdgeTL.Trainer.Backbones;
+using EdgeTL.Trainer.Interop.Onnx;
+using EdgeTL.Trainer.Models;
+using Google.Protobuf;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Trainer.Tests.Interop;
+
+public sealed class OnnxRoundTripTests
+{
+    public static TheoryData<string> Architectures => [.. BackboneZoo.Architectures];
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void Export_then_import_gives_the_same_logits(string arch)
+    {
+        using var scope = NewDisposeScope();
+        var model = TransferModel.Create(arch, classes: 10, seed: 21);
+        OnnxTestModels.PerturbBatchNorm(model, seed: 8);
+        model.eval();
+        var imported = OnnxImporter.Import(OnnxExporter.Export(model).ToByteArray(), arch + ".onnx");
+        imported.eval();
+        var x = TestData.Batches(perClass: 1, batchSize: 4, size: 64).Epoch(0).First().Inputs;
+        using var noGrad = no_grad();
+        double diff = OnnxTestModels.MaxDiff(imported.forward(x), model.forward(x));
+        Console.WriteLine($"{arch}: round trip max |Δ| = {diff:E2}");
+        Assert.True(diff <= 1e-4, $"{arch}: {diff:E2}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void An_imported_backbone_finds_the_same_layer_groups_from_the_graph_alone(string arch)
+    {
+        using var scope = NewDisposeScope();
+        var zoo = BackboneZoo.Create(arch, seed: 1);
+        var imported = OnnxImporter.ImportBackbone(OnnxExporter.Export(zoo).ToByteArray(), arch + ".onnx");
+        Assert.Equal(zoo.FeatureDim, imported.FeatureDim);
+        Assert.Equal(ZooBackbone.GroupNames, imported.LayerGroups.Select(g => g.Name));
+        foreach (var (expected, actual) in zoo.LayerGroups.Zip(imported.LayerGroups))
+            Assert.True(expected.ParameterCount == actual.ParameterCount, $"{arch} {expected.Name}: zoo {expected.ParameterCount}, imported {actual.ParameterCount}");
+        // Parameters become parameters and running statistics become buffers, nothing else.
+        Assert.Equal(zoo.parameters().Sum(p => p.numel()), imported.parameters().Sum(p => p.numel()));
+        Assert.Equal(zoo.buffers().Where(b => b.is_floating_point()).Sum(b => b.numel()), imported.state_dict().Values.Where(b => b.is_floating_point()).Sum(b => b.numel()) - imported.parameters().Sum(p => p.numel()));
+    }
+
+    [Fact]
+    public void An_imported_model_fine_tunes_and_its_frozen_groups_stay_unchanged()
+    {
+        using var scope = NewDisposeScope();
+        var zoo = BackboneZoo.Create("resnet18", seed: 3);
+        var backbone = OnnxImporter.ImportBackbone(OnnxExporter.Export(zoo).ToByteArray(), "resnet18.onnx");
+        manual_seed(5);
+        var model = new TransferModel(backbone, classes: 10);
+        model.Freeze("stem", "stage1", "stage2");
+        var frozen = FrozenState(model).Select(t => t.clone()).ToList();
+        Assert.NotEmpty(frozen);
+        var optimizer = optim.AdamW(model.parameters().Where(p => p.requires_grad), lr: 1e-3);
+        var batches = TestData.Batches(perClass: 10, batchSize: 20, size: 32);
+        var losses = new List<float>();
+        for (int epoch = 0; losses.Count < 50; epoch++)
+        {
+            foreach (var (inputs, labels) in batches.Epoch(epoch))
+            {
+                using var step = NewDisposeScope();
+                model.SetTrainingMode(true);
+                optimizer.zero_grad();
+                var loss = nn.functional.cross_entropy(model.forward(inputs), labels);
+                loss.backward();
+                optimizer.step();
+                losses.Add(loss.item<float>());
+            }
+        }
+        double first = losses.Take(10).Average(), last = losses.TakeLast(10).Average();
+        Console.WriteLine($"imported resnet18 fine-tune: loss {first:F3} → {last:F3}");
+        Assert.True(last < 0.7 * first, $"loss {first:F3} → {last:F3}");
+        var after = FrozenState(model);
+        Assert.Equal(frozen.Count, after.Count);
+        Assert.All(frozen.Zip(after), pair => Assert.True(TestData.Same(pair.First, pair.Second)));
+        Assert.All(model.Group("stage4").Parameters(), p => Assert.True(p.requires_grad));
+    }
+
+    /// <summary>Parameters and running statistics of the frozen groups, in a fixed order.</summary>
+    private static List<Tensor> FrozenState(TransferModel model) =>
+        [.. model.Groups.Where(g => !g.IsTrainable).SelectMany(g => g.Modules).SelectMany(m => m.state_dict().Values)];
+}
