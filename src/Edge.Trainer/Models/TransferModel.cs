@@ -12,7 +12,6 @@ namespace EdgeTL.Trainer.Models;
 public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
 {
     private readonly nn.Module<Tensor, Tensor> backbone;
-    private readonly IBackbone _features;
     private readonly nn.Module<Tensor, Tensor> head;
     private readonly LayerGroup[] _groups;
 
@@ -22,11 +21,10 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
     {
         ArgumentNullException.ThrowIfNull(backbone);
         this.backbone = backbone.Network;
-        _features = backbone;
         head = ClassifierHead.Create(backbone.FeatureDim, classes, headOptions);
         ClassCount = classes;
         RegisterComponents();
-        _groups = [.. _features.LayerGroups, new LayerGroup(LayerGroup.HeadName, [head])];
+        _groups = [.. Features.LayerGroups, new LayerGroup(LayerGroup.HeadName, [head])];
     }
 
     /// <summary>Creates a zoo backbone with a fresh head.</summary>
@@ -34,7 +32,10 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
         new(BackboneZoo.Create(architecture, seed), classes, headOptions);
 
     /// <summary>The feature extractor.</summary>
-    public IBackbone Backbone => _features;
+    public IBackbone Backbone => Features;
+
+    // Not a field: RegisterComponents would register the backbone a second time under it.
+    private IBackbone Features => (IBackbone)backbone;
 
     /// <summary>The classifier head: [N, D] → [N, classes].</summary>
     public nn.Module<Tensor, Tensor> Head => head;
@@ -51,9 +52,9 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
     /// <summary>[N, 3, H, W] normalized images → [N, classes] logits. Bad shapes or NaN give a typed error.</summary>
     public override Tensor forward(Tensor input)
     {
-        InputGuard.RequireImages(input, 3, _features.MinInputSize);
+        InputGuard.RequireImages(input, 3, Features.MinInputSize);
         using var scope = NewDisposeScope();
-        return head.forward(_features.ForwardFeatures(input)).MoveToOuterDisposeScope();
+        return head.forward(Features.ForwardFeatures(input)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The group called <paramref name="name"/>.</summary>
@@ -79,7 +80,7 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
     /// <summary>Freezes every backbone group, leaving only the head trainable (head-only training).</summary>
     public void FreezeBackbone()
     {
-        foreach (var g in _features.LayerGroups)
+        foreach (var g in Features.LayerGroups)
             g.SetTrainable(false);
     }
 
