@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeTL.Runtime.Onnx;
 using EdgeTL.Trainer.Backbones;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -44,6 +45,40 @@ public static class FeatureExtraction
             foreach (var t in features.Concat(labels))
                 t.Dispose();
             backbone.Network.train(wasTraining);
+        }
+    }
+
+    /// <summary>
+    /// Extracts [N, D] features with ONNX Runtime, the fast path for a frozen backbone (about
+    /// twice libtorch's speed on CPU). The model's first output is flattened per sample.
+    /// </summary>
+    public static FeatureSet Extract(OnnxModel backbone, ITensorBatches batches, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(batches);
+        if (batches.SampleCount == 0)
+            throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "Nothing to extract features from.");
+        var clock = Stopwatch.StartNew();
+        var features = new List<Tensor>();
+        var labels = new List<Tensor>();
+        try
+        {
+            foreach (var (inputs, batchLabels) in batches.Epoch(0))
+            {
+                using (inputs)
+                {
+                    using var contiguous = inputs.contiguous();
+                    var (values, _) = backbone.Run(contiguous.data<float>().ToArray(), [.. inputs.shape.Select(d => (int)d)]);
+                    features.Add(tensor(values).reshape(inputs.shape[0], -1));
+                }
+                labels.Add(batchLabels);
+            }
+            return new FeatureSet(cat(features, 0), cat(labels, 0), classCount) { ExtractionSeconds = clock.Elapsed.TotalSeconds };
+        }
+        finally
+        {
+            foreach (var t in features.Concat(labels))
+                t.Dispose();
         }
     }
 }

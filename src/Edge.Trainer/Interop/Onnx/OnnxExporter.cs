@@ -34,6 +34,8 @@ public static class OnnxExporter
         if (options.TraceInputSize < BackboneZoo.MinInputSize)
             throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"TraceInputSize must be ≥ {BackboneZoo.MinInputSize}.");
 
+        if (model is OnnxGraphModule imported)
+            return options.Float16 ? OnnxFloat16.Convert(imported.ToModelProto()) : imported.ToModelProto();
         var modes = model.modules().Prepend(model).Select(m => (m, m.training)).ToArray();
         model.eval();
         try
@@ -108,6 +110,9 @@ public static class OnnxExporter
                 Check(module, path, flat.Sample, z.forward(x.Sample));
                 return flat;
             }
+            case OnnxGraphModule:
+                throw new EdgeTrainerException(TrainerErrorCode.UnsupportedExport,
+                    $"'{path}' is an imported ONNX graph inside another model; export it on its own (it keeps its original opset), and the head separately.");
             case Sequential s:
             {
                 var y = x;

@@ -33,7 +33,7 @@ internal sealed class OnnxGraph
 
     public Dictionary<string, Tensor> Initializers { get; } = new(StringComparer.Ordinal);
 
-    public List<(NodeProto Node, OnnxKernel Kernel, string Context)> Nodes { get; } = [];
+    public List<(NodeProto Node, OnnxKernel Kernel, string Context, int Index)> Nodes { get; } = [];
 
     /// <summary>Parses and validates; corrupt files, bad graphs and unsupported operators give typed errors.</summary>
     public static OnnxGraph Parse(byte[] bytes, string source)
@@ -60,9 +60,9 @@ internal sealed class OnnxGraph
         {
             if (nodes is not null && !nodes.Contains(i))
                 continue;
-            var (node, kernel, context) = Nodes[i];
+            var (node, kernel, context, _) = Nodes[i];
             var inputs = node.Input.Select(n => n.Length == 0 ? null : values[n]).ToArray();
-            var outputs = Execute(kernel, inputs, training: false, context);
+            var outputs = Execute(kernel, inputs, new OnnxKernelContext(false), context);
             for (int o = 0; o < node.Output.Count && o < outputs.Length; o++)
             {
                 if (node.Output[o].Length > 0)
@@ -73,11 +73,11 @@ internal sealed class OnnxGraph
     }
 
     /// <summary>Runs one kernel, turning TorchSharp's shape errors into an error that names the node.</summary>
-    public static Tensor[] Execute(OnnxKernel kernel, Tensor?[] inputs, bool training, string context)
+    public static Tensor[] Execute(OnnxKernel kernel, Tensor?[] inputs, OnnxKernelContext kernelContext, string context)
     {
         try
         {
-            return kernel(inputs, training);
+            return kernel(inputs, kernelContext);
         }
         catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
         {
@@ -160,7 +160,7 @@ internal sealed class OnnxGraph
             else
             {
                 var kernel = OnnxOperators.Compile(node, Opset, attributes, name => Initializers.TryGetValue(name, out var t) && !t.is_floating_point() ? IntValues(t) : null);
-                Nodes.Add((node, kernel, context));
+                Nodes.Add((node, kernel, context, i));
             }
             foreach (var output in node.Output.Where(n => n.Length > 0))
                 known.Add(output);

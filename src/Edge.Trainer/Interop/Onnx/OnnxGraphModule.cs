@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Onnx;
 using EdgeTL.Trainer.Backbones;
 using EdgeTL.Trainer.Models;
 using TorchSharp;
@@ -31,7 +32,7 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>, IBackbone
     private readonly LayerGroup[] _groups;
     private readonly long?[] _inputDims;
 
-    private sealed record Step(string Name, string OpType, string[] InputNames, Source[] Inputs, string[] Outputs, OnnxKernel Kernel, OnnxNodeModule? Owner, string Context);
+    private sealed record Step(int GraphIndex, string Name, string OpType, string[] InputNames, Source[] Inputs, string[] Outputs, OnnxKernel Kernel, OnnxNodeModule? Owner, string Context);
 
     private delegate Tensor? Source(Dictionary<string, Tensor> values);
 
@@ -144,6 +145,57 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>, IBackbone
         }
     }
 
+    /// <summary>
+    /// The graph as ONNX again, in its original opset, with the current weights and running
+    /// statistics: only the nodes this module runs, ending at its output. This is how an
+    /// imported model that was fine-tuned here goes back to ONNX Runtime for serving.
+    /// </summary>
+    /// <param name="dynamicBatch">Declare the batch axis of input and output dynamic (the module itself accepts any batch).</param>
+    public ModelProto ToModelProto(bool dynamicBatch = true)
+    {
+        var model = _graph.Model.Clone();
+        var graph = model.Graph;
+        var kept = _steps.Select(s => s.GraphIndex).ToHashSet();
+        var nodes = graph.Node.Where((n, i) => kept.Contains(i)).ToList();
+        var read = nodes.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        nodes.InsertRange(0, graph.Node.Where(n => n.OpType == "Constant" && n.Output.Any(read.Contains)));
+        graph.Node.Clear();
+        graph.Node.AddRange(nodes);
+
+        var current = _steps.Select(s => s.Owner).OfType<OnnxNodeModule>().Distinct()
+            .SelectMany(m => m.Initializers()).ToDictionary(x => x.OnnxName, x => x.Value, StringComparer.Ordinal);
+        var used = nodes.SelectMany(n => n.Input).ToHashSet(StringComparer.Ordinal);
+        var initializers = graph.Initializer.Where(t => used.Contains(t.Name))
+            .Select(t => current.TryGetValue(t.Name, out var value) ? OnnxProto.FloatTensor(t.Name, value) : t)
+            .ToList();
+        graph.Initializer.Clear();
+        graph.Initializer.AddRange(initializers);
+        var inputs = graph.Input.Where(i => i.Name == _graph.InputName).ToList();
+        graph.Input.Clear();
+        graph.Input.AddRange(inputs);
+        if (graph.Output.All(o => o.Name != _outputName))
+        {
+            graph.Output.Clear();
+            graph.Output.Add(new ValueInfoProto { Name = _outputName, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = OnnxProto.FloatType } } });
+        }
+        else
+        {
+            var output = graph.Output.First(o => o.Name == _outputName);
+            graph.Output.Clear();
+            graph.Output.Add(output);
+        }
+        graph.ValueInfo.Clear();
+        if (dynamicBatch)
+        {
+            foreach (var end in graph.Input.Concat(graph.Output))
+            {
+                if (end.Type?.TensorType?.Shape is { Dim.Count: > 0 } shape)
+                    shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = "batch" };
+            }
+        }
+        return model;
+    }
+
     private void RunSteps(Dictionary<string, Tensor> values, int from, int to)
     {
         for (int i = from; i < to; i++)
@@ -152,7 +204,7 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>, IBackbone
             var inputs = new Tensor?[step.Inputs.Length];
             for (int k = 0; k < inputs.Length; k++)
                 inputs[k] = step.Inputs[k](values);
-            var outputs = OnnxGraph.Execute(step.Kernel, inputs, step.Owner?.training ?? training, step.Context);
+            var outputs = OnnxGraph.Execute(step.Kernel, inputs, new OnnxKernelContext(step.Owner?.training ?? training, step.Owner?.MomentumOverride), step.Context);
             for (int o = 0; o < step.Outputs.Length && o < outputs.Length; o++)
             {
                 if (step.Outputs[o].Length > 0)
@@ -259,10 +311,10 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>, IBackbone
 
     private Step BuildStep(OnnxGraph graph, int index, Dictionary<string, OnnxNodeModule> owners, Dictionary<string, string> constantNames)
     {
-        var (node, kernel, context) = graph.Nodes[index];
+        var (node, kernel, context, graphIndex) = graph.Nodes[index];
         var sources = node.Input.Select(name => SourceFor(name, graph, owners, constantNames)).ToArray();
         var owner = node.Input.Select(n => owners.GetValueOrDefault(n)).FirstOrDefault(m => m is not null);
-        return new Step(node.Name, node.OpType, [.. node.Input.Where(n => n.Length > 0)], sources, [.. node.Output], kernel, owner, context);
+        return new Step(graphIndex, node.Name, node.OpType, [.. node.Input.Where(n => n.Length > 0)], sources, [.. node.Output], kernel, owner, context);
     }
 
     private Source SourceFor(string name, OnnxGraph graph, Dictionary<string, OnnxNodeModule> owners, Dictionary<string, string> constantNames)

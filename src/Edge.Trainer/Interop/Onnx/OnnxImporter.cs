@@ -50,7 +50,7 @@ public static class OnnxImporter
         using var noGrad = no_grad();
         var values = graph.Run(zeros(1, graph.InputDims[1] ?? 3, side, graph.InputDims[3] ?? side));
         string? result = null;
-        foreach (var (node, _, _) in graph.Nodes)
+        foreach (var (node, _, _, _) in graph.Nodes)
         {
             if (!PoolingOps.Contains(node.OpType) || !values.TryGetValue(node.Output[0], out var y) || !values.TryGetValue(node.Input[0], out var x))
                 continue;

@@ -14,6 +14,9 @@ internal sealed class OnnxNodeModule : nn.Module
 
     public OnnxNodeModule(string name, string opType) : base(name) => OpType = opType;
 
+    /// <summary>Overrides a BatchNormalization node's momentum (PyTorch convention) while set.</summary>
+    public double? MomentumOverride { get; set; }
+
     /// <summary>The node's operator.</summary>
     public string OpType { get; }
 

@@ -5,10 +5,13 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace EdgeTL.Trainer.Interop.Onnx;
 
+/// <summary>What a kernel may need beyond its inputs.</summary>
+/// <param name="Training">True when the owning module is in training mode (BatchNormalization uses batch statistics).</param>
+/// <param name="Momentum">Overrides BatchNormalization's running-statistics momentum (PyTorch convention), e.g. for recalibration.</param>
+internal readonly record struct OnnxKernelContext(bool Training, double? Momentum = null);
+
 /// <summary>Runs one ONNX node: resolved inputs (null for an omitted optional input) → outputs.</summary>
-/// <param name="inputs">The node's inputs in ONNX order.</param>
-/// <param name="training">True when the owning module is in training mode (BatchNormalization).</param>
-internal delegate Tensor[] OnnxKernel(Tensor?[] inputs, bool training);
+internal delegate Tensor[] OnnxKernel(Tensor?[] inputs, OnnxKernelContext context);
 
 /// <summary>
 /// The ONNX operators the importer turns into TorchSharp calls, for opsets 8 to 17. Each is
@@ -43,7 +46,7 @@ internal static class OnnxOperators
                     throw a.Unsupported("BatchNormalization in training mode (extra outputs)");
                 double eps = a.Float("epsilon", 1e-5f);
                 double momentum = 1 - a.Float("momentum", 0.9f);
-                return (x, training) => [F.batch_norm(x[0]!, x[3]!, x[4]!, x[1], x[2], training, momentum, eps)];
+                return (x, c) => [F.batch_norm(x[0]!, x[3]!, x[4]!, x[1], x[2], c.Training, c.Momentum ?? momentum, eps)];
             }
             case "Relu": return One(x => x.relu());
             case "LeakyRelu": { double alpha = a.Float("alpha", 0.01f); return One(x => F.leaky_relu(x, alpha)); }

@@ -1,0 +1,67 @@
+using EdgeTL.Trainer.Interop.Onnx;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Trainer.Training;
+
+/// <summary>
+/// Re-estimates BatchNorm running statistics from data without touching any weight
+/// (AdaBN): each BatchNorm layer ends with the exact average of its batch statistics over
+/// the batches given. Used to give a randomly initialized network usable statistics, and to
+/// re-centre a network on a new domain. Works on TorchSharp BatchNorm2d and on imported ONNX
+/// BatchNormalization nodes.
+/// </summary>
+public static class BatchNormCalibration
+{
+    /// <summary>Runs <paramref name="batches"/> through <paramref name="network"/> and returns how many were used.</summary>
+    public static int Recalibrate(nn.Module<Tensor, Tensor> network, IEnumerable<Tensor> batches)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(batches);
+        var modes = network.modules().Prepend(network).Select(m => (Module: m, m.training)).ToArray();
+        var torchNorms = network.modules().OfType<BatchNorm2d>().ToArray();
+        var onnxNorms = network.modules().OfType<OnnxNodeModule>().Where(m => m.OpType == "BatchNormalization").ToArray();
+        var momenta = torchNorms.Select(b => b.momentum).ToArray();
+        int count = 0;
+        try
+        {
+            network.eval();
+            using var noGrad = no_grad();
+            foreach (var bn in torchNorms)
+            {
+                bn.reset_running_stats();
+                bn.train();
+            }
+            foreach (var node in onnxNorms)
+            {
+                node.get_buffer("running_mean")!.zero_();
+                node.get_buffer("running_var")!.fill_(1);
+                node.train();
+            }
+            foreach (var batch in batches)
+            {
+                count++;
+                double momentum = 1.0 / count;   // cumulative average: the k-th batch weighs 1/k
+                foreach (var bn in torchNorms)
+                    bn.momentum = momentum;
+                foreach (var node in onnxNorms)
+                    node.MomentumOverride = momentum;
+                using var scope = NewDisposeScope();
+                network.forward(batch);
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < torchNorms.Length; i++)
+                torchNorms[i].momentum = momenta[i];
+            foreach (var node in onnxNorms)
+                node.MomentumOverride = null;
+            foreach (var (module, training) in modes)
+                module.train(training);
+        }
+        if (count == 0)
+            throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "BatchNorm recalibration needs at least one batch.");
+        return count;
+    }
+}
