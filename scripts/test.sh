@@ -6,10 +6,14 @@ cd "$(dirname "$0")/.."
 
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required: https://dot.net" >&2; exit 2; }
 
-# Debian packages the tests use, installed only when missing. (The tests of this version
-# need only the .NET SDK: libtorch and SkiaSharp's natives come from NuGet. Later parts add
-# mosquitto and python3-torch here.)
+# Debian packages the tests use, installed only when missing: the PyTorch peer writes the
+# weight-import parity fixtures (tools/peer/torchvision_fixtures.py). libtorch, ONNX Runtime
+# and SkiaSharp's natives come from NuGet.
+wanted_apt=(python3 python3-torch python3-torchvision)
 need_apt=()
+for package in "${wanted_apt[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$package")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing: ${need_apt[*]}"
   SUDO=""

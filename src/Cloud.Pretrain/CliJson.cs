@@ -7,4 +7,6 @@ namespace EdgeTL.Cloud;
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(PretrainSummary))]
 [JsonSerializable(typeof(TransferReport))]
+[JsonSerializable(typeof(ImportSummary))]
+[JsonSerializable(typeof(ExportSummary))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -29,9 +29,13 @@ internal static class CliRunner
         catch (EdgeTrainerException e)
         {
             Console.Error.WriteLine($"error [{e.Code}]: {e.Message}");
-            return e.Code is TrainerErrorCode.UnknownArchitecture or TrainerErrorCode.InvalidConfiguration
-                ? ExitCodes.InvalidArguments
-                : ExitCodes.TrainingError;
+            return e.Code switch
+            {
+                TrainerErrorCode.UnknownArchitecture or TrainerErrorCode.InvalidConfiguration or TrainerErrorCode.UnknownLayerGroup => ExitCodes.InvalidArguments,
+                TrainerErrorCode.InvalidWeightsFile or TrainerErrorCode.WeightsMismatch or TrainerErrorCode.InvalidOnnxModel
+                    or TrainerErrorCode.UnsupportedOnnxOperator or TrainerErrorCode.UnsupportedExport or TrainerErrorCode.InvalidCheckpoint => ExitCodes.DataError,
+                _ => ExitCodes.TrainingError,
+            };
         }
         catch (FormatException e)
         {

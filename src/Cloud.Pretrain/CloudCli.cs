@@ -7,9 +7,11 @@ internal static class CloudCli
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand("EdgeTL cloud tools: pretrain backbones and measure transfer on the bundled data.");
+        var root = new RootCommand("EdgeTL cloud tools: pretrain backbones, measure transfer, and move weights between PyTorch, ONNX and EdgeTL.");
         root.Subcommands.Add(PretrainCommand.Create());
         root.Subcommands.Add(TransferCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(ExportOnnxCommand.Create());
         return root;
     }
 }
