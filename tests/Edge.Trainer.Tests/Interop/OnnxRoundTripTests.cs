@@ -44,6 +44,25 @@ public sealed class OnnxRoundTripTests
     }
 
     [Fact]
+    public void Node_name_patterns_override_the_structural_groups()
+    {
+        using var scope = NewDisposeScope();
+        byte[] onnx = OnnxExporter.Export(BackboneZoo.Create("resnet18", seed: 1)).ToByteArray();
+        var imported = OnnxImporter.ImportBackbone(onnx, "resnet18.onnx", new OnnxImportOptions
+        {
+            GroupPatterns = [("stage4", "^layer3\\."), ("stem", "^layer1\\.0\\.")],
+        });
+        var zoo = BackboneZoo.Create("resnet18", seed: 1);
+        long Count(IEnumerable<EdgeTL.Trainer.Models.LayerGroup> groups, string name) => groups.Single(g => g.Name == name).ParameterCount;
+        long layer10 = zoo.named_parameters().Where(p => p.name.StartsWith("layer1.0.", StringComparison.Ordinal)).Sum(p => p.parameter.numel());
+        Assert.Equal(Count(zoo.LayerGroups, "stage4") + Count(zoo.LayerGroups, "stage3"), Count(imported.LayerGroups, "stage4"));
+        Assert.Equal(0, Count(imported.LayerGroups, "stage3"));
+        Assert.Equal(Count(zoo.LayerGroups, "stem") + layer10, Count(imported.LayerGroups, "stem"));
+        var unknown = Assert.Throws<EdgeTrainerException>(() => OnnxImporter.ImportBackbone(onnx, "x", new OnnxImportOptions { GroupPatterns = [("layer9", ".")] }));
+        Assert.Equal(TrainerErrorCode.UnknownLayerGroup, unknown.Code);
+    }
+
+    [Fact]
     public void An_imported_model_fine_tunes_and_its_frozen_groups_stay_unchanged()
     {
         using var scope = NewDisposeScope();
