@@ -1,7 +1,7 @@
 namespace EdgeTL.Runtime;
 
 /// <summary>The one exception type of Edge.Runtime; <see cref="Code"/> says what failed.</summary>
-public sealed class EdgeRuntimeException : Exception
+public class EdgeRuntimeException : Exception
 {
     /// <summary>Creates an exception with an error code and a message that names the bad input.</summary>
     public EdgeRuntimeException(RuntimeErrorCode code, string message, Exception? inner = null)

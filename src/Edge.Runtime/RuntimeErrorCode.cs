@@ -21,4 +21,8 @@ public enum RuntimeErrorCode
     InvalidModel,
     /// <summary>A tensor passed to a model has the wrong shape.</summary>
     InvalidInputShape,
+    /// <summary>A model package failed verification (see <c>PackageRejectedException.Reason</c>).</summary>
+    PackageRejected,
+    /// <summary>A key file is missing or not an ECDSA P-256 key.</summary>
+    InvalidKey,
 }

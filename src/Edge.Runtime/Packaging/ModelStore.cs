@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace EdgeTL.Runtime.Packaging;
+
+/// <summary>An installed model: its folder and its (verified at install) manifest.</summary>
+public sealed record InstalledModel(string Directory, ModelManifest Manifest)
+{
+    /// <summary>Full path of the file with <paramref name="role"/>, or null.</summary>
+    public string? PathOf(string role) => Manifest.FileFor(role) is { } f ? System.IO.Path.Combine(Directory, f.Path) : null;
+}
+
+/// <summary>
+/// The models installed on a device. <see cref="Install"/> verifies a package completely,
+/// unpacks it into a staging folder (hashing again as it writes), flushes it, moves it into
+/// <c>versions/</c>, and only then switches the <c>current</c> pointer with an atomic rename.
+/// A package that fails at any point leaves the current model exactly as it was.
+/// </summary>
+public sealed class ModelStore
+{
+    private const string CurrentPointer = "current";
+    private const string PreviousPointer = "previous";
+    private readonly TrustedKeys _keys;
+    private readonly PackageLimits _limits;
+
+    /// <summary>Opens (or creates) a store under <paramref name="root"/>.</summary>
+    public ModelStore(string root, TrustedKeys keys, PackageLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(keys);
+        Root = root;
+        _keys = keys;
+        _limits = limits ?? new PackageLimits();
+        Directory.CreateDirectory(VersionsDirectory);
+    }
+
+    /// <summary>The store's folder.</summary>
+    public string Root { get; }
+
+    private string VersionsDirectory => Path.Combine(Root, "versions");
+
+    /// <summary>The model being served, or null before the first install.</summary>
+    public InstalledModel? Current => Read(CurrentPointer);
+
+    /// <summary>The model served before the current one (for rollback), or null.</summary>
+    public InstalledModel? Previous => Read(PreviousPointer);
+
+    /// <summary>The counter of the current model (0 when none): packages below it are refused.</summary>
+    public long InstalledCounter => Current?.Manifest.Counter ?? 0;
+
+    /// <summary>Verifies <paramref name="packagePath"/> and makes it the current model.</summary>
+    /// <exception cref="PackageRejectedException">The package failed a check; nothing changed.</exception>
+    public InstalledModel Install(string packagePath)
+    {
+        var package = ModelPackage.Verify(packagePath, _keys, InstalledCounter, _limits);
+        string staging = Path.Combine(Root, $".staging-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            ModelPackage.Extract(package, staging, _limits);
+            string name = string.Create(CultureInfo.InvariantCulture, $"v{package.Manifest.Counter:D10}-{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid().ToString("N")[..6]}");
+            string final = Path.Combine(VersionsDirectory, name);
+            Directory.Move(staging, final);
+            var previous = Current;
+            if (previous is not null)
+                WritePointer(PreviousPointer, Path.GetFileName(previous.Directory));
+            WritePointer(CurrentPointer, name);
+            Prune(keep: [name, previous is null ? "" : Path.GetFileName(previous.Directory)]);
+            return new InstalledModel(final, package.Manifest);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>Makes the previous model current again (a failed health gate, an operator's rollback).</summary>
+    /// <returns>The model now current, or null when there was nothing to roll back to.</returns>
+    public InstalledModel? RollBack()
+    {
+        var previous = Previous;
+        var current = Current;
+        if (previous is null)
+            return null;
+        WritePointer(CurrentPointer, Path.GetFileName(previous.Directory));
+        if (current is not null)
+            WritePointer(PreviousPointer, Path.GetFileName(current.Directory));
+        return previous;
+    }
+
+    private InstalledModel? Read(string pointer)
+    {
+        string file = Path.Combine(Root, pointer);
+        if (!File.Exists(file))
+            return null;
+        string dir = Path.Combine(VersionsDirectory, File.ReadAllText(file).Trim());
+        string manifest = Path.Combine(dir, ManifestFiles.Manifest);
+        if (!File.Exists(manifest))
+            return null;
+        var parsed = JsonSerializer.Deserialize(File.ReadAllBytes(manifest), PackageJson.Default.ModelManifest);
+        return parsed is null ? null : new InstalledModel(dir, parsed);
+    }
+
+    private void WritePointer(string pointer, string target)
+    {
+        string file = Path.Combine(Root, pointer);
+        string temp = file + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(target));
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, file, overwrite: true);
+    }
+
+    private void Prune(string[] keep)
+    {
+        foreach (var dir in Directory.GetDirectories(VersionsDirectory))
+        {
+            if (!keep.Contains(Path.GetFileName(dir)))
+                Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+namespace EdgeTL.Runtime.Packaging;
+
+/// <summary>The public keys a device accepts package signatures from (several, for rotation).</summary>
+public sealed class TrustedKeys : IDisposable
+{
+    private readonly Dictionary<string, SigningKey> _byId;
+
+    /// <summary>Trusts <paramref name="keys"/>.</summary>
+    public TrustedKeys(IEnumerable<SigningKey> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _byId = keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal);
+    }
+
+    /// <summary>Loads every <c>*.pem</c> public key of a folder.</summary>
+    public static TrustedKeys FromDirectory(string directory) =>
+        new(Directory.GetFiles(directory, "*.pem").Order(StringComparer.Ordinal).Select(SigningKey.Load));
+
+    /// <summary>Ids of the trusted keys.</summary>
+    public IReadOnlyCollection<string> KeyIds => _byId.Keys;
+
+    /// <summary>Checks <paramref name="signature"/> over <paramref name="data"/>; throws the exact rejection otherwise.</summary>
+    public void Verify(ReadOnlySpan<byte> data, SignatureFile signature)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        if (signature.Algorithm != SigningKey.Algorithm)
+            throw new PackageRejectedException(PackageRejection.BadSignature, $"signature algorithm '{signature.Algorithm}' is not {SigningKey.Algorithm}");
+        if (!_byId.TryGetValue(signature.KeyId ?? "", out var key))
+            throw new PackageRejectedException(PackageRejection.UntrustedKey, $"signed by key '{signature.KeyId}', which this device does not trust (trusted: {string.Join(", ", _byId.Keys)})");
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(signature.Signature ?? "");
+        }
+        catch (FormatException)
+        {
+            throw new PackageRejectedException(PackageRejection.BadSignature, "the signature is not base64");
+        }
+        if (!key.Verify(data, bytes))
+            throw new PackageRejectedException(PackageRejection.BadSignature, $"the signature by key {key.KeyId} does not match the manifest's bytes");
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var k in _byId.Values)
+            k.Dispose();
+    }
+}
