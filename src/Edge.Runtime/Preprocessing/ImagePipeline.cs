@@ -60,7 +60,7 @@ public sealed class ImagePipeline
         bool flip = aug is not null && random!.NextSingle() < aug.FlipProbability;
         int size = _options.InputSize;
         int outChannels = _options.Channels;
-        ResizeBilinear(hwc, height, width, channels, x0, y0, cw, ch, flip, destination, size, outChannels);
+        ResizeBilinear(hwc, height, width, channels, x0, y0, cw, ch, flip, destination, size, outChannels, _options.Bgr);
 
         if (aug is not null)
         {
@@ -97,7 +97,7 @@ public sealed class ImagePipeline
     }
 
     private static void ResizeBilinear(ReadOnlySpan<byte> src, int height, int width, int channels,
-        float x0, float y0, float cropW, float cropH, bool flip, Span<float> dst, int size, int outChannels)
+        float x0, float y0, float cropW, float cropH, bool flip, Span<float> dst, int size, int outChannels, bool bgr)
     {
         float sx = cropW / size, sy = cropH / size;
         int plane = size * size;
@@ -117,7 +117,7 @@ public sealed class ImagePipeline
                 int o = (oy * size) + ox;
                 for (int c = 0; c < outChannels; c++)
                 {
-                    int sc = channels == 1 ? 0 : c;
+                    int sc = channels == 1 ? 0 : bgr && outChannels == 3 ? 2 - c : c;
                     float a = src[(((iy0 * width) + ix0) * channels) + sc];
                     float b = src[(((iy0 * width) + ix1) * channels) + sc];
                     float d = src[(((iy1 * width) + ix0) * channels) + sc];

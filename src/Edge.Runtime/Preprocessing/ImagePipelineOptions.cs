@@ -12,7 +12,9 @@ public sealed record ImagePipelineOptions
     /// 0.875 = torchvision's resize-256-then-crop-224).
     /// </summary>
     public float CenterCropFraction { get; init; } = 1f;
-    /// <summary>Mean/std taken from the backbone's pretraining.</summary>
+    /// <summary>Model channel order: false = RGB (torchvision), true = BGR (Caffe/CNTK-style models).</summary>
+    public bool Bgr { get; init; }
+    /// <summary>Mean/std taken from the backbone's pretraining, in the model's channel order.</summary>
     public Normalization Normalization { get; init; } = Normalization.ImageNet;
     /// <summary>Augmentation used when a batch is requested with augmentation.</summary>
     public AugmentationOptions Augmentation { get; init; } = new();
