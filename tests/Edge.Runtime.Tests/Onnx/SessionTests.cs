@@ -1,0 +1,65 @@
+using EdgeTL.Runtime.Onnx;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeTL.Runtime.Tests.Onnx;
+
+public sealed class SessionTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgetl-session-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Asking_for_TensorRT_and_CUDA_on_a_CPU_machine_falls_back_to_the_CPU_with_log_lines()
+    {
+        string path = Path.Combine(_dir, "tiny.onnx");
+        File.WriteAllBytes(path, TinyModels.Backbone());
+        var log = new ListLogger();
+        using var model = OnnxSessionFactory.Open(path, fp16Model: null, new SessionOptionsSpec
+        {
+            Providers = [ExecutionProvider.TensorRt, ExecutionProvider.Cuda, ExecutionProvider.Cpu],
+            TensorRtEngineCache = Path.Combine(_dir, "trt-cache"),
+            WarmupRuns = 2,
+        }, log);
+        Assert.Equal(ExecutionProvider.Cpu, model.Provider);
+        Assert.Contains(log.Lines, l => l.StartsWith("Warning: TensorRt is not available", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.StartsWith("Warning: Cuda is not available", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.StartsWith("Information: ONNX Runtime runs", StringComparison.Ordinal) && l.Contains("on Cpu (fp32)", StringComparison.Ordinal));
+        // Dynamic batch: 1 and 5 images.
+        Assert.Equal([1, 32], model.Run(new float[3 * 16 * 16], [1, 3, 16, 16]).Shape);
+        Assert.Equal([5, 32], model.Run(new float[5 * 3 * 16 * 16], [5, 3, 16, 16]).Shape);
+    }
+
+    [Fact]
+    public void Only_CUDA_requested_still_ends_on_the_CPU()
+    {
+        string path = Path.Combine(_dir, "tiny.onnx");
+        File.WriteAllBytes(path, TinyModels.Backbone());
+        using var model = OnnxSessionFactory.Open(path, null, new SessionOptionsSpec { Providers = [ExecutionProvider.Cuda] }, new ListLogger());
+        Assert.Equal(ExecutionProvider.Cpu, model.Provider);
+    }
+
+    [Fact]
+    public void A_corrupt_model_and_a_wrong_shape_give_typed_errors()
+    {
+        string path = Path.Combine(_dir, "bad.onnx");
+        File.WriteAllBytes(path, [1, 2, 3, 4, 5]);
+        var error = Assert.Throws<EdgeRuntimeException>(() => OnnxSessionFactory.Open(path, null));
+        Assert.Equal(RuntimeErrorCode.InvalidModel, error.Code);
+        using var model = OnnxModel.Load(TinyModels.Head(4, 3));
+        Assert.Equal(RuntimeErrorCode.InvalidInputShape, Assert.Throws<EdgeRuntimeException>(() => model.Run(new float[10], [2, 5])).Code);
+    }
+
+    /// <summary>Collects "Level: message" lines.</summary>
+    private sealed class ListLogger : ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add($"{logLevel}: {formatter(state, exception)}");
+    }
+}
