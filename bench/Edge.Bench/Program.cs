@@ -1,0 +1,21 @@
+using EdgeTL.Bench;
+
+return args.FirstOrDefault() switch
+{
+    "extract" => ExtractionBenchmark.Run(args.Skip(1).ToArray()),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.WriteLine("""
+        edgetl-bench: speed measured against the PyTorch peer (Debian python3-torch) in one run.
+
+          extract [--archs resnet18,resnet50,mobilenet_v2] [--sizes 64,224] [--rounds 3]
+                  [--seconds 3] [--batch 16] [--threads 2]
+              Feature-extraction img/s of the frozen backbone: ONNX Runtime (EdgeTL's path),
+              TorchSharp eager and PyTorch eager, interleaved round by round; medians, ratios,
+              and the share of this CPU's FP32 peak.
+        """);
+    return 2;
+}

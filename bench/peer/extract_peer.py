@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+"""PyTorch eager peer for EdgeTL's feature-extraction benchmark.
+
+    /usr/bin/python3 bench/peer/extract_peer.py --arch resnet18 --size 224 --batch 16 --seconds 3 --threads 2
+
+Builds the torchvision backbone without its classifier (random weights: speed does not depend
+on their values), runs it in eval mode under no_grad on random batches, and prints one JSON
+line: {"arch", "size", "batch", "images", "seconds", "images_per_second"}.
+"""
+import argparse
+import json
+import time
+
+import torch
+import torchvision
+
+
+def backbone(arch):
+    model = getattr(torchvision.models, arch)()
+    if hasattr(model, "fc"):
+        model.fc = torch.nn.Identity()
+    else:
+        model.classifier = torch.nn.Identity()
+    return model.eval()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--arch", required=True)
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model = backbone(args.arch)
+    x = torch.randn(args.batch, 3, args.size, args.size)
+    with torch.no_grad():
+        model(x)  # warm-up
+        images, start = 0, time.perf_counter()
+        while True:
+            model(x)
+            images += args.batch
+            elapsed = time.perf_counter() - start
+            if elapsed >= args.seconds and images >= 2 * args.batch:
+                break
+    print(json.dumps({"arch": args.arch, "size": args.size, "batch": args.batch, "images": images,
+                      "seconds": elapsed, "images_per_second": images / elapsed}))
+
+
+if __name__ == "__main__":
+    main()
