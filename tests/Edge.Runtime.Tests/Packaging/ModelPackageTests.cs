@@ -43,7 +43,7 @@ public sealed class ModelPackageTests : IDisposable
     /// Flips one bit at each of ≥ 1,000 offsets spread over the whole archive and asserts the
     /// exact reason from where the offset falls: a header, padding or the end marker →
     /// Malformed; the manifest or the signature → BadSignature (UntrustedKey inside the key
-    /// id); a listed file → HashMismatch. The installed model stays current every time.
+    /// id, unless the flip makes a character JSON cannot hold); a listed file → HashMismatch. The installed model stays current every time.
     /// </summary>
     [Fact]
     public void Bit_flips_at_a_thousand_offsets_are_each_refused_for_the_exact_reason()
@@ -64,6 +64,10 @@ public sealed class ModelPackageTests : IDisposable
             copy[offset] ^= (byte)(1 << (int)(offset % 8));
             File.WriteAllBytes(tampered, copy);
             var expected = regions.Single(r => offset >= r.Start && offset < r.End).Reason;
+            // Inside the key id, a flip to a character JSON cannot hold in a string breaks the signature file itself.
+            byte flipped = copy[offset];
+            if (expected == PackageRejection.UntrustedKey && (flipped < 0x20 || flipped >= 0x80 || flipped is (byte)'"' or (byte)'\\'))
+                expected = PackageRejection.BadSignature;
             var error = Assert.Throws<PackageRejectedException>(() => store.Install(tampered));
             Assert.True(expected == error.Reason, $"offset {offset}: expected {expected}, got {error.Reason}: {error.Message}");
             counts[error.Reason] = counts.GetValueOrDefault(error.Reason) + 1;
@@ -91,13 +95,15 @@ public sealed class ModelPackageTests : IDisposable
     }
 
     [Fact]
-    public void A_package_signed_by_an_untrusted_key_is_refused()
+    public void A_package_signed_by_an_untrusted_key_is_refused_and_the_model_stays()
     {
+        var (store, installed) = StoreWithModel();
         using var stranger = SigningKey.Create();
-        string package = _f.Build("stranger.tar", 1, key: stranger);
-        var error = Assert.Throws<PackageRejectedException>(() => ModelPackage.Verify(package, _f.Trusted));
+        string package = _f.Build("stranger.tar", 2, key: stranger);
+        var error = Assert.Throws<PackageRejectedException>(() => store.Install(package));
         Assert.Equal(PackageRejection.UntrustedKey, error.Reason);
         Assert.Contains(stranger.KeyId, error.Message, StringComparison.Ordinal);
+        Assert.Equal(installed.Directory, store.Current!.Directory);
     }
 
     [Fact]
@@ -110,14 +116,16 @@ public sealed class ModelPackageTests : IDisposable
     }
 
     [Fact]
-    public void A_valid_signature_over_other_bytes_is_refused()
+    public void A_valid_signature_over_other_bytes_is_refused_and_the_model_stays()
     {
-        string package = _f.Build("pkg", 1, asDirectory: true);
+        var (store, installed) = StoreWithModel();
+        string package = _f.Build("pkg", 2, asDirectory: true);
         // A genuine signature by the trusted key, but of a different manifest.
         var other = _f.Key.Sign(Encoding.UTF8.GetBytes("{\"counter\": 99}"));
         File.WriteAllText(Path.Combine(package, ManifestFiles.Signature), JsonSerializer.Serialize(new { keyId = other.KeyId, algorithm = other.Algorithm, signature = other.Signature }));
-        var error = Assert.Throws<PackageRejectedException>(() => ModelPackage.Verify(package, _f.Trusted));
+        var error = Assert.Throws<PackageRejectedException>(() => store.Install(package));
         Assert.Equal(PackageRejection.BadSignature, error.Reason);
+        Assert.Equal(installed.Directory, store.Current!.Directory);
     }
 
     [Fact]
@@ -161,13 +169,15 @@ public sealed class ModelPackageTests : IDisposable
     }
 
     [Fact]
-    public void Oversize_entries_are_refused_from_their_header()
+    public void Oversize_entries_are_refused_from_their_header_and_the_model_stays()
     {
-        string good = _f.Build("good.tar", 1);
-        var small = new PackageLimits { MaxFileBytes = 10_000 };
-        var error = Assert.Throws<PackageRejectedException>(() => ModelPackage.Verify(good, _f.Trusted, limits: small));
+        var (store, installed) = StoreWithModel();
+        string good = _f.Build("good.tar", 2);
+        var small = new ModelStore(store.Root, _f.Trusted, new PackageLimits { MaxFileBytes = 10_000 });
+        var error = Assert.Throws<PackageRejectedException>(() => small.Install(good));
         Assert.Equal(PackageRejection.TooLarge, error.Reason);
         Assert.Contains("backbone.onnx", error.Message, StringComparison.Ordinal);
+        Assert.Equal(installed.Directory, small.Current!.Directory);
 
         // A header announcing 600 MiB, with no data behind it: refused before any read.
         string huge = Path.Combine(_f.Root, "huge.tar");
@@ -199,6 +209,12 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Equal(second.Directory, store.Current!.Directory);
         Assert.Equal(first.Directory, store.RollBack()!.Directory);
         Assert.Equal(1, store.Current!.Manifest.Counter);
+    }
+
+    private (ModelStore Store, InstalledModel Installed) StoreWithModel()
+    {
+        var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted);
+        return (store, store.Install(_f.Build("installed.tar", 1)));
     }
 
     /// <summary>Appends one hostile entry (header + data) before the end-of-archive marker of a good package.</summary>
