@@ -36,6 +36,10 @@ public sealed class TrustedKeys : IDisposable
         {
             throw new PackageRejectedException(PackageRejection.BadSignature, "the signature is not base64");
         }
+        // Base64 is malleable (whitespace, unused low bits of the last character): only the
+        // canonical encoding is accepted, so no byte of a signed package can change unnoticed.
+        if (Convert.ToBase64String(bytes) != signature.Signature)
+            throw new PackageRejectedException(PackageRejection.BadSignature, "the signature is not in canonical base64");
         if (!key.Verify(data, bytes))
             throw new PackageRejectedException(PackageRejection.BadSignature, $"the signature by key {key.KeyId} does not match the manifest's bytes");
     }
