@@ -47,7 +47,10 @@ public sealed class HeadModel : nn.Module<Tensor, Tensor>, ITrainable
     public override Tensor forward(Tensor input)
     {
         InputGuard.RequireFeatures(input, FeatureDim);
-        return head.forward(input);
+        using var scope = NewDisposeScope();
+        var computeType = head.parameters().First().dtype;
+        var x = input.dtype == computeType ? input : input.to(computeType);
+        return head.forward(x).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />

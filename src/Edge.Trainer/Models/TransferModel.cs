@@ -54,7 +54,10 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
     {
         InputGuard.RequireImages(input, 3, Features.MinInputSize);
         using var scope = NewDisposeScope();
-        return head.forward(Features.ForwardFeatures(input)).MoveToOuterDisposeScope();
+        // In mixed precision the network computes in bf16/fp16: inputs are cast at the door and logits leave as fp32.
+        var computeType = backbone.parameters().First().dtype;
+        var x = input.dtype == computeType ? input : input.to(computeType);
+        return head.forward(Features.ForwardFeatures(x)).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     /// <summary>The group called <paramref name="name"/>.</summary>

@@ -46,6 +46,21 @@ public sealed record TrainerOptions
     public bool BoundNativeMemory { get; init; } = true;
     /// <summary>Seed for dropout and initialization done during the run.</summary>
     public int Seed { get; init; }
+    /// <summary>
+    /// Compute precision (fp32, bf16, fp16, or auto from the device). In reduced precision the
+    /// network computes in bf16/fp16 with BatchNorm in fp32, while fp32 master weights and the
+    /// optimizer state are what is updated; fp16 adds dynamic loss scaling.
+    /// </summary>
+    public EdgeTL.Trainer.Training.Precision.PrecisionMode Precision { get; init; } = EdgeTL.Trainer.Training.Precision.PrecisionMode.Fp32;
+    /// <summary>The fp16 loss scaler's settings (GradScaler's defaults).</summary>
+    public EdgeTL.Trainer.Training.Precision.LossScalerOptions LossScaler { get; init; } = new();
+    /// <summary>Batches whose gradients add up before one optimizer step (small-memory devices).</summary>
+    public int AccumulationSteps { get; init; } = 1;
+    /// <summary>
+    /// TinyTL's "lite" update: in trainable backbone groups only biases train (weights stay
+    /// frozen); the head trains fully.
+    /// </summary>
+    public bool BiasOnly { get; init; }
 
     /// <summary>Throws when settings are out of range.</summary>
     public void Validate()
@@ -56,6 +71,8 @@ public sealed record TrainerOptions
             throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, "Weight decay must be ≥ 0 and momentum in [0, 1).");
         if (EarlyStoppingPatience < 0 || GradientClipNorm < 0 || StepSize < 1 || !(StepGamma > 0))
             throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, "Patience and clip norm must be ≥ 0, step size ≥ 1 and gamma > 0.");
+        if (AccumulationSteps < 1)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"Accumulation steps must be ≥ 1, got {AccumulationSteps}.");
         LearningRates.Validate();
     }
 }

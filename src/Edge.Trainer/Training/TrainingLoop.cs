@@ -53,7 +53,12 @@ public sealed class TrainingLoop
                 g.SetTrainable(g.IsHead);
         }
 
-        var optimizer = new GroupedOptimizer(_options, model.Groups);
+        var compute = Precision.PrecisionPolicy.Resolve(_options.Precision);
+        using var masters = compute == ScalarType.Float32 ? null : new Precision.MasterWeights(model.Network, compute);
+        var scaler = Precision.PrecisionPolicy.NeedsLossScaling(compute) ? new Precision.DynamicLossScaler(_options.LossScaler) : null;
+        if (scaler is not null && _options.CheckpointPath is { } resume)
+            scaler.TryRestore(resume);
+        var optimizer = new GroupedOptimizer(_options, model.Groups, masters is null ? null : masters.MasterOf);
         var epochs = new List<EpochMetrics>();
         Dictionary<string, Tensor>? best = null;
         double bestLoss = double.PositiveInfinity;
@@ -71,9 +76,11 @@ public sealed class TrainingLoop
                     foreach (var name in s.GroupsAt(epoch))
                         FindGroup(model, name).SetTrainable(true);
                 }
+                if (_options.BiasOnly)
+                    ApplyBiasOnly(model);
                 optimizer.Sync(model.Groups, ScheduleFactor(epoch));
 
-                var (trainLoss, trainAccuracy, batchSteps) = TrainEpoch(model, train, optimizer, epoch, cancellationToken);
+                var (trainLoss, trainAccuracy, batchSteps) = TrainEpoch(model, train, optimizer, masters, scaler, epoch, cancellationToken);
                 steps += batchSteps;
                 var sourceEval = validation is null ? null : Evaluation.Evaluate(model, validation);
                 var targetEval = target is null ? null : Evaluation.Evaluate(model, target);
@@ -100,9 +107,12 @@ public sealed class TrainingLoop
                     bestEpoch = epoch;
                     sinceBest = 0;
                     if (validation is not null && _options.RestoreBest)
-                        best = Snapshot(model.Network, best);
+                        best = Snapshot(model.Network, best, masters);
                     if (_options.CheckpointPath is { } path)
-                        Checkpoint.Save(model.Network, path);
+                    {
+                        SaveCheckpoint(model.Network, path, masters);
+                        scaler?.Save(path);
+                    }
                 }
                 else if (_options.EarlyStoppingPatience > 0 && ++sinceBest >= _options.EarlyStoppingPatience)
                 {
@@ -110,10 +120,16 @@ public sealed class TrainingLoop
                     break;
                 }
             }
+            masters?.Restore();
             if (best is not null)
                 Restore(model.Network, best);
             else
                 bestEpoch = epochs[^1].Epoch;
+        }
+        catch
+        {
+            masters?.Restore();
+            throw;
         }
         finally
         {
@@ -134,10 +150,14 @@ public sealed class TrainingLoop
             Steps = steps,
             CheckpointPath = _options.CheckpointPath,
             Seconds = clock.Elapsed.TotalSeconds,
+            ComputeType = compute.ToString(),
+            SkippedSteps = scaler?.SkippedSteps ?? 0,
+            FinalLossScale = scaler?.Scale,
         };
     }
 
-    private (double Loss, double Accuracy, long Steps) TrainEpoch(ITrainable model, ITensorBatches train, GroupedOptimizer optimizer, int epoch, CancellationToken cancellationToken)
+    private (double Loss, double Accuracy, long Steps) TrainEpoch(ITrainable model, ITensorBatches train, GroupedOptimizer optimizer,
+        Precision.MasterWeights? masters, Precision.DynamicLossScaler? scaler, int epoch, CancellationToken cancellationToken)
     {
         model.SetTrainingMode(true);
         if (_options.FreezeBatchNormStatistics)
@@ -147,7 +167,9 @@ public sealed class TrainingLoop
         }
         double lossSum = 0;
         long correct = 0, seen = 0, steps = 0;
-        var trainable = model.Groups.Where(g => g.IsTrainable).SelectMany(g => g.Parameters()).ToArray();
+        var trainable = model.Groups.Where(g => g.IsTrainable).SelectMany(g => g.Parameters()).Where(p => p.requires_grad).ToArray();
+        int accumulation = _options.AccumulationSteps, micro = 0;
+        bool finite = true;
         foreach (var (inputs, labels) in train.Epoch(epoch))
         {
             using var ownedInputs = inputs;
@@ -155,26 +177,85 @@ public sealed class TrainingLoop
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             InputGuard.RequireLabels(labels, model.ClassCount);
-            optimizer.ZeroGrad();
-            var logits = model.Network.forward(inputs);
+            if (micro == 0)
+            {
+                optimizer.ZeroGrad();
+                masters?.ZeroMasterGradients();
+                masters?.Push(trainable);
+            }
+            var x = masters is null ? inputs : inputs.to(masters.Compute);
+            var logits = model.Network.forward(x).to(ScalarType.Float32);   // softmax and loss in fp32
             var loss = nn.functional.cross_entropy(logits, labels);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new EdgeTrainerException(TrainerErrorCode.NonFiniteLoss,
                     $"Loss became {value} at epoch {epoch}, step {steps}; the step was not applied.");
-            loss.backward();
-            if (_options.GradientClipNorm > 0)
-                nn.utils.clip_grad_norm_(trainable, _options.GradientClipNorm);
-            optimizer.Step();
-            steps++;
+            var backwardLoss = accumulation > 1 ? loss / accumulation : loss;
+            (scaler?.ScaleLoss(backwardLoss) ?? backwardLoss).backward();
+            if (masters is not null)
+                finite &= masters.PullGradients(trainable, scaler is null ? 1.0 : 1.0 / scaler.Scale, accumulate: micro > 0);
+            if (++micro == accumulation)
+            {
+                steps += Apply(optimizer, masters, scaler, trainable, finite) ? 1 : 0;
+                micro = 0;
+                finite = true;
+            }
             long n = labels.shape[0];
             lossSum += value * n;
             correct += logits.argmax(1).eq(labels).sum().item<long>();
             seen += n;
         }
+        if (micro > 0)
+            steps += Apply(optimizer, masters, scaler, trainable, finite) ? 1 : 0;
         if (seen == 0)
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "The training set yielded no batches.");
         return (lossSum / seen, (double)correct / seen, steps);
+    }
+
+    /// <summary>Unscaled gradients are already in the masters; clip, then step unless the scaler skips it.</summary>
+    private bool Apply(GroupedOptimizer optimizer, Precision.MasterWeights? masters, Precision.DynamicLossScaler? scaler, Parameter[] trainable, bool finite)
+    {
+        bool apply = scaler?.Update(finite) ?? finite;
+        if (!apply)
+        {
+            masters?.ZeroMasterGradients();
+            return false;
+        }
+        if (_options.GradientClipNorm > 0)
+            nn.utils.clip_grad_norm_(masters is null ? trainable : trainable.Select(masters.MasterOf), _options.GradientClipNorm);
+        optimizer.Step();
+        return true;
+    }
+
+    /// <summary>TinyTL's lite update: backbone groups keep only their biases trainable.</summary>
+    private static void ApplyBiasOnly(ITrainable model)
+    {
+        foreach (var group in model.Groups.Where(g => !g.IsHead && g.IsTrainable))
+        {
+            foreach (var module in group.Modules)
+            {
+                foreach (var (name, p) in module.named_parameters())
+                    p.requires_grad = name.EndsWith("bias", StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static void SaveCheckpoint(nn.Module network, string path, Precision.MasterWeights? masters)
+    {
+        if (masters is null)
+        {
+            Checkpoint.Save(network, path);
+            return;
+        }
+        masters.Restore();
+        try
+        {
+            Checkpoint.Save(network, path);
+        }
+        finally
+        {
+            masters.Reconvert();
+        }
     }
 
     private double ScheduleFactor(int epoch) => _options.Schedule switch
@@ -189,13 +270,15 @@ public sealed class TrainingLoop
         ?? throw new EdgeTrainerException(TrainerErrorCode.UnknownLayerGroup,
             $"The schedule names '{name}', which the model does not have. Groups: {string.Join(", ", model.Groups.Select(g => g.Name))}.");
 
-    private static Dictionary<string, Tensor> Snapshot(nn.Module network, Dictionary<string, Tensor>? previous)
+    private static Dictionary<string, Tensor> Snapshot(nn.Module network, Dictionary<string, Tensor>? previous, Precision.MasterWeights? masters)
     {
         if (previous is not null)
         {
             foreach (var t in previous.Values)
                 t.Dispose();
         }
+        if (masters is not null)
+            return masters.State();
         using var noGrad = no_grad();
         return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
     }
@@ -213,12 +296,17 @@ public sealed class TrainingLoop
         private readonly TrainerOptions _options;
         private readonly IReadOnlyList<LayerGroup> _all;
         private readonly List<(LayerGroup Group, ParamGroup Params, double BaseRate)> _groups = [];
+        private readonly Func<Parameter, Parameter>? _master;
         private optim.Optimizer? _optimizer;
 
-        public GroupedOptimizer(TrainerOptions options, IReadOnlyList<LayerGroup> all)
+        /// <param name="options">The run's options.</param>
+        /// <param name="all">Every layer group of the model.</param>
+        /// <param name="master">In mixed precision, the fp32 master of each network parameter (what is optimized).</param>
+        public GroupedOptimizer(TrainerOptions options, IReadOnlyList<LayerGroup> all, Func<Parameter, Parameter>? master)
         {
             _options = options;
             _all = all;
+            _master = master;
         }
 
         /// <summary>Adds groups that became trainable, then sets each group's rate to base × factor.</summary>
@@ -227,7 +315,8 @@ public sealed class TrainingLoop
             foreach (var g in groups.Where(g => g.IsTrainable && _groups.All(x => x.Group != g)))
             {
                 double rate = _options.LearningRates.RateFor(g, _all);
-                var pg = Add(g.Parameters().ToArray(), rate);
+                var parameters = g.Parameters().ToArray();
+                var pg = Add(_master is null ? parameters : [.. parameters.Select(_master)], rate);
                 _groups.Add((g, pg, rate));
             }
             if (_groups.Count == 0)

@@ -13,6 +13,12 @@ public sealed record TrainingResult
     public required long Steps { get; init; }
     /// <summary>Checkpoint written, if any.</summary>
     public string? CheckpointPath { get; init; }
+    /// <summary>The compute type the run used.</summary>
+    public string ComputeType { get; init; } = "Float32";
+    /// <summary>Optimizer steps skipped for inf/NaN gradients (fp16 loss scaling).</summary>
+    public long SkippedSteps { get; init; }
+    /// <summary>The loss scale at the end (fp16), else null.</summary>
+    public double? FinalLossScale { get; init; }
     /// <summary>Total wall time.</summary>
     public required double Seconds { get; init; }
 

@@ -26,6 +26,24 @@ public sealed class MemoryLeakTests(ITestOutputHelper output)
         Assert.True(growth < 50L * 1024 * 1024, $"RSS grew by {growth / 1048576.0:F1} MB over {steps} steps");
     }
 
+    [Fact]
+    public void Mixed_precision_thousand_steps_resident_memory_grows_less_than_50MB()
+    {
+        using var model = TransferModel.Create("mobilenet_v3_small", 10, seed: 0);
+        var batches = TestData.Batches(perClass: 4, batchSize: 8);
+        var trainer = new TrainingLoop(new TrainerOptions { Epochs = 20, Precision = Trainer.Training.Precision.PrecisionMode.Bf16, RestoreBest = false, LearningRates = new() { BaseLearningRate = 1e-4 } });
+        trainer.Fit(model, batches);
+        long before = ResidentBytes();
+        var clock = Stopwatch.StartNew();
+        long steps = 0;
+        for (int round = 0; round < 10; round++)
+            steps += trainer.Fit(model, batches).Steps;
+        long growth = ResidentBytes() - before;
+        Assert.Equal(1000, steps);
+        output.WriteLine($"bf16: RSS before {before / 1048576.0:F1} MB; growth over {steps} steps: {growth / 1048576.0:F1} MB; {clock.Elapsed.TotalSeconds:F0} s");
+        Assert.True(growth < 50L * 1024 * 1024, $"RSS grew by {growth / 1048576.0:F1} MB over {steps} mixed-precision steps");
+    }
+
     /// <summary>
     /// Resident memory after an aggressive, compacting GC. TorchSharp's optimizer allocates about
     /// 150 KB of short-lived managed objects per step; without a collection that garbage would be

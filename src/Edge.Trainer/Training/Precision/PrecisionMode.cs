@@ -1,0 +1,14 @@
+namespace EdgeTL.Trainer.Training.Precision;
+
+/// <summary>Compute precision of training. Master weights, BatchNorm, softmax, loss and optimizer state stay fp32 in every mode.</summary>
+public enum PrecisionMode
+{
+    /// <summary>Everything fp32.</summary>
+    Fp32,
+    /// <summary>bfloat16 compute (fp32's range, 8 bits of mantissa): no loss scaling needed.</summary>
+    Bf16,
+    /// <summary>float16 compute with dynamic loss scaling (GradScaler's behaviour).</summary>
+    Fp16,
+    /// <summary>fp16 on CUDA, bf16 on a CPU that supports it, otherwise fp32.</summary>
+    Auto,
+}
