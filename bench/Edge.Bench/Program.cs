@@ -3,6 +3,8 @@ using EdgeTL.Bench;
 return args.FirstOrDefault() switch
 {
     "extract" => ExtractionBenchmark.Run(args.Skip(1).ToArray()),
+    "train" => TrainingBenchmark.Run(args.Skip(1).ToArray()),
+    "memory-child" => TrainingBenchmark.MemoryChild(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -16,6 +18,10 @@ static int Usage()
               Feature-extraction img/s of the frozen backbone: ONNX Runtime (EdgeTL's path),
               TorchSharp eager and PyTorch eager, interleaved round by round; medians, ratios,
               and the share of this CPU's FP32 peak.
+          train [--archs resnet18,mobilenet_v2] [--sizes 64,224] [--rounds 3] [--seconds 3] [--batch 16]
+              Full fine-tune step img/s (TorchSharp fp32 and bf16 against PyTorch eager fp32),
+              a head-only epoch on cached features against a full fine-tune epoch, and peak
+              training memory of head-only, progressive and full fine-tuning.
         """);
     return 2;
 }

@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using EdgeTL.Trainer.Data;
+using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Training;
+using EdgeTL.Trainer.Training.Precision;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Bench;
+
+/// <summary>
+/// Fine-tuning speed and memory: a full fine-tune step (TorchSharp fp32 and bf16 against
+/// PyTorch eager fp32, interleaved), one head-only epoch on cached features against one full
+/// fine-tune epoch, and peak resident memory of head-only, progressive and full fine-tuning,
+/// each measured in a fresh child process.
+/// </summary>
+internal static class TrainingBenchmark
+{
+    public static int Run(string[] args)
+    {
+        var o = Options.Parse(args);
+        set_num_threads(o.Threads);
+        Console.WriteLine($"full fine-tune step (forward, loss, backward, AdamW), batch {o.Batch}, {o.Threads} threads, {o.Rounds} interleaved rounds of ~{o.Seconds} s; medians");
+        Console.WriteLine($"{"model",-14} {"size",4}  {"TS fp32",9} {"TS bf16",9} {"PyTorch",9}  {"fp32/PyTorch",12} {"bf16/PyTorch",12} {"bf16/fp32",9}");
+        foreach (var arch in o.Archs)
+        {
+            foreach (int size in o.Sizes)
+            {
+                var fp32 = new List<double>();
+                var bf16 = new List<double>();
+                var peer = new List<double>();
+                using var m32 = Step(arch, size, o.Batch, PrecisionMode.Fp32);
+                using var m16 = Step(arch, size, o.Batch, PrecisionMode.Bf16);
+                for (int r = 0; r < o.Rounds; r++)
+                {
+                    fp32.Add(Throughput(o, m32.Run));
+                    bf16.Add(Throughput(o, m16.Run));
+                    peer.Add(PyTorch(arch, size, o));
+                }
+                double a = Median(fp32), b = Median(bf16), p = Median(peer);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{arch,-14} {size,4}  {a,9:F1} {b,9:F1} {p,9:F1}  {a / p,11:F2}× {b / p,11:F2}× {b / a,8:F2}×"));
+            }
+        }
+        HeadVersusFull(o);
+        Memory(o);
+        return 0;
+    }
+
+    /// <summary>One head-only epoch on cached features against one full fine-tune epoch, same images.</summary>
+    private static void HeadVersusFull(Options o)
+    {
+        const int images = 1000;
+        using var scope = NewDisposeScope();
+        using var model = TransferModel.Create("resnet18", 10, seed: 0);
+        var x = randn(o.Batch, 3, 64, 64);
+        var y = randint(0, 10, [o.Batch]);
+        var optimizer = optim.AdamW(model.parameters(), 1e-4);
+        model.train();
+        double fullSeconds = Timed(() =>
+        {
+            for (int done = 0; done < images; done += o.Batch)
+            {
+                using var s = NewDisposeScope();
+                optimizer.zero_grad();
+                nn.functional.cross_entropy(model.forward(x), y).backward();
+                optimizer.step();
+            }
+        });
+        var features = new FeatureSet(randn(images, 512), randint(0, 10, [images]), 10);
+        using var head = HeadModel.Create(512, 10);
+        var loop = new TrainingLoop(new TrainerOptions { Epochs = 1, RestoreBest = false });
+        loop.Fit(head, features.Batches(32, shuffle: true, seed: 0));
+        double headSeconds = Timed(() => loop.Fit(head, features.Batches(32, shuffle: true, seed: 1)));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"one epoch of {images} images (resnet18, 64×64): full fine-tune {fullSeconds:F2} s, head-only on cached features {headSeconds * 1000:F1} ms → {fullSeconds / headSeconds:F0}× faster"));
+    }
+
+    /// <summary>Peak resident memory of each mode, in a fresh process each, above the process's state after loading the model.</summary>
+    private static void Memory(Options o)
+    {
+        Console.WriteLine($"training memory at batch {o.Batch}, each in a fresh process (MB): head-only = all it allocates training the head on cached features; progressive/full = activation memory of resnet18 at 64×64 (peak above the state after a warm-up step)");
+        var results = new Dictionary<string, double>();
+        foreach (var mode in new[] { "head", "progressive", "full" })
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+            foreach (var a in Environment.GetCommandLineArgs().Take(1).Where(a => a.EndsWith(".dll", StringComparison.Ordinal)))
+                start.ArgumentList.Add(a);
+            foreach (var a in new[] { "memory-child", mode, $"{o.Batch}", $"{o.Threads}" })
+                start.ArgumentList.Add(a);
+            using var child = Process.Start(start)!;
+            string line = child.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
+            child.WaitForExit();
+            results[mode] = double.Parse(line, CultureInfo.InvariantCulture);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {mode,-12} {results[mode],8:F1} MB"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  full activations / head-only training = {results["full"] / Math.Max(results["head"], 0.1):F1}× (target ≥ 6.5×); full / progressive activations = {results["full"] / Math.Max(results["progressive"], 0.1):F1}×"));
+    }
+
+    /// <summary>
+    /// Child process. <c>head</c>: the seed head trained on cached 512-d features; everything it
+    /// allocates counts. <c>progressive</c> (stage4 + head) and <c>full</c>: resnet18 at 64×64;
+    /// one warm-up step allocates gradients and optimizer state, then the peak is reset
+    /// (<c>/proc/self/clear_refs</c>) so what the next 5 steps add is the activation memory.
+    /// Prints MB.
+    /// </summary>
+    public static int MemoryChild(string[] args)
+    {
+        string mode = args[0];
+        int batch = int.Parse(args[1], CultureInfo.InvariantCulture);
+        set_num_threads(int.Parse(args[2], CultureInfo.InvariantCulture));
+        var y = randint(0, 10, [batch]);
+        nn.Module<Tensor, Tensor> network;
+        Tensor x;
+        if (mode == "head")
+        {
+            network = HeadModel.Create(512, 10);
+            x = randn(batch, 512);
+        }
+        else
+        {
+            var model = TransferModel.Create("resnet18", 10, seed: 0);
+            if (mode == "progressive")
+                model.Freeze("stem", "stage1", "stage2", "stage3");
+            network = model;
+            x = randn(batch, 3, 64, 64);
+        }
+        var optimizer = optim.AdamW(network.parameters().Where(p => p.requires_grad), 1e-4);
+        network.train();
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            nn.functional.cross_entropy(network.forward(x), y).backward();
+            optimizer.step();
+        }
+        GC.Collect();
+        long baseline;
+        if (mode == "head")
+        {
+            baseline = Status("VmRSS");
+        }
+        else
+        {
+            Step();
+            GC.Collect();
+            File.WriteAllText("/proc/self/clear_refs", "5");   // reset VmHWM to the current RSS
+            baseline = Status("VmRSS");
+        }
+        for (int i = 0; i < 5; i++)
+            Step();
+        Console.WriteLine(((Status("VmHWM") - baseline) / 1024.0).ToString("F1", CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    private static long Status(string field)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        }
+        return 0;
+    }
+
+    private sealed class StepRunner(TransferModel model, Action run) : IDisposable
+    {
+        public void Run() => run();
+
+        public void Dispose() => model.Dispose();
+    }
+
+    private static StepRunner Step(string arch, int size, int batch, PrecisionMode precision)
+    {
+        var model = TransferModel.Create(arch, 10, seed: 0);
+        var data = new ArrayBatches(randn(batch, 3, size, size), randint(0, 10, [batch]));
+        var loop = new TrainingLoop(new TrainerOptions { Epochs = 1, Precision = precision, RestoreBest = false, Schedule = LrScheduleKind.Constant, BoundNativeMemory = false });
+        loop.Fit(model, data);
+        return new StepRunner(model, () => loop.Fit(model, data));
+    }
+
+    private static double Throughput(Options o, Action step)
+    {
+        var clock = Stopwatch.StartNew();
+        int images = 0;
+        do
+        {
+            step();
+            images += o.Batch;
+        }
+        while (clock.Elapsed.TotalSeconds < o.Seconds || images < 2 * o.Batch);
+        return images / clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Timed(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static double PyTorch(string arch, int size, Options o)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Peer(), "--arch", arch, "--size", $"{size}", "--batch", $"{o.Batch}", "--seconds", o.Seconds.ToString(CultureInfo.InvariantCulture), "--threads", $"{o.Threads}" })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException("The PyTorch peer failed: " + errors);
+        using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        return json.RootElement.GetProperty("images_per_second").GetDouble();
+    }
+
+    private static string Peer()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "bench", "peer", "train_peer.py");
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        throw new InvalidOperationException("bench/peer/train_peer.py not found");
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>One fixed batch as a dataset (speed does not depend on pixel values).</summary>
+    private sealed class ArrayBatches(Tensor images, Tensor labels) : ITensorBatches
+    {
+        public int SampleCount => (int)images.shape[0];
+
+        public IEnumerable<(Tensor Inputs, Tensor Labels)> Epoch(int epoch)
+        {
+            yield return (images.alias(), labels.alias());
+        }
+    }
+
+    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads)
+    {
+        public static Options Parse(string[] args)
+        {
+            string Get(string name, string fallback)
+            {
+                int i = Array.IndexOf(args, name);
+                return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+            }
+            return new Options(
+                Get("--archs", "resnet18,mobilenet_v2").Split(','),
+                [.. Get("--sizes", "64,224").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))],
+                int.Parse(Get("--rounds", "3"), CultureInfo.InvariantCulture),
+                double.Parse(Get("--seconds", "3"), CultureInfo.InvariantCulture),
+                int.Parse(Get("--batch", "16"), CultureInfo.InvariantCulture),
+                int.Parse(Get("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture));
+        }
+    }
+}

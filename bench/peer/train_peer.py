@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""PyTorch eager peer for EdgeTL's fine-tuning benchmark.
+
+    /usr/bin/python3 bench/peer/train_peer.py --arch resnet18 --size 64 --batch 16 --seconds 3 --threads 2
+
+A full fine-tuning step (forward, cross-entropy, backward, AdamW step) of the torchvision model
+with a 10-class classifier in fp32, on random batches; prints one JSON line with images/s.
+"""
+import argparse
+import json
+import time
+
+import torch
+import torchvision
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--arch", required=True)
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model = getattr(torchvision.models, args.arch)(num_classes=10).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    x = torch.randn(args.batch, 3, args.size, args.size)
+    y = torch.randint(0, 10, (args.batch,))
+
+    def step():
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    step()  # warm-up
+    images, start = 0, time.perf_counter()
+    while True:
+        step()
+        images += args.batch
+        elapsed = time.perf_counter() - start
+        if elapsed >= args.seconds and images >= 2 * args.batch:
+            break
+    print(json.dumps({"arch": args.arch, "size": args.size, "batch": args.batch, "images_per_second": images / elapsed}))
+
+
+if __name__ == "__main__":
+    main()
