@@ -35,20 +35,10 @@ public sealed class DependencyTests
         Assert.Contains("Microsoft.ML.OnnxRuntime", seen);
 
         // The restore graph of the project itself: no TorchSharp or libtorch package at any depth.
-        string assets = Path.Combine(RepoRoot(), "src", "Edge.Runtime", "obj", "project.assets.json");
+        string assets = Path.Combine(TestPaths.RepoRoot, "src", "Edge.Runtime", "obj", "project.assets.json");
         using var doc = JsonDocument.Parse(File.ReadAllText(assets));
         var packages = doc.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains(packages, p => p.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal));
         Assert.DoesNotContain(packages, p => p.Contains("torch", StringComparison.OrdinalIgnoreCase));
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeTL.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("EdgeTL.sln not found");
     }
 }

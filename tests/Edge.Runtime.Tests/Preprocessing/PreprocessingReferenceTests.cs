@@ -69,7 +69,7 @@ public sealed class PreprocessingReferenceTests : IDisposable
 
     private static (byte[], int, int, int) Photo()
     {
-        string path = Path.Combine(RepoRoot(), "data", "photos", "chelsea.jpg");
+        string path = Path.Combine(TestPaths.RepoRoot, "data", "photos", "chelsea.jpg");
         var (rgb, height, width) = new ImageDecoder().Decode(File.ReadAllBytes(path));
         return (rgb.ToArray(), height, width, 3);
     }
@@ -80,22 +80,12 @@ public sealed class PreprocessingReferenceTests : IDisposable
         if (!File.Exists(python))
             throw new InvalidOperationException($"{python} is missing; scripts/test.sh installs python3-torch.");
         var start = new ProcessStartInfo(python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(Path.Combine(RepoRoot(), "tools", "peer", "preprocess_reference.py"));
+        start.ArgumentList.Add(Path.Combine(TestPaths.RepoRoot, "tools", "peer", "preprocess_reference.py"));
         start.ArgumentList.Add(cases);
         using var process = Process.Start(start)!;
         string errors = process.StandardError.ReadToEnd();
         process.StandardOutput.ReadToEnd();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)) || process.ExitCode != 0)
             throw new InvalidOperationException($"The PyTorch reference failed (exit {process.ExitCode}): {errors}");
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeTL.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("EdgeTL.sln not found");
     }
 }
