@@ -61,6 +61,11 @@ public sealed record TrainerOptions
     /// frozen); the head trains fully.
     /// </summary>
     public bool BiasOnly { get; init; }
+    /// <summary>
+    /// Memory layout of convolution weights during the run (restored to contiguous at its end).
+    /// Auto uses channels-last for convolutional networks.
+    /// </summary>
+    public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.Auto;
 
     /// <summary>Throws when settings are out of range.</summary>
     public void Validate()

@@ -53,6 +53,7 @@ public sealed class TrainingLoop
                 g.SetTrainable(g.IsHead);
         }
 
+        using var layout = ChannelsLastScope.Enter(model.Network, _options.MemoryFormat);
         var compute = Precision.PrecisionPolicy.Resolve(_options.Precision);
         using var masters = compute == ScalarType.Float32 ? null : new Precision.MasterWeights(model.Network, compute);
         var scaler = Precision.PrecisionPolicy.NeedsLossScaling(compute) ? new Precision.DynamicLossScaler(_options.LossScaler) : null;
@@ -290,14 +291,18 @@ public sealed class TrainingLoop
             value.copy_(snapshot[name]);
     }
 
-    /// <summary>One optimizer whose parameter groups follow the model's layer groups.</summary>
+    /// <summary>
+    /// One optimizer whose parameter groups follow the model's layer groups: EdgeTL's fused
+    /// AdamW, or TorchSharp's SGD with momentum.
+    /// </summary>
     private sealed class GroupedOptimizer : IDisposable
     {
         private readonly TrainerOptions _options;
         private readonly IReadOnlyList<LayerGroup> _all;
-        private readonly List<(LayerGroup Group, ParamGroup Params, double BaseRate)> _groups = [];
+        private readonly List<(LayerGroup Group, Action<double> SetRate, Func<double> Rate, double BaseRate)> _groups = [];
         private readonly Func<Parameter, Parameter>? _master;
-        private optim.Optimizer? _optimizer;
+        private readonly Optim.FusedAdamW? _adamW;
+        private optim.Optimizer? _sgd;
 
         /// <param name="options">The run's options.</param>
         /// <param name="all">Every layer group of the model.</param>
@@ -307,6 +312,8 @@ public sealed class TrainingLoop
             _options = options;
             _all = all;
             _master = master;
+            if (options.Optimizer == OptimizerKind.AdamW)
+                _adamW = new Optim.FusedAdamW(weightDecay: options.WeightDecay);
         }
 
         /// <summary>Adds groups that became trainable, then sets each group's rate to base × factor.</summary>
@@ -316,42 +323,53 @@ public sealed class TrainingLoop
             {
                 double rate = _options.LearningRates.RateFor(g, _all);
                 var parameters = g.Parameters().ToArray();
-                var pg = Add(_master is null ? parameters : [.. parameters.Select(_master)], rate);
-                _groups.Add((g, pg, rate));
+                var optimized = _master is null ? parameters : [.. parameters.Select(_master)];
+                if (_adamW is not null)
+                {
+                    var group = _adamW.AddGroup(optimized, rate);
+                    _groups.Add((g, r => group.LearningRate = r, () => group.LearningRate, rate));
+                }
+                else
+                {
+                    var group = AddSgd(optimized, rate);
+                    _groups.Add((g, r => group.LearningRate = r, () => group.LearningRate, rate));
+                }
             }
             if (_groups.Count == 0)
                 throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, "Nothing is trainable: every layer group is frozen.");
-            foreach (var (_, pg, baseRate) in _groups)
-                pg.LearningRate = baseRate * factor;
+            foreach (var (_, setRate, _, baseRate) in _groups)
+                setRate(baseRate * factor);
         }
 
         public Dictionary<string, double> CurrentRates() =>
-            _groups.Where(x => x.Group.IsTrainable).ToDictionary(x => x.Group.Name, x => x.Params.LearningRate);
+            _groups.Where(x => x.Group.IsTrainable).ToDictionary(x => x.Group.Name, x => x.Rate());
 
-        public void ZeroGrad() => _optimizer!.zero_grad();
-
-        public void Step() => _optimizer!.step();
-
-        public void Dispose() => _optimizer?.Dispose();
-
-        private ParamGroup Add(Parameter[] parameters, double rate)
+        public void ZeroGrad()
         {
-            ParamGroup group = _options.Optimizer switch
-            {
-                OptimizerKind.Sgd => new SGD.ParamGroup(parameters, new SGD.Options { LearningRate = rate }),
-                _ => new AdamW.ParamGroup(parameters, new AdamW.Options { LearningRate = rate }),
-            };
-            if (_optimizer is null)
-            {
-                _optimizer = _options.Optimizer switch
-                {
-                    OptimizerKind.Sgd => optim.SGD([(SGD.ParamGroup)group], rate, momentum: _options.Momentum, weight_decay: _options.WeightDecay),
-                    _ => optim.AdamW([(AdamW.ParamGroup)group], rate, weight_decay: _options.WeightDecay),
-                };
-                return _optimizer.ParamGroups.Cast<ParamGroup>().Last();
-            }
-            _optimizer.add_param_group(group);
-            return _optimizer.ParamGroups.Cast<ParamGroup>().Last();
+            _adamW?.ZeroGrad();
+            _sgd?.zero_grad();
+        }
+
+        public void Step()
+        {
+            _adamW?.Step();
+            _sgd?.step();
+        }
+
+        public void Dispose()
+        {
+            _adamW?.Dispose();
+            _sgd?.Dispose();
+        }
+
+        private ParamGroup AddSgd(Parameter[] parameters, double rate)
+        {
+            var group = new SGD.ParamGroup(parameters, new SGD.Options { LearningRate = rate });
+            if (_sgd is null)
+                _sgd = optim.SGD([group], rate, momentum: _options.Momentum, weight_decay: _options.WeightDecay);
+            else
+                _sgd.add_param_group(group);
+            return _sgd.ParamGroups.Cast<ParamGroup>().Last();
         }
     }
 }

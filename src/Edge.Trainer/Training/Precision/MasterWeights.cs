@@ -1,4 +1,5 @@
 using EdgeTL.Trainer.Interop.Onnx;
+using EdgeTL.Trainer.Training.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,6 +18,7 @@ internal sealed class MasterWeights : IDisposable
     private readonly nn.Module _network;
     private readonly Dictionary<string, Parameter> _masters = new(StringComparer.Ordinal);
     private readonly Dictionary<Parameter, string> _nameOf = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Parameter, Tensor> _gradients = new(ReferenceEqualityComparer.Instance);
 
     public MasterWeights(nn.Module network, ScalarType compute)
     {
@@ -40,13 +42,18 @@ internal sealed class MasterWeights : IDisposable
     {
         using var noGrad = no_grad();
         foreach (var p in parameters)
-            p.copy_(MasterOf(p));
+        {
+            var master = MasterOf(p);
+            if (!FusedKernels.TryNarrow(master, p))
+                p.copy_(master);
+        }
     }
 
     /// <summary>
     /// Moves the network's gradients of <paramref name="parameters"/> into the masters as fp32,
     /// multiplied by <paramref name="factor"/> (1/scale), adding to what is there when
-    /// <paramref name="accumulate"/>. Returns false when any gradient is inf or NaN.
+    /// <paramref name="accumulate"/>. Returns false when any gradient is inf or NaN. On the CPU
+    /// this is one pass per parameter into a gradient buffer kept for the whole run.
     /// </summary>
     public bool PullGradients(IEnumerable<Parameter> parameters, double factor, bool accumulate)
     {
@@ -57,17 +64,27 @@ internal sealed class MasterWeights : IDisposable
             if (p.grad is not { } g)
                 continue;
             var master = MasterOf(p);
-            var g32 = (g.to(ScalarType.Float32) * factor).DetachFromDisposeScope();
-            finite &= g32.isfinite().all().item<bool>();
-            if (accumulate && master.grad is { } existing)
+            bool add = accumulate && master.grad is not null;
+            if (!_gradients.TryGetValue(master, out var buffer))
             {
-                existing.add_(g32);
-                g32.Dispose();
+                buffer = zeros_like(master).DetachFromDisposeScope();
+                _gradients[master] = buffer;
+            }
+            if (FusedKernels.TryWidenScaled(g, buffer, (float)factor, add) is { } fusedFinite)
+            {
+                finite &= fusedFinite;
             }
             else
             {
-                master.grad = g32;
+                using var scope = NewDisposeScope();
+                var g32 = g.to(ScalarType.Float32) * factor;
+                if (add)
+                    buffer.add_(g32);
+                else
+                    buffer.copy_(g32);
+                finite &= buffer.isfinite().all().item<bool>();
             }
+            master.grad = buffer;
             p.grad = null;
         }
         return finite;
@@ -113,6 +130,8 @@ internal sealed class MasterWeights : IDisposable
     {
         foreach (var m in _masters.Values)
             m.Dispose();
+        foreach (var g in _gradients.Values)
+            g.Dispose();
     }
 
     private void Rekey()

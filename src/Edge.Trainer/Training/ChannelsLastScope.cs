@@ -1,0 +1,42 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Trainer.Training;
+
+/// <summary>
+/// Gives every 4-D parameter of a network channels-last strides for the length of a training
+/// run, so convolutions and their gradients run in oneDNN's NHWC layout, and puts the ordinary
+/// contiguous layout back on dispose. Shapes, values and parameter objects do not change; the
+/// layout is a training-time detail that never reaches checkpoints or exported files.
+/// </summary>
+internal sealed class ChannelsLastScope : IDisposable
+{
+    private readonly nn.Module _network;
+
+    private ChannelsLastScope(nn.Module network)
+    {
+        _network = network;
+        Relayout(p => p.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2));
+    }
+
+    /// <summary>Applies channels-last unless <paramref name="format"/> is channels-first or the network has no convolutions (then null).</summary>
+    public static ChannelsLastScope? Enter(nn.Module network, MemoryFormat format)
+    {
+        if (format == MemoryFormat.ChannelsFirst || !network.parameters().Any(p => p.dim() == 4))
+            return null;
+        return new ChannelsLastScope(network);
+    }
+
+    public void Dispose() => Relayout(p => p.contiguous());
+
+    private void Relayout(Func<Tensor, Tensor> layout)
+    {
+        using var noGrad = no_grad();
+        // The network's current parameters: a mixed-precision run replaces the objects when it changes dtypes.
+        foreach (var p in _network.parameters().Where(p => p.dim() == 4))
+        {
+            using var scope = NewDisposeScope();
+            p.set_(layout(p));
+        }
+    }
+}

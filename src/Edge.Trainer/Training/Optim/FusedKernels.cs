@@ -1,0 +1,218 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace EdgeTL.Trainer.Training.Optim;
+
+/// <summary>
+/// Single-pass CPU kernels over flat float arrays. PyTorch's unfused AdamW walks a parameter's
+/// memory about eight times per step (decay, two moment updates, square root, bias corrections,
+/// the update); <see cref="AdamW"/> reads parameter, gradient and both moments once and writes
+/// three of them once. The precision kernels move gradients and weights between the fp32 masters
+/// and the bf16/fp16 network in one pass, with the finite check folded in.
+/// </summary>
+internal static unsafe class FusedKernels
+{
+    /// <summary>Elements below which a tensor is processed on the calling thread only.</summary>
+    private const long ParallelThreshold = 1 << 16;
+
+    /// <summary>Constants of one AdamW step.</summary>
+    public readonly record struct AdamWStep(float Beta1, float Beta2, float Eps, float StepSize, float Decay, float InvSqrtBias2);
+
+    /// <summary>AdamW (decoupled decay, bias-corrected, no amsgrad) on n contiguous elements.</summary>
+    public static void AdamW(float* param, float* grad, float* avg, float* avgSq, long n, AdamWStep s)
+    {
+        Split(n, (start, count) => AdamWRange(param + start, grad + start, avg + start, avgSq + start, count, s));
+    }
+
+    private static void AdamWRange(float* p, float* g, float* m, float* v, long n, AdamWStep s)
+    {
+        long i = 0;
+        int w = Vector<float>.Count;
+        if (Vector.IsHardwareAccelerated && n >= w)
+        {
+            var b1 = new Vector<float>(s.Beta1);
+            var b2 = new Vector<float>(s.Beta2);
+            var c1 = new Vector<float>(1 - s.Beta1);
+            var c2 = new Vector<float>(1 - s.Beta2);
+            var eps = new Vector<float>(s.Eps);
+            var step = new Vector<float>(s.StepSize);
+            var decay = new Vector<float>(s.Decay);
+            var inv = new Vector<float>(s.InvSqrtBias2);
+            for (; i <= n - w; i += w)
+            {
+                var gi = Unsafe.ReadUnaligned<Vector<float>>(g + i);
+                var mi = (Unsafe.ReadUnaligned<Vector<float>>(m + i) * b1) + (gi * c1);
+                var vi = (Unsafe.ReadUnaligned<Vector<float>>(v + i) * b2) + (gi * gi * c2);
+                var pi = (Unsafe.ReadUnaligned<Vector<float>>(p + i) * decay) - (step * mi / ((Vector.SquareRoot(vi) * inv) + eps));
+                Unsafe.WriteUnaligned(m + i, mi);
+                Unsafe.WriteUnaligned(v + i, vi);
+                Unsafe.WriteUnaligned(p + i, pi);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float gi = g[i];
+            float mi = (m[i] * s.Beta1) + (gi * (1 - s.Beta1));
+            float vi = (v[i] * s.Beta2) + (gi * gi * (1 - s.Beta2));
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = (p[i] * s.Decay) - (s.StepSize * mi / ((MathF.Sqrt(vi) * s.InvSqrtBias2) + s.Eps));
+        }
+    }
+
+    /// <summary>
+    /// dst = src × factor (or dst += src × factor), src in bf16/fp16/fp32. Returns false when any
+    /// result is inf or NaN.
+    /// </summary>
+    public static bool WidenScaled(void* src, SourceType type, float* dst, long n, float factor, bool accumulate)
+    {
+        int bad = 0;
+        Split(n, (start, count) =>
+        {
+            if (!WidenRange(src, type, start, dst + start, count, factor, accumulate))
+                Interlocked.Exchange(ref bad, 1);
+        });
+        return bad == 0;
+    }
+
+    private static bool WidenRange(void* src, SourceType type, long start, float* d, long n, float factor, bool accumulate)
+    {
+        // x·0 is 0 for finite x and NaN for inf or NaN, so one running sum finds any non-finite value.
+        float poison = 0;
+        switch (type)
+        {
+            case SourceType.Float32:
+                {
+                    float* s = (float*)src + start;
+                    for (long i = 0; i < n; i++)
+                    {
+                        float x = (s[i] * factor) + (accumulate ? d[i] : 0);
+                        d[i] = x;
+                        poison += x * 0;
+                    }
+                    break;
+                }
+            case SourceType.BFloat16:
+                {
+                    ushort* s = (ushort*)src + start;
+                    for (long i = 0; i < n; i++)
+                    {
+                        float x = (BitConverter.UInt32BitsToSingle((uint)s[i] << 16) * factor) + (accumulate ? d[i] : 0);
+                        d[i] = x;
+                        poison += x * 0;
+                    }
+                    break;
+                }
+            default:
+                {
+                    Half* s = (Half*)src + start;
+                    for (long i = 0; i < n; i++)
+                    {
+                        float x = ((float)s[i] * factor) + (accumulate ? d[i] : 0);
+                        d[i] = x;
+                        poison += x * 0;
+                    }
+                    break;
+                }
+        }
+        return !float.IsNaN(poison);
+    }
+
+    /// <summary>dst = src rounded to the narrower type (round to nearest even; NaN stays NaN).</summary>
+    public static void Narrow(float* src, void* dst, SourceType type, long n)
+    {
+        Split(n, (start, count) =>
+        {
+            float* s = src + start;
+            switch (type)
+            {
+                case SourceType.Float32:
+                    Buffer.MemoryCopy(s, (float*)dst + start, count * sizeof(float), count * sizeof(float));
+                    break;
+                case SourceType.BFloat16:
+                    {
+                        ushort* d = (ushort*)dst + start;
+                        for (long i = 0; i < count; i++)
+                            d[i] = ToBFloat16(s[i]);
+                        break;
+                    }
+                default:
+                    {
+                        Half* d = (Half*)dst + start;
+                        for (long i = 0; i < count; i++)
+                            d[i] = (Half)s[i];
+                        break;
+                    }
+            }
+        });
+    }
+
+    /// <summary>
+    /// <paramref name="destination"/> = fp32 <paramref name="source"/> cast to the destination's
+    /// type, in one pass. False (nothing done) when the tensors cannot take the fused path.
+    /// </summary>
+    public static bool TryNarrow(TorchSharp.torch.Tensor source, TorchSharp.torch.Tensor destination)
+    {
+        if (source.dtype != TorchSharp.torch.ScalarType.Float32 || TypeOf(destination.dtype) is not { } type || !HostTensor.SameDenseLayout(source, destination))
+            return false;
+        Narrow((float*)HostTensor.Data(source), HostTensor.Data(destination), type, source.numel());
+        return true;
+    }
+
+    /// <summary>
+    /// fp32 <paramref name="destination"/> = (or +=) <paramref name="source"/> × <paramref name="factor"/>
+    /// in one pass; the result says whether every value is finite, or is null (nothing done) when
+    /// the tensors cannot take the fused path.
+    /// </summary>
+    public static bool? TryWidenScaled(TorchSharp.torch.Tensor source, TorchSharp.torch.Tensor destination, float factor, bool accumulate)
+    {
+        if (destination.dtype != TorchSharp.torch.ScalarType.Float32 || TypeOf(source.dtype) is not { } type || !HostTensor.SameDenseLayout(source, destination))
+            return null;
+        return WidenScaled(HostTensor.Data(source), type, (float*)HostTensor.Data(destination), source.numel(), factor, accumulate);
+    }
+
+    private static SourceType? TypeOf(TorchSharp.torch.ScalarType type) => type switch
+    {
+        TorchSharp.torch.ScalarType.Float32 => SourceType.Float32,
+        TorchSharp.torch.ScalarType.BFloat16 => SourceType.BFloat16,
+        TorchSharp.torch.ScalarType.Float16 => SourceType.Float16,
+        _ => null,
+    };
+
+    /// <summary>fp32 → bf16 bits, round to nearest even, as PyTorch rounds.</summary>
+    public static ushort ToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value))
+            return (ushort)((bits >> 16) | 0x40);
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
+    /// <summary>Runs <paramref name="body"/> over [0, n) in one chunk, or in one chunk per core for large n.</summary>
+    private static void Split(long n, Action<long, long> body)
+    {
+        int parts = (int)Math.Min(Environment.ProcessorCount, Math.Max(1, n / ParallelThreshold));
+        if (parts <= 1)
+        {
+            body(0, n);
+            return;
+        }
+        long chunk = (n + parts - 1) / parts;
+        Parallel.For(0, parts, k =>
+        {
+            long start = k * chunk;
+            body(start, Math.Min(chunk, n - start));
+        });
+    }
+
+    /// <summary>Element types the precision kernels read and write.</summary>
+    public enum SourceType
+    {
+        /// <summary>IEEE single precision.</summary>
+        Float32,
+        /// <summary>bfloat16.</summary>
+        BFloat16,
+        /// <summary>IEEE half precision.</summary>
+        Float16,
+    }
+}

@@ -1,0 +1,159 @@
+using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Training;
+using EdgeTL.Trainer.Training.Optim;
+using EdgeTL.Trainer.Training.Precision;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Trainer.Tests.Optim;
+
+public sealed class FusedKernelTests
+{
+    [Theory]
+    [InlineData("contiguous")]
+    [InlineData("channels-last")]
+    [InlineData("strided")]
+    public void Fused_AdamW_follows_PyTorchs_AdamW(string layout)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        // 70,000 elements: large enough to be split across threads, with a tail that is not a whole vector.
+        var initial = randn(70, 10, 10, 10);
+        var ours = new Parameter(Layout(initial.clone(), layout));
+        var reference = new Parameter(initial.clone());
+        using var fused = new FusedAdamW(weightDecay: 0.05);
+        fused.AddGroup([ours], 3e-3);
+        using var torchAdamW = optim.AdamW([reference], 3e-3, weight_decay: 0.05);
+        for (int step = 0; step < 6; step++)
+        {
+            var g = randn(70, 10, 10, 10) * (step + 1);
+            ours.grad = Layout(g.clone(), layout);
+            reference.grad = g.clone();
+            fused.Step();
+            torchAdamW.step();
+        }
+        var difference = (ours.detach() - reference.detach()).abs().max().item<float>();
+        Assert.True(difference < 1e-5f, $"{layout}: fused AdamW differs from TorchSharp's by {difference}");
+        Assert.True((ours.detach() - initial).abs().max().item<float>() > 1e-3f, "the parameter moved");
+    }
+
+    [Fact]
+    public void Parameters_without_a_gradient_are_left_alone()
+    {
+        using var scope = NewDisposeScope();
+        var p = new Parameter(ones(10));
+        using var fused = new FusedAdamW();
+        fused.AddGroup([p], 0.1);
+        fused.Step();
+        Assert.True(TestData.Same(p.detach(), ones(10)));
+    }
+
+    [Fact]
+    public void Narrowing_to_bfloat16_rounds_exactly_like_torch()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        // Ties (1 + 2^-8 rounds down to even, 1 + 3·2^-8 up), infinities, signed zeros, the overflow edge and subnormals.
+        var values = cat([randn(50_000) * 1e3, tensor(new[] { float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1.00390625f, 1.01171875f, float.MaxValue, 1e-40f })]);
+        var ours = zeros(values.shape, ScalarType.BFloat16);
+        Assert.True(FusedKernels.TryNarrow(values, ours));
+        var expected = values.to(ScalarType.BFloat16);
+        Assert.Equal(expected.bytes.ToArray(), ours.bytes.ToArray());
+
+        // NaN stays NaN (its payload bits are not part of the contract).
+        var nan = tensor(new[] { float.NaN, -float.NaN });
+        var narrowed = zeros(2, ScalarType.BFloat16);
+        Assert.True(FusedKernels.TryNarrow(nan, narrowed));
+        Assert.True(narrowed.isnan().all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(ScalarType.BFloat16)]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.Float32)]
+    public void Widening_scales_accumulates_and_finds_non_finite_values(ScalarType type)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var source = randn(100_003).to(type);
+        var destination = ones(100_003);
+        Assert.True(FusedKernels.TryWidenScaled(source, destination, 0.25f, accumulate: true));
+        Assert.True(destination.allclose(source.to(ScalarType.Float32) * 0.25 + 1, rtol: 0, atol: 1e-6));
+
+        source[77_777] = tensor(float.PositiveInfinity).to(type);
+        Assert.False(FusedKernels.TryWidenScaled(source, destination, 1f, accumulate: false));
+        source[77_777] = tensor(float.NaN).to(type);
+        Assert.False(FusedKernels.TryWidenScaled(source, destination, 1f, accumulate: false));
+        Assert.Null(FusedKernels.TryWidenScaled(source, zeros(5), 1f, accumulate: false));
+    }
+
+    [Fact]
+    public void Only_dense_tensors_of_one_layout_share_a_kernel()
+    {
+        using var scope = NewDisposeScope();
+        var a = zeros(4, 6, 3, 3);
+        Assert.True(HostTensor.SameDenseLayout(a, zeros(4, 6, 3, 3)));
+        Assert.True(HostTensor.SameDenseLayout(Layout(a, "channels-last"), Layout(zeros(4, 6, 3, 3), "channels-last")));
+        Assert.False(HostTensor.SameDenseLayout(a, Layout(zeros(4, 6, 3, 3), "channels-last")));
+        Assert.False(HostTensor.SameDenseLayout(zeros(4, 12, 3, 3).narrow(1, 0, 6), a.clone()));
+    }
+
+    [Fact]
+    public void Channels_last_training_matches_channels_first_and_leaves_contiguous_weights()
+    {
+        double Run(MemoryFormat format, out TransferModel model)
+        {
+            model = TransferModel.Create("resnet18", 4, seed: 7);
+            manual_seed(8);
+            var x = randn(6, 3, 32, 32);
+            var y = tensor(new long[] { 0, 1, 2, 3, 0, 1 });
+            // SGD: its update is proportional to the gradient, so summation-order differences between the layouts stay tiny.
+            var loop = new TrainingLoop(new TrainerOptions { Epochs = 2, Optimizer = OptimizerKind.Sgd, MemoryFormat = format, RestoreBest = false, Schedule = LrScheduleKind.Constant });
+            var result = loop.Fit(model, new FixedBatches(x, y));
+            return result.Epochs[^1].TrainLoss;
+        }
+
+        double first = Run(MemoryFormat.ChannelsFirst, out var a);
+        double last = Run(MemoryFormat.ChannelsLast, out var b);
+        Assert.True(Math.Abs(first - last) < 1e-3, $"channels-first loss {first}, channels-last {last}");
+        Assert.All(b.parameters(), p => Assert.True(p.is_contiguous()));
+        var pa = a.parameters().ToArray();
+        var pb = b.parameters().ToArray();
+        for (int i = 0; i < pa.Length; i++)
+            Assert.True(pa[i].allclose(pb[i], rtol: 1e-3, atol: 1e-4), $"parameter {i} differs between layouts");
+        a.Dispose();
+        b.Dispose();
+    }
+
+    [Fact]
+    public void Mixed_precision_with_channels_last_keeps_the_fused_path_and_fp32_masters()
+    {
+        using var model = TransferModel.Create("mobilenet_v2", 3, seed: 2);
+        manual_seed(9);
+        var loop = new TrainingLoop(new TrainerOptions { Epochs = 1, Precision = PrecisionMode.Bf16, MemoryFormat = MemoryFormat.ChannelsLast, RestoreBest = false });
+        var result = loop.Fit(model, new FixedBatches(randn(4, 3, 32, 32), tensor(new long[] { 0, 1, 2, 0 })));
+        Assert.Equal("BFloat16", result.ComputeType);
+        Assert.All(model.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        Assert.All(model.parameters(), p => Assert.True(p.is_contiguous()));
+        Assert.True(double.IsFinite(result.Epochs[0].TrainLoss));
+    }
+
+    private static Tensor Layout(Tensor t, string layout) => layout switch
+    {
+        "channels-last" => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2),
+        "strided" => zeros(t.shape[0], t.shape[1], t.shape[2], 2 * t.shape[3]).narrow(3, 0, t.shape[3]).copy_(t),   // gaps: not dense
+        _ => t,
+    };
+
+    /// <summary>One fixed batch per epoch.</summary>
+    private sealed class FixedBatches(Tensor images, Tensor labels) : EdgeTL.Trainer.Data.ITensorBatches
+    {
+        public int SampleCount => (int)images.shape[0];
+
+        public IEnumerable<(Tensor Inputs, Tensor Labels)> Epoch(int epoch)
+        {
+            yield return (images.alias(), labels.alias());
+        }
+    }
+}
