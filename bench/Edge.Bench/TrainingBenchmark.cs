@@ -11,10 +11,10 @@ using static TorchSharp.torch;
 namespace EdgeTL.Bench;
 
 /// <summary>
-/// Fine-tuning speed and memory: a full fine-tune step (TorchSharp fp32 and bf16 against
-/// PyTorch eager fp32, interleaved), one head-only epoch on cached features against one full
-/// fine-tune epoch, and peak resident memory of head-only, progressive and full fine-tuning,
-/// each measured in a fresh child process.
+/// Fine-tuning speed and memory: a full fine-tune step (EdgeTL's training loop in fp32 and bf16
+/// against PyTorch eager fp32 in its default layout and in channels_last, interleaved), one
+/// head-only epoch on cached features against one full fine-tune epoch, and training memory of
+/// head-only, progressive and full fine-tuning, each measured in a fresh child process.
 /// </summary>
 internal static class TrainingBenchmark
 {
@@ -23,7 +23,8 @@ internal static class TrainingBenchmark
         var o = Options.Parse(args);
         set_num_threads(o.Threads);
         Console.WriteLine($"full fine-tune step (forward, loss, backward, AdamW), batch {o.Batch}, {o.Threads} threads, {o.Rounds} interleaved rounds of ~{o.Seconds} s; medians");
-        Console.WriteLine($"{"model",-14} {"size",4}  {"TS fp32",9} {"TS bf16",9} {"PyTorch",9}  {"fp32/PyTorch",12} {"bf16/PyTorch",12} {"bf16/fp32",9}");
+        Console.WriteLine($"EdgeTL: TrainingLoop.Fit with memory format {o.Format}; PyTorch: eager, default layout, and with channels_last (PyTorch CL)");
+        Console.WriteLine($"{"model",-14} {"size",4}  {"TS fp32",9} {"TS bf16",9} {"PyTorch",9} {"PyTorch CL",10}  {"fp32/PyTorch",12} {"fp32/PT CL",10} {"bf16/PyTorch",12} {"bf16/fp32",9}");
         foreach (var arch in o.Archs)
         {
             foreach (int size in o.Sizes)
@@ -31,16 +32,18 @@ internal static class TrainingBenchmark
                 var fp32 = new List<double>();
                 var bf16 = new List<double>();
                 var peer = new List<double>();
-                using var m32 = Step(arch, size, o.Batch, PrecisionMode.Fp32);
-                using var m16 = Step(arch, size, o.Batch, PrecisionMode.Bf16);
+                var peerLast = new List<double>();
+                using var m32 = new StepRunner(arch, size, o.Batch, PrecisionMode.Fp32, o.Format);
+                using var m16 = new StepRunner(arch, size, o.Batch, PrecisionMode.Bf16, o.Format);
                 for (int r = 0; r < o.Rounds; r++)
                 {
-                    fp32.Add(Throughput(o, m32.Run));
-                    bf16.Add(Throughput(o, m16.Run));
-                    peer.Add(PyTorch(arch, size, o));
+                    fp32.Add(m32.Throughput(o.Seconds));
+                    bf16.Add(m16.Throughput(o.Seconds));
+                    peer.Add(PyTorch(arch, size, o, channelsLast: false));
+                    peerLast.Add(PyTorch(arch, size, o, channelsLast: true));
                 }
-                double a = Median(fp32), b = Median(bf16), p = Median(peer);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{arch,-14} {size,4}  {a,9:F1} {b,9:F1} {p,9:F1}  {a / p,11:F2}× {b / p,11:F2}× {b / a,8:F2}×"));
+                double a = Median(fp32), b = Median(bf16), p = Median(peer), q = Median(peerLast);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{arch,-14} {size,4}  {a,9:F1} {b,9:F1} {p,9:F1} {q,10:F1}  {a / p,11:F2}× {a / q,9:F2}× {b / p,11:F2}× {b / a,8:F2}×"));
             }
         }
         HeadVersusFull(o);
@@ -48,33 +51,24 @@ internal static class TrainingBenchmark
         return 0;
     }
 
-    /// <summary>One head-only epoch on cached features against one full fine-tune epoch, same images.</summary>
+    /// <summary>One head-only epoch on cached features against one full fine-tune epoch, same images, both through <see cref="TrainingLoop.Fit"/>.</summary>
     private static void HeadVersusFull(Options o)
     {
         const int images = 1000;
         using var scope = NewDisposeScope();
         using var model = TransferModel.Create("resnet18", 10, seed: 0);
-        var x = randn(o.Batch, 3, 64, 64);
-        var y = randint(0, 10, [o.Batch]);
-        var optimizer = optim.AdamW(model.parameters(), 1e-4);
-        model.train();
-        double fullSeconds = Timed(() =>
-        {
-            for (int done = 0; done < images; done += o.Batch)
-            {
-                using var s = NewDisposeScope();
-                optimizer.zero_grad();
-                nn.functional.cross_entropy(model.forward(x), y).backward();
-                optimizer.step();
-            }
-        });
+        var full = new TrainingLoop(new TrainerOptions { Epochs = 1, RestoreBest = false, MemoryFormat = o.Format, BoundNativeMemory = false });
+        var batches = new ArrayBatches(randn(o.Batch, 3, 64, 64), randint(0, 10, [o.Batch])) { Steps = 2 };
+        full.Fit(model, batches);
+        batches.Steps = images / o.Batch;
+        double fullSeconds = Timed(() => full.Fit(model, batches));
         var features = new FeatureSet(randn(images, 512), randint(0, 10, [images]), 10);
         using var head = HeadModel.Create(512, 10);
-        var loop = new TrainingLoop(new TrainerOptions { Epochs = 1, RestoreBest = false });
+        var loop = new TrainingLoop(new TrainerOptions { Epochs = 1, RestoreBest = false, BoundNativeMemory = false });
         loop.Fit(head, features.Batches(32, shuffle: true, seed: 0));
         double headSeconds = Timed(() => loop.Fit(head, features.Batches(32, shuffle: true, seed: 1)));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"one epoch of {images} images (resnet18, 64×64): full fine-tune {fullSeconds:F2} s, head-only on cached features {headSeconds * 1000:F1} ms → {fullSeconds / headSeconds:F0}× faster"));
+            $"one epoch of {batches.SampleCount} images (resnet18, 64×64): full fine-tune {fullSeconds:F2} s, head-only on cached features {headSeconds * 1000:F1} ms → {fullSeconds / headSeconds:F0}× faster"));
     }
 
     /// <summary>Peak resident memory of each mode, in a fresh process each, above the process's state after loading the model.</summary>
@@ -175,33 +169,37 @@ internal static class TrainingBenchmark
         return 0;
     }
 
-    private sealed class StepRunner(TransferModel model, Action run) : IDisposable
+    /// <summary>
+    /// A training run through <see cref="TrainingLoop.Fit"/> as the product runs it: one epoch
+    /// of a fixed batch repeated. The step count is sized from a short warm-up run so that the
+    /// timed run lasts about <c>seconds</c>, and setup (optimizer state, master weights, layout)
+    /// is amortized as in a real epoch.
+    /// </summary>
+    private sealed class StepRunner : IDisposable
     {
-        public void Run() => run();
+        private readonly TransferModel _model;
+        private readonly ArrayBatches _data;
+        private readonly TrainingLoop _loop;
 
-        public void Dispose() => model.Dispose();
-    }
-
-    private static StepRunner Step(string arch, int size, int batch, PrecisionMode precision)
-    {
-        var model = TransferModel.Create(arch, 10, seed: 0);
-        var data = new ArrayBatches(randn(batch, 3, size, size), randint(0, 10, [batch]));
-        var loop = new TrainingLoop(new TrainerOptions { Epochs = 1, Precision = precision, RestoreBest = false, Schedule = LrScheduleKind.Constant, BoundNativeMemory = false });
-        loop.Fit(model, data);
-        return new StepRunner(model, () => loop.Fit(model, data));
-    }
-
-    private static double Throughput(Options o, Action step)
-    {
-        var clock = Stopwatch.StartNew();
-        int images = 0;
-        do
+        public StepRunner(string arch, int size, int batch, PrecisionMode precision, MemoryFormat format)
         {
-            step();
-            images += o.Batch;
+            _model = TransferModel.Create(arch, 10, seed: 0);
+            _data = new ArrayBatches(randn(batch, 3, size, size), randint(0, 10, [batch])) { Steps = 3 };
+            _loop = new TrainingLoop(new TrainerOptions { Epochs = 1, Precision = precision, MemoryFormat = format, RestoreBest = false, Schedule = LrScheduleKind.Constant, BoundNativeMemory = false });
+            _loop.Fit(_model, _data);
         }
-        while (clock.Elapsed.TotalSeconds < o.Seconds || images < 2 * o.Batch);
-        return images / clock.Elapsed.TotalSeconds;
+
+        /// <summary>Images per second of one run of about <paramref name="seconds"/>.</summary>
+        public double Throughput(double seconds)
+        {
+            _data.Steps = 3;
+            double perStep = Timed(() => _loop.Fit(_model, _data)) / 3;
+            _data.Steps = Math.Max(3, (int)Math.Round(seconds / perStep));
+            double elapsed = Timed(() => _loop.Fit(_model, _data));
+            return _data.SampleCount / elapsed;
+        }
+
+        public void Dispose() => _model.Dispose();
     }
 
     private static double Timed(Action action)
@@ -211,11 +209,13 @@ internal static class TrainingBenchmark
         return clock.Elapsed.TotalSeconds;
     }
 
-    private static double PyTorch(string arch, int size, Options o)
+    private static double PyTorch(string arch, int size, Options o, bool channelsLast)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Peer(), "--arch", arch, "--size", $"{size}", "--batch", $"{o.Batch}", "--seconds", o.Seconds.ToString(CultureInfo.InvariantCulture), "--threads", $"{o.Threads}" })
             start.ArgumentList.Add(a);
+        if (channelsLast)
+            start.ArgumentList.Add("--channels-last");
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd();
         string errors = process.StandardError.ReadToEnd();
@@ -243,18 +243,21 @@ internal static class TrainingBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    /// <summary>One fixed batch as a dataset (speed does not depend on pixel values).</summary>
+    /// <summary>One fixed batch, repeated <see cref="Steps"/> times per epoch (speed does not depend on pixel values).</summary>
     private sealed class ArrayBatches(Tensor images, Tensor labels) : ITensorBatches
     {
-        public int SampleCount => (int)images.shape[0];
+        public int Steps { get; set; } = 1;
+
+        public int SampleCount => Steps * (int)images.shape[0];
 
         public IEnumerable<(Tensor Inputs, Tensor Labels)> Epoch(int epoch)
         {
-            yield return (images.alias(), labels.alias());
+            for (int i = 0; i < Steps; i++)
+                yield return (images.alias(), labels.alias());
         }
     }
 
-    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads)
+    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, MemoryFormat Format)
     {
         public static Options Parse(string[] args)
         {
@@ -269,7 +272,13 @@ internal static class TrainingBenchmark
                 int.Parse(Get("--rounds", "3"), CultureInfo.InvariantCulture),
                 double.Parse(Get("--seconds", "3"), CultureInfo.InvariantCulture),
                 int.Parse(Get("--batch", "16"), CultureInfo.InvariantCulture),
-                int.Parse(Get("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture));
+                int.Parse(Get("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
+                Get("--format", "auto") switch
+                {
+                    "first" => MemoryFormat.ChannelsFirst,
+                    "last" => MemoryFormat.ChannelsLast,
+                    _ => MemoryFormat.Auto,
+                });
         }
     }
 }
