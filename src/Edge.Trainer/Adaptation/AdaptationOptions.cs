@@ -1,0 +1,43 @@
+namespace EdgeTL.Trainer.Adaptation;
+
+/// <summary>Settings of one domain-adaptation run on frozen backbone features.</summary>
+public sealed record AdaptationOptions
+{
+    /// <summary>The transfer loss.</summary>
+    public AdaptationMethod Method { get; init; } = AdaptationMethod.Dann;
+    /// <summary>Optimizer steps (one source batch and one target batch each).</summary>
+    public int Steps { get; init; } = 600;
+    /// <summary>Source rows per step (as many target rows).</summary>
+    public int BatchSize { get; init; } = 64;
+    /// <summary>AdamW rate of bottleneck, head and domain classifier.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Width of the adaptable bottleneck between the frozen features and the head.</summary>
+    public int BottleneckDim { get; init; } = 256;
+    /// <summary>
+    /// Weight of the transfer loss. Null: the seed's dynamic weight w = sigmoid(scale·‖μ_s − μ_t‖)
+    /// per step (<see cref="DynamicTransferWeight"/>).
+    /// </summary>
+    public double? TransferWeight { get; init; }
+    /// <summary>Scale of the dynamic weight.</summary>
+    public double DynamicWeightScale { get; init; } = DynamicTransferWeight.DefaultScale;
+    /// <summary>Largest GRL coefficient, reached by Ganin's schedule at the end of the run.</summary>
+    public double MaxReversal { get; init; } = 1.0;
+    /// <summary>Hidden width of the DANN domain classifier (the seed's 256).</summary>
+    public int DomainHidden { get; init; } = 256;
+    /// <summary>
+    /// The negative-transfer guard keeps the adapted model only when its target score beats the
+    /// source-only baseline's by at least this much (accuracy, or the unlabelled proxy).
+    /// </summary>
+    public double MinimumGain { get; init; }
+    /// <summary>Seed of initialization and batch order.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Throws when a setting is out of range.</summary>
+    public void Validate()
+    {
+        if (Steps < 1 || BatchSize < 2 || BottleneckDim < 1 || DomainHidden < 1 || !(LearningRate > 0) || !double.IsFinite(LearningRate)
+            || TransferWeight is < 0 || (TransferWeight is { } w && !double.IsFinite(w)) || !(DynamicWeightScale >= 0) || !(MaxReversal >= 0) || !double.IsFinite(MinimumGain))
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration,
+                "Adaptation needs ≥ 1 step, batches of ≥ 2, positive widths and rate, and non-negative weights.");
+    }
+}

@@ -1,0 +1,9 @@
+namespace EdgeTL.Trainer.Adaptation;
+
+/// <summary>
+/// How one model (source-only or adapted) does: accuracies, the MMD² between source and target
+/// aligned features, and class separation (CID) of the target features (of the source's when the
+/// target has no labels).
+/// </summary>
+public sealed record AdaptationRunMetrics(double SourceAccuracy, double? TargetAccuracy, double TargetScore, double Mmd2, double Cid,
+    IReadOnlyList<AdaptationCurvePoint> Curve);

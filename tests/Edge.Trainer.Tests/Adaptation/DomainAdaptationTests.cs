@@ -1,0 +1,101 @@
+using EdgeTL.Trainer.Adaptation;
+using EdgeTL.Trainer.Data;
+using EdgeTL.Trainer.Tests.Interop;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Trainer.Tests.Adaptation;
+
+/// <summary>
+/// Domain adaptation on real data. Source: the bundled Fashion-MNIST training images. Target: a
+/// shifted Fashion-MNIST with inverted intensities (255 − value; dark garments on a light
+/// background), whose labels are never used for training. Features: the frozen ImageNet ResNet-18.
+/// </summary>
+public sealed class DomainAdaptationTests(ITestOutputHelper output)
+{
+    private static readonly Lazy<(FeatureSet Source, FeatureSet TargetTrain, FeatureSet TargetTest)> Shifted = new(() =>
+    {
+        var source = TestData.Train.SamplePerClass(60, seed: 0);
+        var targetTrain = ImageNetFeatures.Inverted(TestData.Train.SamplePerClass(60, seed: 1));
+        var targetTest = ImageNetFeatures.Inverted(TestData.Test.SamplePerClass(40, seed: 2));
+        return (ImageNetFeatures.Extract(source), ImageNetFeatures.Extract(targetTrain), ImageNetFeatures.Extract(targetTest));
+    });
+
+    [Fact]
+    public void Mmd_adaptation_beats_source_only_on_the_inverted_target_and_lowers_mmd()
+    {
+        var (source, targetTrain, targetTest) = Shifted.Value;
+        var rows = new List<AdaptationResult>();
+        for (int seed = 0; seed < 3; seed++)
+        {
+            var result = DomainAdaptation.Run(source, targetTrain.Features, targetTest, new AdaptationOptions { Method = AdaptationMethod.Mmd, Seed = seed });
+            output.WriteLine(Describe($"MMD seed {seed}", result));
+            rows.Add(result);
+            result.Model.Dispose();
+        }
+        double baseline = rows.Average(r => r.Baseline.TargetAccuracy!.Value);
+        double adapted = rows.Average(r => r.Adapted.TargetAccuracy!.Value);
+        output.WriteLine($"mean of 3 seeds: source-only {baseline:P1}, MMD-adapted {adapted:P1}, TG {(adapted - baseline) * 100:F1} pt");
+        Assert.True(adapted >= baseline + 0.05, $"MMD {adapted:P1} vs source-only {baseline:P1}");
+        Assert.All(rows, r => Assert.True(r.Adapted.Mmd2 < r.Baseline.Mmd2, $"MMD² {r.Baseline.Mmd2:F4} → {r.Adapted.Mmd2:F4}"));
+        Assert.All(rows, r => Assert.False(r.NegativeTransfer));
+    }
+
+    [Fact]
+    public void A_dann_run_reports_gain_mmd_cid_and_source_and_target_curves()
+    {
+        var (source, targetTrain, targetTest) = Shifted.Value;
+        var result = DomainAdaptation.Run(source, targetTrain.Features, targetTest, new AdaptationOptions { Method = AdaptationMethod.Dann, Seed = 0 });
+        output.WriteLine(Describe("DANN seed 0", result));
+        Assert.Equal(result.Adapted.TargetAccuracy!.Value - result.Baseline.TargetAccuracy!.Value, result.TransferGain, 9);
+        Assert.Equal(result.TransferGain <= 0, result.NegativeTransfer);
+        Assert.True(double.IsFinite(result.Adapted.Mmd2) && double.IsFinite(result.Adapted.Cid) && double.IsFinite(result.Baseline.Cid));
+        var curve = result.Adapted.Curve;
+        Assert.Equal(20, curve.Count);
+        Assert.All(curve, p => Assert.True(p.TargetAccuracy is not null && p.TargetLoss is not null && double.IsFinite(p.SourceLoss)));
+        Assert.All(curve, p => Assert.InRange(p.Weight, 0.5, 1.0));   // the dynamic weight: sigmoid of a non-negative distance
+        Assert.True(curve.Zip(curve.Skip(1)).All(pair => pair.Second.Reversal > pair.First.Reversal), "λ follows Ganin's rising schedule");
+        Assert.All(result.Baseline.Curve, p => Assert.Equal(0, p.TransferLoss));
+        result.Model.Dispose();
+    }
+
+    private static string Describe(string name, AdaptationResult r) =>
+        $"{name}: source-only target {r.Baseline.TargetAccuracy:P1}, adapted target {r.Adapted.TargetAccuracy:P1} (TG {r.TransferGain * 100:F1} pt); "
+        + $"MMD² {r.Baseline.Mmd2:F4} → {r.Adapted.Mmd2:F4}; target CID {r.Baseline.Cid:F3} → {r.Adapted.Cid:F3}; "
+        + $"source {r.Baseline.SourceAccuracy:P1} → {r.Adapted.SourceAccuracy:P1}; kept {r.Kept}; {r.Seconds:F1} s";
+
+    [Fact]
+    public void An_unrelated_target_triggers_the_negative_transfer_guard_and_the_baseline_is_kept()
+    {
+        var (source, _, _) = Shifted.Value;
+        // Unrelated: Gaussian noise "features" with labels that have nothing to do with them.
+        manual_seed(5);
+        var noise = randn(600, source.Dim).abs() * source.Features.mean().item<float>() * 3;
+        using var unrelated = new FeatureSet(randn(400, source.Dim).abs() * source.Features.mean().item<float>() * 3, randint(0, 10, [400]), 10);
+        var result = DomainAdaptation.Run(source, noise, unrelated, new AdaptationOptions { Method = AdaptationMethod.Dann, Steps = 300, Seed = 0 });
+        output.WriteLine($"unrelated target: source-only {result.Baseline.TargetAccuracy:P1}, DANN {result.Adapted.TargetAccuracy:P1}, "
+            + $"TG {result.TransferGain * 100:F1} pt, source {result.Baseline.SourceAccuracy:P1} → {result.Adapted.SourceAccuracy:P1}; kept {result.Kept}");
+        Assert.True(result.NegativeTransfer);
+        Assert.Equal("baseline", result.Kept);
+        // The returned model is the baseline: it scores the baseline's target accuracy.
+        using var noGrad = no_grad();
+        result.Model.eval();
+        double accuracy = result.Model.forward(unrelated.Features).argmax(1).eq(unrelated.Labels).to(ScalarType.Float32).mean().item<float>();
+        Assert.Equal(result.Baseline.TargetAccuracy!.Value, accuracy, 6);
+        result.Model.Dispose();
+    }
+
+    [Fact]
+    public void Wrong_shapes_and_settings_get_clear_errors()
+    {
+        using var source = new FeatureSet(randn(20, 8), randint(0, 2, [20]), 2);
+        Assert.Equal(TrainerErrorCode.InvalidInputShape,
+            Assert.Throws<EdgeTrainerException>(() => DomainAdaptation.Run(source, randn(10, 9), null, new AdaptationOptions { Steps = 1 })).Code);
+        Assert.Equal(TrainerErrorCode.InvalidConfiguration,
+            Assert.Throws<EdgeTrainerException>(() => DomainAdaptation.Run(source, randn(10, 8), null, new AdaptationOptions { Steps = 0 })).Code);
+        var nan = randn(10, 8);
+        nan[3, 2] = tensor(float.NaN);
+        Assert.Equal(TrainerErrorCode.NonFiniteInput,
+            Assert.Throws<EdgeTrainerException>(() => DomainAdaptation.Run(source, nan, null, new AdaptationOptions { Steps = 5, BatchSize = 10 })).Code);
+    }
+}
