@@ -1,6 +1,7 @@
 using EdgeTL.Trainer.Adaptation;
 using EdgeTL.Trainer.Data;
 using EdgeTL.Trainer.Tests.Interop;
+using EdgeTL.Trainer.Visualization;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -83,6 +84,49 @@ public sealed class DomainAdaptationTests(ITestOutputHelper output)
         double accuracy = result.Model.forward(unrelated.Features).argmax(1).eq(unrelated.Labels).to(ScalarType.Float32).mean().item<float>();
         Assert.Equal(result.Baseline.TargetAccuracy!.Value, accuracy, 6);
         result.Model.Dispose();
+    }
+
+    [Fact]
+    public void Tsne_of_real_features_keeps_neighbourhoods_and_pictures_both_domains_before_and_after_mmd()
+    {
+        var (source, targetTrain, targetTest) = Shifted.Value;
+        var result = DomainAdaptation.Run(source, targetTrain.Features, targetTest, new AdaptationOptions { Method = AdaptationMethod.Mmd, Steps = 300, Seed = 0 });
+        string dir = Directory.CreateTempSubdirectory("edgetl-tsne-").FullName;
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            result.Model.eval();
+            // 30 source and 30 target test rows per class: 600 points.
+            var sourceRows = Enumerable.Range(0, source.Count).Where(i => i % 2 == 0).Select(i => (long)i).ToArray();
+            var targetRows = Enumerable.Range(0, targetTest.Count).Where(i => i % 4 < 3).Take(300).Select(i => (long)i).ToArray();
+            var features = cat([source.Features.index_select(0, tensor(sourceRows)), targetTest.Features.index_select(0, tensor(targetRows))], 0);
+            var labels = cat([source.Labels.index_select(0, tensor(sourceRows)), targetTest.Labels.index_select(0, tensor(targetRows))], 0).data<long>().Select(l => (int)l).ToArray();
+            int[] domains = [.. Enumerable.Repeat(0, sourceRows.Length), .. Enumerable.Repeat(1, targetRows.Length)];
+            foreach (var (name, rows) in new[] { ("before", features), ("after", result.Model.Embed(features)) })
+            {
+                var points = Rows(rows);
+                var embedding = Tsne.Embed(points, new TsneOptions { Seed = 0 });
+                double trust = Trustworthiness.Compute(points, embedding, k: 10);
+                output.WriteLine($"t-SNE {name} MMD adaptation: {points.Length} points, trustworthiness(k=10) {trust:F3}");
+                Assert.True(trust >= 0.9, $"{name}: trustworthiness {trust:F3}");
+                string path = Path.Combine(dir, $"tsne-{name}.png");
+                Charts.Embedding(path, embedding, labels, TestData.Train.ClassNames, domains, ["source", "inverted target"], $"t-SNE {name} adaptation");
+                Assert.True(new FileInfo(path).Length > 10_000);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            result.Model.Dispose();
+        }
+    }
+
+    private static double[][] Rows(Tensor t)
+    {
+        var values = t.to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        int d = (int)t.shape[1];
+        return [.. Enumerable.Range(0, (int)t.shape[0]).Select(i => values.AsSpan(i * d, d).ToArray())];
     }
 
     [Fact]
