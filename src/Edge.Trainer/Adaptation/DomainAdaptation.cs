@@ -59,7 +59,7 @@ public static class DomainAdaptation
     {
         manual_seed(options.Seed);
         var model = new AdaptationModel(source.Dim, options.BottleneckDim, source.ClassCount);
-        using var domain = options.Method == AdaptationMethod.Dann ? new DomainClassifier(options.BottleneckDim, options.DomainHidden) : null;
+        using var domain = options.Method == AdaptationMethod.Dann ? new DomainClassifier(options.BottleneckDim, options.DomainHidden, options.DomainLayers) : null;
         using var reversal = new GradientReverseLayer();
         using var mmd = new MultiKernelMmdLoss();
         using var optimizer = new FusedAdamW(weightDecay: 1e-3);

@@ -43,6 +43,25 @@ public sealed class DomainAdaptationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Dann_beats_source_only_on_the_inverted_target_and_lowers_mmd()
+    {
+        var (source, targetTrain, targetTest) = Shifted.Value;
+        var rows = new List<AdaptationResult>();
+        for (int seed = 0; seed < 3; seed++)
+        {
+            var result = DomainAdaptation.Run(source, targetTrain.Features, targetTest, AdaptationOptions.DannRecipe with { Seed = seed });
+            output.WriteLine(Describe($"DANN seed {seed}", result));
+            rows.Add(result);
+            result.Model.Dispose();
+        }
+        double baseline = rows.Average(r => r.Baseline.TargetAccuracy!.Value);
+        double adapted = rows.Average(r => r.Adapted.TargetAccuracy!.Value);
+        output.WriteLine($"mean of 3 seeds: source-only {baseline:P1}, DANN {adapted:P1}, TG {(adapted - baseline) * 100:F1} pt");
+        Assert.True(adapted >= baseline + 0.05, $"DANN {adapted:P1} vs source-only {baseline:P1}");
+        Assert.All(rows, r => Assert.True(r.Adapted.Mmd2 < r.Baseline.Mmd2, $"MMD² {r.Baseline.Mmd2:F4} → {r.Adapted.Mmd2:F4}"));
+    }
+
+    [Fact]
     public void A_dann_run_reports_gain_mmd_cid_and_source_and_target_curves()
     {
         var (source, targetTrain, targetTest) = Shifted.Value;
