@@ -166,6 +166,9 @@ public static class PackageFileRoles
 
     /// <summary>Expected backbone features of the golden inputs, float32 little-endian.</summary>
     public const string GoldenOutputs = "golden-outputs";
+
+    /// <summary>Meta-learned initialization of the seed head for cold start (safetensors, optional).</summary>
+    public const string HeadInitialization = "head-init";
 }
 
 /// <summary>A layer group and its size.</summary>

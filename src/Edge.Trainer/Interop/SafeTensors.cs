@@ -82,6 +82,36 @@ public static class SafeTensors
         return result;
     }
 
+    /// <summary>The string entries of the file's <c>__metadata__</c> (empty when it has none).</summary>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = File.OpenRead(path);
+        Span<byte> prefix = stackalloc byte[8];
+        if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
+            throw Invalid(path, "the file is too short for a header.");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength < 2 || headerLength > MaxHeaderBytes || headerLength > (ulong)(stream.Length - 8))
+            throw Invalid(path, $"header length {headerLength} does not fit a {stream.Length}-byte file (truncated?).");
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        try
+        {
+            using var header = JsonDocument.Parse(headerBytes);
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (header.RootElement.ValueKind == JsonValueKind.Object && header.RootElement.TryGetProperty("__metadata__", out var metadata) && metadata.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var entry in metadata.EnumerateObject().Where(e => e.Value.ValueKind == JsonValueKind.String))
+                    result[entry.Name] = entry.Value.GetString()!;
+            }
+            return result;
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(path, $"the header is not valid JSON ({e.Message}).");
+        }
+    }
+
     /// <summary>Writes <paramref name="tensors"/> (any device, contiguous or not) in sorted name order, atomically.</summary>
     public static void Save(IReadOnlyDictionary<string, Tensor> tensors, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {

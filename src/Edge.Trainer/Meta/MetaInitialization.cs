@@ -1,3 +1,4 @@
+using System.Globalization;
 using EdgeTL.Trainer.Models;
 using static TorchSharp.torch;
 
@@ -46,6 +47,70 @@ public sealed class MetaInitialization : IDisposable
         using var head = CreateHead();
         return head.Head.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
     }
+
+    /// <summary>
+    /// Writes the seed head's state dict as safetensors, with how to adapt it (algorithm, inner
+    /// steps and rate, ways) in the file's metadata.
+    /// </summary>
+    public void Save(string path)
+    {
+        var state = StateDict();
+        try
+        {
+            Interop.SafeTensors.Save(state, path, new Dictionary<string, string>
+            {
+                ["edgetl.kind"] = "head-init",
+                ["algorithm"] = Options.Algorithm.ToString(),
+                ["ways"] = Ways.ToString(CultureInfo.InvariantCulture),
+                ["inner-steps"] = Options.InnerSteps.ToString(CultureInfo.InvariantCulture),
+                ["inner-learning-rate"] = Options.InnerLearningRate.ToString("R", CultureInfo.InvariantCulture),
+            });
+        }
+        finally
+        {
+            foreach (var t in state.Values)
+                t.Dispose();
+        }
+    }
+
+    /// <summary>Reads a file written by <see cref="Save"/> (for example a package's <c>head-init</c> file).</summary>
+    public static MetaInitialization Load(string path)
+    {
+        var metadata = Interop.SafeTensors.ReadMetadata(path);
+        if (!metadata.TryGetValue("edgetl.kind", out var kind) || kind != "head-init"
+            || !Enum.TryParse<MetaAlgorithm>(metadata.GetValueOrDefault("algorithm"), out var algorithm)
+            || !int.TryParse(metadata.GetValueOrDefault("inner-steps"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int steps)
+            || !double.TryParse(metadata.GetValueOrDefault("inner-learning-rate"), NumberStyles.Float, CultureInfo.InvariantCulture, out double rate))
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidWeightsFile, $"{path} is not a head initialization written by EdgeTL (its metadata is missing or wrong).");
+        var state = Interop.SafeTensors.Load(path);
+        string[] names = ["0.weight", "0.bias", "3.weight", "3.bias"];
+        if (!names.All(state.ContainsKey) || state.Count != names.Length || state["0.weight"].dim() != 2 || state["3.weight"].dim() != 2
+            || state["3.weight"].shape[1] != state["0.weight"].shape[0])
+        {
+            foreach (var t in state.Values)
+                t.Dispose();
+            throw new EdgeTrainerException(TrainerErrorCode.WeightsMismatch, $"{path} does not hold the seed head (0.weight, 0.bias, 3.weight, 3.bias).");
+        }
+        var weights = names.Select(n => state[n]).ToArray();
+        var options = new MetaLearningOptions
+        {
+            Algorithm = algorithm,
+            Ways = (int)weights[2].shape[0],
+            Hidden = (int)weights[0].shape[0],
+            InnerSteps = steps,
+            InnerLearningRate = rate,
+        };
+        options.Validate();
+        return new MetaInitialization(weights, options);
+    }
+
+    /// <summary>
+    /// Cold start: a head adapted from this initialization on <paramref name="support"/> [n, d]
+    /// with <paramref name="labels"/> [n], with the steps and rate it was meta-trained for (only the
+    /// output layer moves after ANIL).
+    /// </summary>
+    public Models.HeadModel Adapt(Tensor support, Tensor labels) =>
+        FewShotAdaptation.Adapt(CreateHead(), support, labels, Options.InnerSteps, Options.InnerLearningRate, outputLayerOnly: Options.Algorithm == MetaAlgorithm.Anil);
 
     /// <summary>Frees the weight tensors.</summary>
     public void Dispose()

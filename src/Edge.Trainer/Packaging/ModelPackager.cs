@@ -52,6 +52,15 @@ public static class ModelPackager
             string weightsPath = Path.Combine(work, "weights.safetensors");
             SafeTensors.Save(model.state_dict(), weightsPath, new Dictionary<string, string> { ["architecture"] = model.Backbone.Architecture, ["classes"] = $"{model.ClassCount}" });
             files.Add(("weights.safetensors", PackageFileRoles.Weights, weightsPath));
+            if (request.HeadInitialization is { } init)
+            {
+                if (init.FeatureDim != model.Backbone.FeatureDim)
+                    throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration,
+                        $"The head initialization expects {init.FeatureDim}-wide features; the backbone gives {model.Backbone.FeatureDim}.");
+                string initPath = Path.Combine(work, "head.init.safetensors");
+                init.Save(initPath);
+                files.Add(("head.init.safetensors", PackageFileRoles.HeadInitialization, initPath));
+            }
 
             // Golden inputs: preprocessed images, and the features ONNX Runtime computes for them.
             int count = Math.Min(request.GoldenCount, request.GoldenImages.Count);

@@ -39,4 +39,6 @@ public sealed record PackageRequest
 
     /// <summary>Write the directory form instead of one tar file.</summary>
     public bool AsDirectory { get; init; }
+    /// <summary>A meta-learned head initialization to ship for cold start (file role <c>head-init</c>).</summary>
+    public EdgeTL.Trainer.Meta.MetaInitialization? HeadInitialization { get; init; }
 }

@@ -60,4 +60,50 @@ public sealed class ModelPackagerTests : IDisposable
                 Assert.Equal(expected[i, c].item<float>(), predictions[i].Probabilities[c], 4);
         }
     }
+
+    [Fact]
+    public void A_meta_learned_head_initialization_ships_in_the_package_and_loads_on_the_device()
+    {
+        using var scope = NewDisposeScope();
+        var model = TransferModel.Create("resnet18", classes: 5, seed: 4);
+        manual_seed(8);
+        var features = randn(100, 512);
+        int[] labels = [.. Enumerable.Range(0, 100).Select(i => i % 5)];
+        using var init = EdgeTL.Trainer.Meta.MetaLearner.Train(features, labels, [0, 1, 2, 3, 4],
+            new EdgeTL.Trainer.Meta.MetaLearningOptions { Algorithm = EdgeTL.Trainer.Meta.MetaAlgorithm.Anil, Iterations = 3, InnerSteps = 4, InnerLearningRate = 0.05, Hidden = 64 });
+        using var key = SigningKey.Create();
+        string package = Path.Combine(_dir, "cold-start.tar");
+        var manifest = ModelPackager.Write(model, new PackageRequest
+        {
+            Name = "cold-start",
+            Version = "0.1.0",
+            Counter = 1,
+            Labels = ["a", "b", "c", "d", "e"],
+            Input = TestData.Pipeline(32).Options,
+            GoldenImages = TestData.Test.SamplePerClass(1, seed: 1),
+            IncludeFloat16 = false,
+            HeadInitialization = init,
+        }, key, package);
+        Assert.Contains(manifest.Files, f => f.Role == PackageFileRoles.HeadInitialization && f.Path == "head.init.safetensors");
+
+        using var trusted = new TrustedKeys([SigningKey.FromPem(key.PublicPem())]);
+        var installed = new ModelStore(Path.Combine(_dir, "store"), trusted).Install(package);
+        using var loaded = EdgeTL.Trainer.Meta.MetaInitialization.Load(installed.PathOf(PackageFileRoles.HeadInitialization)!);
+        Assert.Equal(EdgeTL.Trainer.Meta.MetaAlgorithm.Anil, loaded.Options.Algorithm);
+        Assert.Equal(4, loaded.Options.InnerSteps);
+        Assert.Equal(0.05, loaded.Options.InnerLearningRate);
+        Assert.Equal(5, loaded.Ways);
+        var x = features[..10];
+        using var a = init.CreateHead();
+        using var b = loaded.CreateHead();
+        a.eval();
+        b.eval();
+        Assert.True(TestData.Same(a.forward(x), b.forward(x)));
+        using var adapted = loaded.Adapt(features[..25], tensor(labels.Take(25).Select(l => (long)l).ToArray()));
+        Assert.Equal([25L, 5L], adapted.forward(features[..25]).shape);
+
+        // A file that is not a head initialization is refused with a clear error.
+        string weights = installed.PathOf(PackageFileRoles.Weights)!;
+        Assert.Equal(TrainerErrorCode.InvalidWeightsFile, Assert.Throws<EdgeTrainerException>(() => EdgeTL.Trainer.Meta.MetaInitialization.Load(weights)).Code);
+    }
 }
