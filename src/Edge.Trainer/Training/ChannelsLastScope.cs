@@ -1,4 +1,3 @@
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace EdgeTL.Trainer.Training;
@@ -16,7 +15,7 @@ internal sealed class ChannelsLastScope : IDisposable
     private ChannelsLastScope(nn.Module network)
     {
         _network = network;
-        Relayout(p => p.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2));
+        Relayout(ChannelsLast);
     }
 
     /// <summary>Applies channels-last unless <paramref name="format"/> is channels-first or the network has no convolutions (then null).</summary>
@@ -27,7 +26,21 @@ internal sealed class ChannelsLastScope : IDisposable
         return new ChannelsLastScope(network);
     }
 
-    public void Dispose() => Relayout(p => p.contiguous());
+    public void Dispose() => Relayout(Contiguous);
+
+    /// <summary>
+    /// Puts the contiguous layout back until the returned scope is disposed, for work in the
+    /// middle of a run that must not see channels-last strides (writing a checkpoint).
+    /// </summary>
+    public IDisposable Suspend()
+    {
+        Relayout(Contiguous);
+        return new Resume(this);
+    }
+
+    private static Tensor Contiguous(Tensor p) => p.contiguous();
+
+    private static Tensor ChannelsLast(Tensor p) => p.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     private void Relayout(Func<Tensor, Tensor> layout)
     {
@@ -38,5 +51,10 @@ internal sealed class ChannelsLastScope : IDisposable
             using var scope = NewDisposeScope();
             p.set_(layout(p));
         }
+    }
+
+    private sealed class Resume(ChannelsLastScope scope) : IDisposable
+    {
+        public void Dispose() => scope.Relayout(ChannelsLast);
     }
 }

@@ -111,7 +111,7 @@ public sealed class TrainingLoop
                         best = Snapshot(model.Network, best, masters);
                     if (_options.CheckpointPath is { } path)
                     {
-                        SaveCheckpoint(model.Network, path, masters);
+                        SaveCheckpoint(model.Network, path, masters, layout);
                         scaler?.Save(path);
                     }
                 }
@@ -241,8 +241,10 @@ public sealed class TrainingLoop
         }
     }
 
-    private static void SaveCheckpoint(nn.Module network, string path, Precision.MasterWeights? masters)
+    /// <summary>Writes the fp32 master values in the contiguous layout: neither training-time detail reaches the file.</summary>
+    private static void SaveCheckpoint(nn.Module network, string path, Precision.MasterWeights? masters, ChannelsLastScope? layout)
     {
+        using var contiguous = layout?.Suspend();
         if (masters is null)
         {
             Checkpoint.Save(network, path);

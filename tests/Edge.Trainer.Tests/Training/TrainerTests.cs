@@ -69,6 +69,26 @@ public sealed class TrainerTests : IDisposable
         Assert.True(loaded.parameters().Zip(head.parameters()).All(p => TestData.Same(p.First, p.Second)));
     }
 
+    /// <summary>
+    /// Regression: checkpoints written during a channels-last run failed with "Bytes() called on
+    /// non-contiguous tensor" (the README's pretrain command crashed after its first epoch).
+    /// </summary>
+    [Theory]
+    [InlineData(EdgeTL.Trainer.Training.Precision.PrecisionMode.Fp32)]
+    [InlineData(EdgeTL.Trainer.Training.Precision.PrecisionMode.Bf16)]
+    public void Fit_ConvModelChannelsLastWithCheckpoint_WritesTheBestWeightsContiguously(EdgeTL.Trainer.Training.Precision.PrecisionMode precision)
+    {
+        var path = Path.Combine(_dir, $"conv-{precision}.bin");
+        using var model = TransferModel.Create("resnet18", 10, seed: 3);
+        var options = new TrainerOptions { Epochs = 2, CheckpointPath = path, MemoryFormat = MemoryFormat.ChannelsLast, Precision = precision };
+        new TrainingLoop(options).Fit(model, TestData.Batches(perClass: 2, batchSize: 10), TestData.Batches(perClass: 1, batchSize: 10, seed: 4));
+        using var loaded = TransferModel.Create("resnet18", 10, seed: 5);
+        Checkpoint.Load(loaded, path);
+        // RestoreBest puts the best epoch's weights back, the same ones the checkpoint holds.
+        Assert.True(loaded.parameters().Zip(model.parameters()).All(p => TestData.Same(p.First, p.Second)));
+        Assert.All(model.parameters(), p => Assert.True(p.is_contiguous()));
+    }
+
     [Fact]
     public void Load_CorruptCheckpoint_ThrowsInvalidCheckpoint()
     {
