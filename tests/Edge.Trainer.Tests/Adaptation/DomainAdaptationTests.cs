@@ -25,18 +25,7 @@ public sealed class DomainAdaptationTests(ITestOutputHelper output)
     [Fact]
     public void Mmd_adaptation_beats_source_only_on_the_inverted_target_and_lowers_mmd()
     {
-        var (source, targetTrain, targetTest) = Shifted.Value;
-        var rows = new List<AdaptationResult>();
-        for (int seed = 0; seed < 3; seed++)
-        {
-            var result = DomainAdaptation.Run(source, targetTrain.Features, targetTest, new AdaptationOptions { Method = AdaptationMethod.Mmd, Seed = seed });
-            output.WriteLine(Describe($"MMD seed {seed}", result));
-            rows.Add(result);
-            result.Model.Dispose();
-        }
-        double baseline = rows.Average(r => r.Baseline.TargetAccuracy!.Value);
-        double adapted = rows.Average(r => r.Adapted.TargetAccuracy!.Value);
-        output.WriteLine($"mean of 3 seeds: source-only {baseline:P1}, MMD-adapted {adapted:P1}, TG {(adapted - baseline) * 100:F1} pt");
+        var (rows, baseline, adapted) = ThreeSeeds("MMD", new AdaptationOptions { Method = AdaptationMethod.Mmd });
         Assert.True(adapted >= baseline + 0.05, $"MMD {adapted:P1} vs source-only {baseline:P1}");
         Assert.All(rows, r => Assert.True(r.Adapted.Mmd2 < r.Baseline.Mmd2, $"MMD² {r.Baseline.Mmd2:F4} → {r.Adapted.Mmd2:F4}"));
         Assert.All(rows, r => Assert.False(r.NegativeTransfer));
@@ -45,20 +34,27 @@ public sealed class DomainAdaptationTests(ITestOutputHelper output)
     [Fact]
     public void Dann_beats_source_only_on_the_inverted_target_and_lowers_mmd()
     {
+        var (rows, baseline, adapted) = ThreeSeeds("DANN", AdaptationOptions.DannRecipe);
+        Assert.True(adapted >= baseline + 0.05, $"DANN {adapted:P1} vs source-only {baseline:P1}");
+        Assert.All(rows, r => Assert.True(r.Adapted.Mmd2 < r.Baseline.Mmd2, $"MMD² {r.Baseline.Mmd2:F4} → {r.Adapted.Mmd2:F4}"));
+    }
+
+    /// <summary>Runs <paramref name="options"/> with seeds 0–2, prints each run, and returns the runs and the mean target accuracies.</summary>
+    private (List<AdaptationResult> Rows, double Baseline, double Adapted) ThreeSeeds(string name, AdaptationOptions options)
+    {
         var (source, targetTrain, targetTest) = Shifted.Value;
         var rows = new List<AdaptationResult>();
         for (int seed = 0; seed < 3; seed++)
         {
-            var result = DomainAdaptation.Run(source, targetTrain.Features, targetTest, AdaptationOptions.DannRecipe with { Seed = seed });
-            output.WriteLine(Describe($"DANN seed {seed}", result));
+            var result = DomainAdaptation.Run(source, targetTrain.Features, targetTest, options with { Seed = seed });
+            output.WriteLine(Describe($"{name} seed {seed}", result));
             rows.Add(result);
             result.Model.Dispose();
         }
         double baseline = rows.Average(r => r.Baseline.TargetAccuracy!.Value);
         double adapted = rows.Average(r => r.Adapted.TargetAccuracy!.Value);
-        output.WriteLine($"mean of 3 seeds: source-only {baseline:P1}, DANN {adapted:P1}, TG {(adapted - baseline) * 100:F1} pt");
-        Assert.True(adapted >= baseline + 0.05, $"DANN {adapted:P1} vs source-only {baseline:P1}");
-        Assert.All(rows, r => Assert.True(r.Adapted.Mmd2 < r.Baseline.Mmd2, $"MMD² {r.Baseline.Mmd2:F4} → {r.Adapted.Mmd2:F4}"));
+        output.WriteLine($"mean of 3 seeds: source-only {baseline:P1}, {name} {adapted:P1}, TG {(adapted - baseline) * 100:F1} pt");
+        return (rows, baseline, adapted);
     }
 
     [Fact]
