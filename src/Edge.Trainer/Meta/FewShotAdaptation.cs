@@ -17,26 +17,39 @@ public static class FewShotAdaptation
     /// </summary>
     public static HeadModel Adapt(HeadModel head, Tensor support, Tensor labels, int steps, double learningRate, bool outputLayerOnly = false)
     {
+        if (steps < 0 || !(learningRate > 0))
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"Adaptation needs steps ≥ 0 and a positive rate (got {steps}, {learningRate}).");
+        return Adapt(head, support, labels, [.. Enumerable.Repeat(new[] { learningRate, learningRate, learningRate, learningRate }, steps)], outputLayerOnly);
+    }
+
+    /// <summary>
+    /// Adapts <paramref name="head"/> in place with one SGD step per row of <paramref name="rates"/>,
+    /// whose four columns are the step sizes of W1, b1, W2 and b2 (a meta-learned schedule).
+    /// </summary>
+    public static HeadModel Adapt(HeadModel head, Tensor support, Tensor labels, IReadOnlyList<double[]> rates, bool outputLayerOnly = false)
+    {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(support);
         ArgumentNullException.ThrowIfNull(labels);
-        if (steps < 0 || !(learningRate > 0))
-            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"Adaptation needs steps ≥ 0 and a positive rate (got {steps}, {learningRate}).");
+        ArgumentNullException.ThrowIfNull(rates);
+        if (rates.Any(r => r.Length != 4 || r.Any(v => !(v > 0) || !double.IsFinite(v))))
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, "Each adaptation step needs four positive finite rates (W1, b1, W2, b2).");
         InputGuard.RequireFeatures(support, head.FeatureDim);
         InputGuard.RequireLabels(labels, head.ClassCount);
-        var (_, output) = HeadWeights.Layers(head.Head);
-        var trained = outputLayerOnly ? output.parameters().ToArray() : head.parameters().ToArray();
-        using var optimizer = optim.SGD(trained, learningRate);
+        var (hidden, output) = HeadWeights.Layers(head.Head);
+        Tensor[] weights = [hidden.weight!, hidden.bias!, output.weight!, output.bias!];
+        int first = outputLayerOnly ? 2 : 0;
         head.eval();
-        for (int step = 0; step < steps; step++)
+        for (int step = 0; step < rates.Count; step++)
         {
             using var scope = NewDisposeScope();
-            optimizer.zero_grad();
             var loss = nn.functional.cross_entropy(head.forward(support), labels);
             if (!float.IsFinite(loss.item<float>()))
                 throw new EdgeTrainerException(TrainerErrorCode.NonFiniteLoss, $"The adaptation loss became non-finite at step {step}.");
-            loss.backward();
-            optimizer.step();
+            var grads = autograd.grad([loss], weights[first..]);
+            using var noGrad = no_grad();
+            for (int k = first; k < weights.Length; k++)
+                weights[k].add_(grads[k - first], alpha: -rates[step][k]);
         }
         return head;
     }

@@ -10,10 +10,14 @@ namespace EdgeTL.Trainer.Meta;
 /// </summary>
 public sealed class MetaInitialization : IDisposable
 {
-    internal MetaInitialization(Tensor[] weights, MetaLearningOptions options)
+    internal MetaInitialization(Tensor[] weights, MetaLearningOptions options, double[][] innerRates)
     {
+        if (innerRates.Length != options.InnerSteps || innerRates.Any(r => r.Length != 4 || r.Any(v => !(v > 0) || !double.IsFinite(v))))
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidWeightsFile,
+                $"A head initialization needs one positive finite rate per layer tensor (4) for each of its {options.InnerSteps} inner steps.");
         Weights = weights;
         Options = options;
+        InnerRates = innerRates;
     }
 
     /// <summary>W1 [h, d], b1 [h], W2 [N, h], b2 [N].</summary>
@@ -21,6 +25,12 @@ public sealed class MetaInitialization : IDisposable
 
     /// <summary>How it was trained (ways, inner steps and rate to adapt with).</summary>
     public MetaLearningOptions Options { get; }
+
+    /// <summary>
+    /// The SGD step size of each adaptation step (rows) for W1, b1, W2, b2 (columns): meta-learned
+    /// when <see cref="MetaLearningOptions.LearnInnerRates"/>, else the fixed inner rate.
+    /// </summary>
+    public IReadOnlyList<double[]> InnerRates { get; }
 
     /// <summary>d, the feature width.</summary>
     public int FeatureDim => (int)Weights[0].shape[1];
@@ -64,6 +74,7 @@ public sealed class MetaInitialization : IDisposable
                 ["ways"] = Ways.ToString(CultureInfo.InvariantCulture),
                 ["inner-steps"] = Options.InnerSteps.ToString(CultureInfo.InvariantCulture),
                 ["inner-learning-rate"] = Options.InnerLearningRate.ToString("R", CultureInfo.InvariantCulture),
+                ["inner-learning-rates"] = System.Text.Json.JsonSerializer.Serialize(InnerRates),
             });
         }
         finally
@@ -91,6 +102,20 @@ public sealed class MetaInitialization : IDisposable
                 t.Dispose();
             throw new EdgeTrainerException(TrainerErrorCode.WeightsMismatch, $"{path} does not hold the seed head (0.weight, 0.bias, 3.weight, 3.bias).");
         }
+        double[][]? rates = null;
+        try
+        {
+            rates = System.Text.Json.JsonSerializer.Deserialize<double[][]>(metadata.GetValueOrDefault("inner-learning-rates") ?? "null");
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        if (rates is null || rates.Length != steps)
+        {
+            foreach (var t in state.Values)
+                t.Dispose();
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidWeightsFile, $"{path} has no valid inner-learning-rates metadata (one row of 4 rates per inner step).");
+        }
         var weights = names.Select(n => state[n]).ToArray();
         var options = new MetaLearningOptions
         {
@@ -101,16 +126,16 @@ public sealed class MetaInitialization : IDisposable
             InnerLearningRate = rate,
         };
         options.Validate();
-        return new MetaInitialization(weights, options);
+        return new MetaInitialization(weights, options, rates);
     }
 
     /// <summary>
     /// Cold start: a head adapted from this initialization on <paramref name="support"/> [n, d]
     /// with <paramref name="labels"/> [n], with the steps and rate it was meta-trained for (only the
-    /// output layer moves after ANIL).
+    /// output layer moves after ANIL), at the <see cref="InnerRates"/> it learned.
     /// </summary>
     public Models.HeadModel Adapt(Tensor support, Tensor labels) =>
-        FewShotAdaptation.Adapt(CreateHead(), support, labels, Options.InnerSteps, Options.InnerLearningRate, outputLayerOnly: Options.Algorithm == MetaAlgorithm.Anil);
+        FewShotAdaptation.Adapt(CreateHead(), support, labels, InnerRates, outputLayerOnly: Options.Algorithm == MetaAlgorithm.Anil);
 
     /// <summary>Frees the weight tensors.</summary>
     public void Dispose()

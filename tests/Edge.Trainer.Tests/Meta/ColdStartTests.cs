@@ -55,7 +55,7 @@ public sealed class ColdStartTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         var (metaFeatures, metaLabels) = Pools.Value;
-        var options = new MetaLearningOptions { Algorithm = MetaAlgorithm.Anil, InnerSteps = 10, InnerLearningRate = 0.03, OuterLearningRate = 1e-4, Iterations = 150, Seed = 3 };
+        var options = new MetaLearningOptions { Algorithm = MetaAlgorithm.Anil, InnerSteps = 10, InnerLearningRate = 0.03, OuterLearningRate = 1e-4, Iterations = 150, Seed = 3, LearnHiddenLayer = true };
         var losses = new List<double>();
         using var init = MetaLearner.Train(metaFeatures, metaLabels, [0, 1, 2, 3, 4], options, new SyncProgress<(int Iteration, double QueryLoss)>(p => losses.Add(p.QueryLoss)));
         double first = losses.Take(10).Average(), last = losses.TakeLast(10).Average();
@@ -71,6 +71,50 @@ public sealed class ColdStartTests(ITestOutputHelper output)
         Assert.Equal(["0.weight", "0.bias", "3.weight", "3.bias"], state.Keys.ToArray());
         Assert.Equal([512L, 512L], state["0.weight"].shape);
         Assert.Equal(0, state["3.weight"].abs().sum().item<float>());   // the output layer starts every task at zero
+    }
+
+    [Fact]
+    public void Cold_start_after_ten_steps_beats_a_zero_head_at_ten_and_matches_it_at_one_hundred()
+    {
+        using var scope = NewDisposeScope();
+        var (metaFeatures, metaLabels) = Pools.Value;
+        const double rate = 0.003;
+        var options = new MetaLearningOptions { Algorithm = MetaAlgorithm.Anil, InnerSteps = 10, InnerLearningRate = rate, Iterations = 300, Seed = 3 };
+        using var init = MetaLearner.Train(metaFeatures, metaLabels, SourceClasses, options);
+
+        // 5-way 5-shot episodes of the held-out classes 5–9 (labels 0–4 after selection), 15 queries per class.
+        var heldOut = TestData.Train.SelectClasses([5, 6, 7, 8, 9]).SamplePerClass(40, seed: 1);
+        using var heldOutFeatures = ImageNetFeatures.Extract(heldOut);
+        var sampler = new EpisodeSampler(heldOut.Labels, [0, 1, 2, 3, 4], ways: 5, shots: 5, queries: 15, seed: 11);
+        const int episodes = 30;
+        double meta10 = 0, zero10 = 0, zero100 = 0, zero10AtTenfoldRate = 0;
+        for (int e = 0; e < episodes; e++)
+        {
+            using var episodeScope = NewDisposeScope();
+            var episode = sampler.Next();
+            var support = heldOutFeatures.Features.index_select(0, tensor(episode.SupportIndices));
+            var supportLabels = tensor(episode.SupportLabels);
+            var query = heldOutFeatures.Features.index_select(0, tensor(episode.QueryIndices));
+            var queryLabels = tensor(episode.QueryLabels);
+            double Zero(int steps, double stepRate)
+            {
+                using var head = FewShotAdaptation.Adapt(FewShotAdaptation.ZeroInitializedHead(512, 5, seed: e), support, supportLabels, steps, stepRate);
+                return FewShotAdaptation.Accuracy(head, query, queryLabels) / episodes;
+            }
+            using (var adapted = init.Adapt(support, supportLabels))
+                meta10 += FewShotAdaptation.Accuracy(adapted, query, queryLabels) / episodes;
+            zero10 += Zero(10, rate);
+            zero100 += Zero(100, rate);
+            zero10AtTenfoldRate += Zero(10, 10 * rate);
+        }
+        output.WriteLine($"5-way 5-shot on held-out classes, mean of {episodes} episodes, SGD at {rate}:");
+        output.WriteLine($"  ANIL-initialized head, 10 steps (learned rates):  {100 * meta10:F1} %");
+        output.WriteLine($"  zero-initialized head, 10 steps:                  {100 * zero10:F1} %");
+        output.WriteLine($"  zero-initialized head, 100 steps:                 {100 * zero100:F1} %");
+        output.WriteLine($"  zero-initialized head, 10 steps at 10× the rate:  {100 * zero10AtTenfoldRate:F1} %");
+        output.WriteLine($"  learned output-layer rates per step: {string.Join(" ", init.InnerRates.Select(r => r[2].ToString("G2", System.Globalization.CultureInfo.InvariantCulture)))}");
+        Assert.True(meta10 >= zero10 + 0.05, $"meta-initialized {meta10:P1} must beat zero-initialized {zero10:P1} at 10 steps by ≥ 5 points");
+        Assert.True(meta10 >= zero100 - 0.01, $"meta-initialized {meta10:P1} at 10 steps must come within 1 point of zero-initialized {zero100:P1} at 100 steps");
     }
 
     [Fact]

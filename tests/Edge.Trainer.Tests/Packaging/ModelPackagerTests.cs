@@ -92,6 +92,8 @@ public sealed class ModelPackagerTests : IDisposable
         Assert.Equal(EdgeTL.Trainer.Meta.MetaAlgorithm.Anil, loaded.Options.Algorithm);
         Assert.Equal(4, loaded.Options.InnerSteps);
         Assert.Equal(0.05, loaded.Options.InnerLearningRate);
+        Assert.Equal(init.InnerRates, loaded.InnerRates);            // the learned step sizes travel, bit for bit
+        Assert.NotEqual(0.05, loaded.InnerRates[0][2]);             // and they were learned
         Assert.Equal(5, loaded.Ways);
         var x = features[..10];
         using var a = init.CreateHead();
