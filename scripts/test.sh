@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required: https://dot.net" >&2; exit 2; }
 
 # Debian packages the tests use, installed only when missing: the PyTorch peer writes the
-# weight-import parity fixtures (tools/peer/torchvision_fixtures.py). libtorch, ONNX Runtime
+# weight-import parity fixtures (tools/peer/torchvision_fixtures.py); the agent's integration
+# tests start their own mosquitto on loopback. libtorch, ONNX Runtime
 # and SkiaSharp's natives come from NuGet.
-wanted_apt=(python3 python3-torch python3-torchvision)
+wanted_apt=(python3 python3-torch python3-torchvision mosquitto)
 need_apt=()
 for package in "${wanted_apt[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$package")
