@@ -24,15 +24,31 @@ public sealed class ModelStore
     private readonly PackageLimits _limits;
 
     /// <summary>Opens (or creates) a store under <paramref name="root"/>.</summary>
-    public ModelStore(string root, TrustedKeys keys, PackageLimits? limits = null)
+    /// <param name="root">The store's folder.</param>
+    /// <param name="keys">Keys whose signatures are accepted.</param>
+    /// <param name="limits">Archive limits; defaults when null.</param>
+    /// <param name="keepVersions">
+    /// How many installed versions to keep on disk (at least 2): an install prunes every version
+    /// that is neither current, previous, nor among the <paramref name="keepVersions"/> most recently installed.
+    /// </param>
+    public ModelStore(string root, TrustedKeys keys, PackageLimits? limits = null, int keepVersions = 2)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(keys);
+        ArgumentOutOfRangeException.ThrowIfLessThan(keepVersions, 2);
         Root = root;
         _keys = keys;
         _limits = limits ?? new PackageLimits();
+        KeepVersions = keepVersions;
         Directory.CreateDirectory(VersionsDirectory);
     }
+
+    /// <summary>How many installed versions are kept on disk (current and previous are always kept).</summary>
+    public int KeepVersions { get; }
+
+    /// <summary>The folders of the versions kept on disk, oldest install first.</summary>
+    public IReadOnlyList<string> Versions =>
+        [.. Directory.GetDirectories(VersionsDirectory).OrderBy(d => InstallOrder(Path.GetFileName(d)), StringComparer.Ordinal)];
 
     /// <summary>The store's folder.</summary>
     public string Root { get; }
@@ -58,7 +74,7 @@ public sealed class ModelStore
         try
         {
             ModelPackage.Extract(package, staging, _limits);
-            string name = string.Create(CultureInfo.InvariantCulture, $"v{package.Manifest.Counter:D10}-{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid().ToString("N")[..6]}");
+            string name = string.Create(CultureInfo.InvariantCulture, $"v{package.Manifest.Counter:D10}-{DateTime.UtcNow:yyyyMMddHHmmssfffffff}-{Guid.NewGuid().ToString("N")[..6]}");
             string final = Path.Combine(VersionsDirectory, name);
             Directory.Move(staging, final);
             var previous = Current;
@@ -116,10 +132,23 @@ public sealed class ModelStore
 
     private void Prune(string[] keep)
     {
-        foreach (var dir in Directory.GetDirectories(VersionsDirectory))
+        var versions = Versions;
+        var recent = versions.Skip(Math.Max(0, versions.Count - KeepVersions)).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        foreach (var dir in versions)
         {
-            if (!keep.Contains(Path.GetFileName(dir)))
+            string name = Path.GetFileName(dir);
+            if (!keep.Contains(name) && !recent.Contains(name))
                 Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Sort key in install order: a version folder is <c>v{counter}-{utc yyyyMMddHHmmssfffffff}-{random}</c>,
+    /// so the timestamp comes first (a reinstall after a rollback can carry a lower counter), then the name.
+    /// </summary>
+    private static string InstallOrder(string name)
+    {
+        var parts = name.Split('-', 3);
+        return parts.Length == 3 ? $"{parts[1]}-{name}" : name;
     }
 }

@@ -245,6 +245,28 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Equal(1, store.Current!.Manifest.Counter);
     }
 
+    [Fact]
+    public void Installs_keep_the_most_recent_versions_plus_current_and_previous()
+    {
+        var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted, keepVersions: 3);
+        var installed = Enumerable.Range(1, 5).Select(c => store.Install(_f.Build($"v{c}.tar", c, version: $"1.{c}.0"))).ToList();
+        Assert.Equal(installed.Skip(2).Select(i => i.Directory), store.Versions);
+        Assert.All(installed.Skip(2), i => Assert.True(File.Exists(i.PathOf(PackageFileRoles.Head))));
+
+        // Default (2): after a rollback the previous model is older than the two most recent, and is still kept.
+        var small = new ModelStore(Path.Combine(_f.Root, "small"), _f.Trusted);
+        var first = small.Install(_f.Build("s1.tar", 1));
+        var second = small.Install(_f.Build("s2.tar", 2, version: "1.1.0"));
+        Assert.Equal(first.Directory, small.RollBack()!.Directory);
+        var third = small.Install(_f.Build("s3.tar", 3, version: "1.2.0"));
+        Assert.Equal([first.Directory, second.Directory, third.Directory], small.Versions);
+        var fourth = small.Install(_f.Build("s4.tar", 4, version: "1.3.0"));
+        Assert.Equal([third.Directory, fourth.Directory], small.Versions);
+        Assert.Equal(third.Directory, small.Previous!.Directory);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ModelStore(Path.Combine(_f.Root, "one"), _f.Trusted, keepVersions: 1));
+    }
+
     private (ModelStore Store, InstalledModel Installed) StoreWithModel()
     {
         var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted);
