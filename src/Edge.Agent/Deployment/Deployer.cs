@@ -9,7 +9,8 @@ namespace EdgeTL.Agent.Deployment;
 /// <summary>
 /// Deploys model packages A/B-style: fetch → verify and install (the store switches its
 /// <c>current</c> pointer atomically) → open → health gate → promote, or roll the store back to
-/// the previous model automatically and report why (RELIABILITY R5, R6).
+/// the previous model automatically (<see cref="ModelStore.Revert"/>: the failed version is deleted
+/// and can never be rolled back to) and report why (RELIABILITY R5, R6).
 /// </summary>
 /// <remarks>
 /// Deployments and rollbacks are serialized; the fetch runs outside that section. The caller owns
@@ -138,7 +139,7 @@ public sealed partial class Deployer
         }
 
         candidate?.Dispose();
-        var previous = _store.RollBack();
+        var previous = _store.Revert();
         string reason = $"{Describe(installed)} failed the health gate: {health.Reason}; "
             + (previous is null ? "there is no previous model, so none is served." : $"rolled back to {Describe(previous)}.");
         LogOutcome(_logger, DeploymentStatus.RolledBack, previous?.Manifest.Version, previous?.Manifest.Counter ?? 0, reason);

@@ -105,6 +105,27 @@ public sealed class ModelStore
         return previous;
     }
 
+    /// <summary>
+    /// Undoes the last install after the new model failed its health gate: the previous model
+    /// becomes current again (or, after a first install, the store has no current model), the
+    /// <c>previous</c> pointer is cleared so that an operator's <see cref="RollBack"/> can never
+    /// return to the failed model, and the failed version's folder is deleted.
+    /// </summary>
+    /// <returns>The model now current, or null when there is none.</returns>
+    public InstalledModel? Revert()
+    {
+        var failed = Current;
+        var previous = Previous;
+        if (previous is not null)
+            WritePointer(CurrentPointer, Path.GetFileName(previous.Directory));
+        else
+            File.Delete(Path.Combine(Root, CurrentPointer));
+        File.Delete(Path.Combine(Root, PreviousPointer));
+        if (failed is not null && !string.Equals(failed.Directory, previous?.Directory, StringComparison.Ordinal))
+            Directory.Delete(failed.Directory, recursive: true);
+        return previous;
+    }
+
     private InstalledModel? Read(string pointer)
     {
         string file = Path.Combine(Root, pointer);
