@@ -267,6 +267,27 @@ public sealed class ModelPackageTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => new ModelStore(Path.Combine(_f.Root, "one"), _f.Trusted, keepVersions: 1));
     }
 
+    [Fact]
+    public void Revert_restores_the_previous_model_forgets_the_failed_one_and_leaves_nothing_after_a_first_install()
+    {
+        var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted);
+        var first = store.Install(_f.Build("v1.tar", 1));
+        var failed = store.Install(_f.Build("v2.tar", 2, version: "1.1.0"));
+        Assert.Equal(first.Directory, store.Revert()!.Directory);
+        Assert.Equal(first.Directory, store.Current!.Directory);
+        Assert.Null(store.Previous);
+        Assert.Null(store.RollBack());
+        Assert.False(Directory.Exists(failed.Directory));
+        Assert.Equal(1, store.InstalledCounter);
+
+        var fresh = new ModelStore(Path.Combine(_f.Root, "fresh"), _f.Trusted);
+        var only = fresh.Install(_f.Build("only.tar", 1));
+        Assert.Null(fresh.Revert());
+        Assert.Null(fresh.Current);
+        Assert.False(Directory.Exists(only.Directory));
+        Assert.Empty(fresh.Versions);
+    }
+
     private (ModelStore Store, InstalledModel Installed) StoreWithModel()
     {
         var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted);
