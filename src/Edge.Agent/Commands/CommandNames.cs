@@ -6,6 +6,9 @@ public static class CommandNames
     /// <summary>Protocol version carried by results.</summary>
     public const int ProtocolVersion = 1;
 
+    /// <summary>Deploy a package.</summary>
+    public const string Deploy = "deploy";
+
     /// <summary>Every known command name.</summary>
     public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
     {

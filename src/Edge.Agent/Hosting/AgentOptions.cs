@@ -1,0 +1,95 @@
+using EdgeTL.Agent.Messaging;
+
+namespace EdgeTL.Agent.Hosting;
+
+/// <summary>
+/// The agent's settings (configuration section <c>Agent</c>): from appsettings.json, then
+/// <c>/etc/edgetl/agent.json</c>, then environment variables (<c>EDGETL_Agent__Device=…</c>).
+/// Validated at start: a bad setting stops the service with a message naming it.
+/// </summary>
+public sealed record AgentOptions
+{
+    /// <summary>Fleet (tenant) name: the second topic level.</summary>
+    public string Fleet { get; init; } = "default";
+
+    /// <summary>This device's id: the third topic level and the MQTT client id.</summary>
+    public string Device { get; init; } = Environment.MachineName.ToLowerInvariant();
+
+    /// <summary>Device group whose retained deploy topic this device follows.</summary>
+    public string Group { get; init; } = "all";
+
+    /// <summary>Where the store, models and heads live (systemd: <c>/var/lib/edgetl</c>).</summary>
+    public string DataDirectory { get; init; } = "./data";
+
+    /// <summary>Folder of trusted package-signing public keys (PEM); every key in it is trusted (rotation).</summary>
+    public string TrustedKeysDirectory { get; init; } = "./data/keys";
+
+    /// <summary>The broker.</summary>
+    public BrokerOptions Broker { get; init; } = new();
+
+    /// <summary>Largest command payload accepted, bytes.</summary>
+    public int MaxCommandBytes { get; init; } = 4 << 20;
+
+    /// <summary>Commands waiting to run; beyond it commands are answered <c>busy</c>.</summary>
+    public int CommandQueueCapacity { get; init; } = 32;
+
+    /// <summary>Most outbox rows; beyond it the oldest metrics are dropped (counted).</summary>
+    public int OutboxCapacity { get; init; } = 100_000;
+
+    /// <summary>Model versions kept on disk.</summary>
+    public int KeepVersions { get; init; } = 3;
+
+    /// <summary>Health gate: largest median feature-extraction latency per image, milliseconds.</summary>
+    public double HealthLatencyBudgetMs { get; init; } = 500;
+
+    /// <summary>Cold start: labelled samples per class before the first head is fitted.</summary>
+    public int ColdStartShots { get; init; } = 5;
+
+    /// <summary>Drift monitoring and automatic adaptation.</summary>
+    public DriftPolicy Drift { get; init; } = new();
+
+    /// <summary>Training gates: defer training when hotter or busier than this.</summary>
+    public double MaxTemperatureC { get; init; } = 80;
+
+    /// <summary>Training gates: 1-minute load average per core above which training waits.</summary>
+    public double MaxLoadPerCore { get; init; } = 4;
+
+    /// <summary>A folder to ingest images from (subfolders named after labels), or null.</summary>
+    public string? SampleFolder { get; init; }
+
+    /// <summary>How often the watchdog is fed while the loops make progress.</summary>
+    public TimeSpan WatchdogInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long SIGTERM waits for the outbox to drain.</summary>
+    public TimeSpan ShutdownFlushTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The problems of these settings (empty when valid).</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        foreach (var (name, value) in new[] { ("Fleet", Fleet), ("Device", Device), ("Group", Group) })
+        {
+            if (string.IsNullOrEmpty(value) || value.IndexOfAny(['/', '+', '#', '\0']) >= 0 || value.Length > 128)
+                problems.Add($"Agent:{name} '{value}' must be one MQTT topic level (1–128 characters, no / + #).");
+        }
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+            problems.Add("Agent:DataDirectory is empty.");
+        if (MaxCommandBytes is < 1024 or > 64 << 20)
+            problems.Add($"Agent:MaxCommandBytes {MaxCommandBytes} must be between 1 KiB and 64 MiB.");
+        if (CommandQueueCapacity < 1)
+            problems.Add("Agent:CommandQueueCapacity must be at least 1.");
+        if (OutboxCapacity < 10)
+            problems.Add("Agent:OutboxCapacity must be at least 10.");
+        if (KeepVersions < 2)
+            problems.Add("Agent:KeepVersions must be at least 2 (current and previous).");
+        if (!(HealthLatencyBudgetMs > 0))
+            problems.Add("Agent:HealthLatencyBudgetMs must be positive.");
+        if (ColdStartShots < 1)
+            problems.Add("Agent:ColdStartShots must be at least 1.");
+        if (WatchdogInterval <= TimeSpan.Zero)
+            problems.Add("Agent:WatchdogInterval must be positive.");
+        problems.AddRange(Broker.Problems().Select(p => "Agent:" + p));
+        problems.AddRange(Drift.Problems());
+        return problems;
+    }
+}

@@ -1,0 +1,33 @@
+namespace EdgeTL.Agent.Learning;
+
+/// <summary>Arguments of a <c>finetune</c> job.</summary>
+public sealed record FinetuneSettings
+{
+    /// <summary>"head-only" (on cached features) or "progressive" (unfreeze the backbone's top stages).</summary>
+    public string Mode { get; init; } = "head-only";
+
+    /// <summary>Epochs.</summary>
+    public int Epochs { get; init; } = 30;
+
+    /// <summary>Base learning rate (the head trains at 10× it, the seed's discriminative rule).</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>"cosine", "step" or "constant".</summary>
+    public string Schedule { get; init; } = "cosine";
+
+    /// <summary>Seed of the split, initialization and shuffling.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>The problems of these settings (empty when valid).</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Mode is not ("head-only" or "progressive"))
+            yield return $"mode '{Mode}' must be 'head-only' or 'progressive'.";
+        if (Epochs is < 1 or > 1000)
+            yield return $"epochs {Epochs} must be 1–1000.";
+        if (!(LearningRate is > 0 and <= 1))
+            yield return $"lr {LearningRate} must be in (0, 1].";
+        if (Schedule is not ("cosine" or "step" or "constant"))
+            yield return $"schedule '{Schedule}' must be cosine, step or constant.";
+    }
+}

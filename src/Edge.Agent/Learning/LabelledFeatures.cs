@@ -1,0 +1,36 @@
+namespace EdgeTL.Agent.Learning;
+
+/// <summary>Features [Count × Dim] (row-major) with class indices into <see cref="Classes"/>.</summary>
+public sealed record LabelledFeatures(float[] Features, int[] Labels, int Dim, IReadOnlyList<string> Classes)
+{
+    /// <summary>Rows.</summary>
+    public int Count => Labels.Length;
+
+    /// <summary>The rows at <paramref name="indices"/>.</summary>
+    public LabelledFeatures Subset(IReadOnlyList<int> indices)
+    {
+        var features = new float[indices.Count * Dim];
+        for (int i = 0; i < indices.Count; i++)
+            Array.Copy(Features, indices[i] * Dim, features, i * Dim, Dim);
+        return this with { Features = features, Labels = [.. indices.Select(i => Labels[i])] };
+    }
+
+    /// <summary>
+    /// A stratified split: every class with at least <paramref name="minimumForHoldout"/> rows
+    /// gives ⌈<paramref name="fraction"/> × n⌉ of them to the holdout; the rest train.
+    /// </summary>
+    public (LabelledFeatures Train, LabelledFeatures? Holdout) Split(double fraction, int minimumForHoldout, int seed)
+    {
+        var random = new Random(seed);
+        var train = new List<int>();
+        var holdout = new List<int>();
+        foreach (var group in Enumerable.Range(0, Count).GroupBy(i => Labels[i]))
+        {
+            int[] rows = [.. group.OrderBy(_ => random.Next())];
+            int held = rows.Length >= minimumForHoldout ? (int)Math.Ceiling(fraction * rows.Length) : 0;
+            holdout.AddRange(rows[..held]);
+            train.AddRange(rows[held..]);
+        }
+        return (Subset(train), holdout.Count > 0 ? Subset(holdout) : null);
+    }
+}

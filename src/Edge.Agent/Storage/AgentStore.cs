@@ -1,0 +1,61 @@
+using LiteDB;
+
+namespace EdgeTL.Agent.Storage;
+
+/// <summary>
+/// The agent's one LiteDB file: command inbox, metrics outbox, samples, heads and runs. LiteDB
+/// journals every write and replays the journal on open, so a crash loses nothing that a call
+/// here returned from. Opened once per process; every store class shares it.
+/// </summary>
+public sealed class AgentStore : IDisposable
+{
+    /// <summary>Opens (or creates) <paramref name="path"/>.</summary>
+    public AgentStore(string path, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        var time0 = time ?? TimeProvider.System;
+        try
+        {
+            Database = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct });
+        }
+        catch (IOException e) when (DiskSpace.IsFull(e))
+        {
+            throw new AgentException(AgentErrorCode.StorageFull, $"The store '{Path}' cannot be opened: the disk is full.", e);
+        }
+        Inbox = new CommandInbox(Database, time0);
+        Outbox = new Outbox(Database, time0);
+        Samples = new SampleStore(Database, time0);
+        Heads = new HeadStore(Database);
+        Settings = Database.GetCollection<SettingRecord>("settings");
+    }
+
+    /// <summary>Full path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The database (for stores added later).</summary>
+    public ILiteDatabase Database { get; }
+
+    /// <summary>Seen command ids and their results.</summary>
+    public CommandInbox Inbox { get; }
+
+    /// <summary>Messages waiting for their PUBACK.</summary>
+    public Outbox Outbox { get; }
+
+    /// <summary>Ingested samples.</summary>
+    public SampleStore Samples { get; }
+
+    /// <summary>Heads trained on the device.</summary>
+    public HeadStore Heads { get; }
+
+    /// <summary>Settings changed at run time (<c>set-config</c>), which survive restarts.</summary>
+    public ILiteCollection<SettingRecord> Settings { get; }
+
+    /// <summary>Flushes and closes the file.</summary>
+    public void Dispose()
+    {
+        Database.Checkpoint();
+        Database.Dispose();
+    }
+}

@@ -1,0 +1,19 @@
+namespace EdgeTL.Agent.Storage;
+
+/// <summary>Recognizes "no space left on device" among I/O errors.</summary>
+internal static class DiskSpace
+{
+    private const int Enospc = 28;
+
+    /// <summary>True when <paramref name="e"/> (or an inner exception) is ENOSPC / disk full.</summary>
+    public static bool IsFull(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is IOException io && ((io.HResult & 0xFFFF) == Enospc || io.HResult == unchecked((int)0x80070070)
+                || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)))
+                return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,38 @@
+namespace EdgeTL.Agent.Storage;
+
+/// <summary>A classifier head trained on the device, with how it was made and how it scored.</summary>
+public sealed class HeadRecord
+{
+    /// <summary>Sequence number (auto-increment).</summary>
+    public long Id { get; set; }
+
+    /// <summary>"head" (seed head over features) or "adapted" (bottleneck + head from domain adaptation).</summary>
+    public string Kind { get; set; } = "head";
+
+    /// <summary>The weights file (TorchSharp module format).</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>Counter of the package (backbone) it was trained on.</summary>
+    public long PackageCounter { get; set; }
+
+    /// <summary>Feature width.</summary>
+    public int FeatureDim { get; set; }
+
+    /// <summary>Bottleneck width ("adapted" heads).</summary>
+    public int BottleneckDim { get; set; }
+
+    /// <summary>Class labels, in output order.</summary>
+    public List<string> Labels { get; set; } = [];
+
+    /// <summary>"serving", "retired" or "rejected".</summary>
+    public string Status { get; set; } = "serving";
+
+    /// <summary>What made it (command id or "cold-start", "drift").</summary>
+    public string Origin { get; set; } = "";
+
+    /// <summary>Holdout accuracy when it was made.</summary>
+    public double Accuracy { get; set; }
+
+    /// <summary>When it was made, UTC ticks.</summary>
+    public long CreatedTicks { get; set; }
+}
