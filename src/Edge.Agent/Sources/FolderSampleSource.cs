@@ -10,7 +10,9 @@ namespace EdgeTL.Agent.Sources;
 /// Watches a folder for image files (<c>.png .jpg .jpeg .pgm</c>, any case) by polling.
 /// A file in a sub-folder gets that folder's name as its label (<c>folder/&lt;label&gt;/x.png</c>);
 /// top-level files are unlabelled. A file is taken once its size and time stamp are unchanged
-/// between two polls (so one still being written waits) and it is not empty; it is read, checked
+/// between two polls (so one still being written waits), it is not empty and, for JPEG and PNG, it ends
+/// with the format's end marker (else it waits, up to <see cref="TruncatedAfterPolls"/> unchanged polls,
+/// then counts as truncated); it is read, checked
 /// to decode, moved to <c>.done/</c> (keeping its label folder) and then yielded — so neither this
 /// instance nor a restarted one ingests it again, and a crash after the move leaves it in
 /// <c>.done/</c>, not lost. Files that cannot be read or decoded go to <c>.failed/</c>.
@@ -24,6 +26,9 @@ public sealed partial class FolderSampleSource : ISampleSource
 
     /// <summary>The sub-folder unreadable or undecodable files are moved to.</summary>
     public const string FailedFolder = ".failed";
+
+    /// <summary>Unchanged polls after which a JPEG/PNG without its end marker is given up as truncated.</summary>
+    public const int TruncatedAfterPolls = 10;
 
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".pgm"];
 
@@ -62,22 +67,31 @@ public sealed partial class FolderSampleSource : ISampleSource
     public async IAsyncEnumerable<IncomingSample> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var decoder = new ImageDecoder();
-        var previous = new Dictionary<string, (long Length, DateTime Written)>(StringComparer.Ordinal);
+        var previous = new Dictionary<string, FileState>(StringComparer.Ordinal);
         var handled = new HashSet<string>(StringComparer.Ordinal); // files whose move failed: never yield twice
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var seen = new Dictionary<string, (long Length, DateTime Written)>(StringComparer.Ordinal);
+            var seen = new Dictionary<string, FileState>(StringComparer.Ordinal);
             foreach (var (file, label) in Scan())
             {
                 if (handled.Contains(file) || !TryStat(file, out var stat))
                     continue;
-                seen[file] = stat;
-                if (stat.Length == 0 || !previous.TryGetValue(file, out var before) || before != stat)
-                    continue; // new, empty or still growing: wait for the next poll
-                seen.Remove(file);
-                var sample = Take(file, label, decoder, handled);
-                if (sample is not null)
+                if (!previous.TryGetValue(file, out var before) || before.Length != stat.Length || before.Written != stat.Written)
+                {
+                    seen[file] = stat; // new or still growing: wait for the next poll
+                    continue;
+                }
+                stat = stat with { StablePolls = before.StablePolls + 1 };
+                if (stat.Length == 0)
+                {
+                    seen[file] = stat; // created but not written yet
+                    continue;
+                }
+                var sample = Take(file, label, stat.StablePolls, decoder, handled, out bool wait);
+                if (wait)
+                    seen[file] = stat;
+                else if (sample is not null)
                     yield return sample;
             }
             previous = seen;
@@ -127,12 +141,12 @@ public sealed partial class FolderSampleSource : ISampleSource
         }
     }
 
-    private static bool TryStat(string file, out (long Length, DateTime Written) stat)
+    private static bool TryStat(string file, out FileState stat)
     {
         try
         {
             var info = new FileInfo(file);
-            stat = (info.Length, info.LastWriteTimeUtc);
+            stat = new FileState(info.Length, info.LastWriteTimeUtc, 0);
             return info.Exists;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -142,9 +156,13 @@ public sealed partial class FolderSampleSource : ISampleSource
         }
     }
 
-    /// <summary>Reads, checks and moves one stable file; null when it was rejected (moved to .failed).</summary>
-    private IncomingSample? Take(string file, string? label, ImageDecoder decoder, HashSet<string> handled)
+    /// <summary>
+    /// Reads, checks and moves one stable file; null when it was rejected (moved to .failed) or, with
+    /// <paramref name="wait"/> set, when it is a truncated JPEG/PNG that may still be completed.
+    /// </summary>
+    private IncomingSample? Take(string file, string? label, int stablePolls, ImageDecoder decoder, HashSet<string> handled, out bool wait)
     {
+        wait = false;
         byte[] bytes;
         try
         {
@@ -153,6 +171,20 @@ public sealed partial class FolderSampleSource : ISampleSource
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             LogRejected(_logger, file, e.Message);
+            Move(file, FailedFolder, handled);
+            return null;
+        }
+
+        if (!ImageCompleteness.IsComplete(bytes))
+        {
+            // The runtime's decoder accepts a truncated JPEG/PNG (the missing part comes out gray), so a writer
+            // that paused longer than a poll must not get its half-written file ingested: wait for the end marker.
+            if (stablePolls < TruncatedAfterPolls)
+            {
+                wait = true;
+                return null;
+            }
+            LogRejected(_logger, file, $"truncated image (no end marker after {stablePolls} unchanged polls)");
             Move(file, FailedFolder, handled);
             return null;
         }
@@ -201,6 +233,8 @@ public sealed partial class FolderSampleSource : ISampleSource
             return false;
         }
     }
+
+    private readonly record struct FileState(long Length, DateTime Written, int StablePolls);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sample folder {Folder} cannot be created or read.")]
     private static partial void LogFolderUnavailable(ILogger logger, string folder, Exception exception);

@@ -132,6 +132,52 @@ public sealed class FolderSampleSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadAllAsync_WriterPausesLongerThanAPoll_WaitsForTheEndMarkerAndYieldsTheWholeFile()
+    {
+        var photo = File.ReadAllBytes(RepoData.Photo("chelsea.jpg"));
+        var path = Drop("cat/paused.jpg", photo[..(photo.Length / 2)]);
+        var source = Source();
+        var read = SourceReader.ReadAsync(source, 1, Patience);
+
+        await Task.Delay(TimeSpan.FromMilliseconds(300)); // ~7 polls see the half file unchanged
+        Assert.True(File.Exists(path));
+        await using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write))
+            await stream.WriteAsync(photo.AsMemory(photo.Length / 2));
+
+        Assert.Equal(photo, Assert.Single(await read).Image);
+    }
+
+    [Fact]
+    public async Task ReadAllAsync_TruncatedJpegNeverCompleted_WaitsThenMovesToFailed()
+    {
+        var photo = File.ReadAllBytes(RepoData.Photo("coffee.jpg"));
+        var path = Drop("cup/cut.jpg", photo[..(photo.Length * 2 / 3)]);
+
+        Assert.Empty(await SourceReader.ReadForAsync(Source(), TimeSpan.FromMilliseconds(150)));
+        Assert.True(File.Exists(path)); // fewer than TruncatedAfterPolls unchanged polls: still waiting
+
+        Assert.Empty(await SourceReader.ReadForAsync(Source(), TimeSpan.FromMilliseconds(1200)));
+        Assert.False(File.Exists(path));
+        Assert.True(File.Exists(Path.Combine(_dir, ".failed", "cup", "cut.jpg")));
+    }
+
+    [Fact]
+    public async Task ReadAllAsync_PngPhoto_YieldedAndTruncatedPngWaits()
+    {
+        using var bitmap = SkiaSharp.SKBitmap.Decode(RepoData.Photo("rocket.jpg"));
+        using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        var png = data.ToArray();
+        var whole = Drop("rocket.png", png);
+        var cut = Drop("cut.png", png[..(png.Length - 20)]);
+
+        var samples = await SourceReader.ReadForAsync(Source(), TimeSpan.FromMilliseconds(250));
+
+        Assert.Equal("folder:" + whole, Assert.Single(samples).Origin);
+        Assert.Equal(png, samples[0].Image);
+        Assert.True(File.Exists(cut));
+    }
+
+    [Fact]
     public async Task ReadAllAsync_NewFile_IsNotTakenOnTheFirstPollThatSeesIt()
     {
         Drop("rocket.jpg", "rocket.jpg");
