@@ -94,6 +94,13 @@ public sealed class TestClient : IAsyncDisposable
     public IReadOnlyList<JsonObject> Metrics(string kind) =>
         [.. Received.Where(m => m.Topic.EndsWith($"/metrics/{kind}", StringComparison.Ordinal)).Select(m => m.Json)];
 
+    /// <summary>Asserts a result's status, showing the whole result when it differs.</summary>
+    public static JsonObject AssertStatus(JsonObject result, string status)
+    {
+        Assert.True(result["status"]?.GetValue<string>() == status, $"expected {status}: {result.ToJsonString()}");
+        return result;
+    }
+
     public static async Task<T> WaitAsync<T>(Func<T?> probe, TimeSpan timeout, string what) where T : class
     {
         var deadline = DateTime.UtcNow + timeout;
