@@ -75,7 +75,7 @@ public sealed class TestClient : IAsyncDisposable
     public async Task<string> SendAsync(string fleet, string device, string name, JsonObject? args = null, string? id = null, DateTimeOffset? expiresAt = null)
     {
         id ??= $"{name}-{Guid.NewGuid():N}";
-        var envelope = new JsonObject { ["id"] = id, ["name"] = name, ["issuedAt"] = DateTimeOffset.UtcNow.ToString("O"), ["args"] = args };
+        var envelope = new JsonObject { ["id"] = id, ["name"] = name, ["issuedAt"] = DateTimeOffset.UtcNow.ToString("O"), ["args"] = args?.DeepClone() };
         if (expiresAt is { } e)
             envelope["expiresAt"] = e.ToString("O");
         await PublishAsync($"edgetl/{fleet}/{device}/cmd/{name}", Encoding.UTF8.GetBytes(envelope.ToJsonString()));

@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using EdgeTL.Agent.Tests.Deployment;
+using Xunit.Abstractions;
+
+namespace EdgeTL.Agent.Tests.Integration;
+
+/// <summary>The outbox across a broker outage, against a real mosquitto that is stopped and restarted.</summary>
+public sealed class BrokerOutageTests(DeploymentPackages packages, ITestOutputHelper output) : IClassFixture<DeploymentPackages>
+{
+    [Fact]
+    public async Task Broker_down_for_60_s_while_metrics_are_produced_every_metric_arrives_in_order_without_duplicates()
+    {
+        using var mosquitto = new MosquittoBroker();
+        await using var cloud = await TestClient.ConnectAsync(mosquitto.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, mosquitto.Port);
+        var agent = await harness.StartAsync();
+        int produced = 0;
+        void Produce(int n)
+        {
+            for (int i = 0; i < n; i++)
+                agent.Metrics.Publish("probe", new JsonObject { ["n"] = produced++ });
+        }
+
+        Produce(50);
+        await TestClient.WaitAsync(() => cloud.Metrics("probe").Count >= 50 ? "" : null, TimeSpan.FromSeconds(30), "the first 50 metrics");
+        mosquitto.Stop();
+        var down = DateTime.UtcNow;
+        while (DateTime.UtcNow - down < TimeSpan.FromSeconds(60))
+        {
+            Produce(10);   // 10 metrics/s while the broker is away
+            await Task.Delay(1000);
+        }
+        Assert.False(agent.Connection.IsConnected);
+        int waiting = agent.Store.Outbox.Count;
+        mosquitto.Start();
+        await cloud.ReconnectAsync();
+        Produce(50);
+        var all = await TestClient.WaitAsync(() => cloud.Metrics("probe") is { } m && m.Count >= produced ? m : null, TimeSpan.FromSeconds(60), $"{produced} metrics");
+
+        var numbers = all.Select(m => m["data"]!["n"]!.GetValue<int>()).ToList();
+        output.WriteLine($"produced {produced}, {waiting} waited in the outbox during the outage, received {numbers.Count}, reconnects {agent.Connection.ConnectCount}");
+        Assert.Equal(Enumerable.Range(0, produced), numbers);   // all, in order, none twice
+        var seqs = all.Select(m => m["seq"]!.GetValue<long>()).ToList();
+        Assert.Equal(seqs.Distinct().Order(), seqs);
+        Assert.True(waiting >= 550, $"the outbox held {waiting} rows during the outage");
+        Assert.Equal(0, agent.Store.Outbox.Count);
+    }
+}

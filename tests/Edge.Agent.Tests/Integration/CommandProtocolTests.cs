@@ -1,0 +1,71 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using EdgeTL.Agent.Messaging;
+using EdgeTL.Agent.Tests.Deployment;
+
+namespace EdgeTL.Agent.Tests.Integration;
+
+/// <summary>Bad commands over a real broker each get the right error result; a replayed id runs once, also across a restart.</summary>
+public sealed class CommandProtocolTests(DeploymentPackages packages) : IClassFixture<DeploymentPackages>
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Malformed_unknown_expired_oversize_and_wrong_device_commands_each_get_their_error_result()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync();
+        await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, broker.Port, configure: o => o with { MaxCommandBytes = 4096 });
+        await harness.StartAsync();
+        string invalid = "edgetl/test/dev1/result/_invalid";
+
+        await cloud.PublishAsync("edgetl/test/dev1/cmd/status", Encoding.UTF8.GetBytes("{not json"));
+        var malformed = await TestClient.WaitAsync(() => cloud.Received.FirstOrDefault(m => m.Topic == invalid), Wait, "the malformed result");
+        TestClient.AssertStatus(malformed.Json, "malformed");
+
+        TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "reboot-now"), Wait), "unknownCommand");
+        TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "status", expiresAt: DateTimeOffset.UtcNow.AddMinutes(-1)), Wait), "expired");
+        TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "ingest", new JsonObject { ["image"] = 42 }), Wait), "invalidArguments");
+
+        await cloud.PublishAsync("edgetl/test/dev1/cmd/ingest", new byte[5000]);
+        await TestClient.WaitAsync(() => cloud.Received.Count(m => m.Topic == invalid) >= 2 ? "" : null, Wait, "the oversize result");
+        TestClient.AssertStatus(cloud.Received.Where(m => m.Topic == invalid).ElementAt(1).Json, "tooLarge");
+
+        // A command addressed to another device of the fleet is answered as such, and not run.
+        await cloud.SendAsync("test", "dev2", "status");
+        await TestClient.WaitAsync(() => cloud.Received.Count(m => m.Topic == invalid) >= 3 ? "" : null, Wait, "the wrong-device result");
+        var wrong = cloud.Received.Where(m => m.Topic == invalid).ElementAt(2).Json;
+        TestClient.AssertStatus(wrong, "wrongDevice");
+        Assert.Contains("dev2", wrong["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // The agent is still fine.
+        TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "status"), Wait), "ok");
+    }
+
+    [Fact]
+    public async Task A_replayed_command_id_runs_once_also_across_an_agent_restart()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync();
+        await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, broker.Port);
+        await harness.StartAsync();
+        var image = SampleImages.IngestArgs(SampleImages.FirstFiveClasses(1, seed: 5), 0, labelled: true, domain: "source");
+
+        const string id = "ingest-once-1";
+        for (int i = 0; i < 20; i++)
+            await cloud.SendAsync("test", "dev1", "ingest", image, id);
+        await TestClient.WaitAsync(() => cloud.Results(id).Count >= 20 ? "" : null, Wait, "20 answers");
+        await harness.RestartAsync();
+        for (int i = 0; i < 20; i++)
+            await cloud.SendAsync("test", "dev1", "ingest", image, id);
+        await TestClient.WaitAsync(() => cloud.Results(id).Count >= 40 ? "" : null, Wait, "40 answers");
+
+        var statuses = cloud.Results(id).Select(r => r["status"]!.GetValue<string>()).ToList();
+        Assert.Equal(1, statuses.Count(s => s == "ok"));
+        Assert.Equal(39, statuses.Count(s => s == "duplicate"));
+        Assert.Equal(1, harness.Agent.Store.Samples.Count);   // stored once
+        // A duplicate carries the first run's answer.
+        var duplicate = cloud.Results(id).Last(r => r["status"]!.GetValue<string>() == "duplicate");
+        Assert.Equal(1, duplicate["data"]!["sampleId"]!.GetValue<long>());
+    }
+}
