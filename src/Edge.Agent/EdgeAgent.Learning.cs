@@ -207,16 +207,17 @@ public sealed partial class EdgeAgent
             Metrics.Publish("adaptation", (JsonObject)data.DeepClone(), droppable: false);
             return Result(command, CommandStatus.Failed, $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the serving head stays.", data);
         }
-        var record = SaveAndPromote(result.Model, "adapted", result.Model.BottleneckDim, source.Classes, command.Id, result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy);
+        var record = SaveAndPromote(result.Model, "adapted", result.Model.BottleneckDim, source.Classes, command.Id,
+            result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, driftReference: targetFeatures);
         data["outcome"] = "promoted";
         data["headId"] = record.Id;
-        ResetDriftReference(targetFeatures);
         Metrics.Publish("adaptation", (JsonObject)data.DeepClone(), droppable: false);
         return Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.TransferGain:+0.000;-0.000}.", data);
     }
 
     /// <summary>Writes a trained module, records it, and serves it.</summary>
-    private HeadRecord SaveAndPromote(nn.Module<Tensor, Tensor> module, string kind, int bottleneck, IReadOnlyList<string> classes, string origin, double accuracy)
+    private HeadRecord SaveAndPromote(nn.Module<Tensor, Tensor> module, string kind, int bottleneck, IReadOnlyList<string> classes, string origin, double accuracy,
+        float[]? driftReference = null)
     {
         var record = new HeadRecord
         {
@@ -247,6 +248,7 @@ public sealed partial class EdgeAgent
         Store.Heads.Promote(record.Id);
         record.Status = "serving";
         Server.ReplaceHead(classifier);
+        ResetDriftReference(driftReference);
         PublishState();
         return record;
     }

@@ -18,7 +18,15 @@ public sealed class AgentStore : IDisposable
         var time0 = time ?? TimeProvider.System;
         try
         {
-            Database = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct });
+            // Our own mapper: LiteDB's global one is shared by every database in the process and
+            // builds entity maps lazily, which races when two stores (or threads) map at once.
+            var mapper = new BsonMapper();
+            mapper.ToDocument(new InboxEntry());
+            mapper.ToDocument(new OutboxMessage());
+            mapper.ToDocument(new SampleRecord());
+            mapper.ToDocument(new HeadRecord());
+            mapper.ToDocument(new SettingRecord());
+            Database = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct }, mapper);
         }
         catch (IOException e) when (DiskSpace.IsFull(e))
         {
