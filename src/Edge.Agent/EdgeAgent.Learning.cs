@@ -20,9 +20,18 @@ public sealed partial class EdgeAgent
 
     /// <summary>
     /// Decides whether training may run now (the resource gate: thermal, load, power). Returns
-    /// null when it may, else the reason. Replaceable for tests; by default reads sysfs.
+    /// null when it may, else the reason. By default reads sysfs thermal zones, /proc/loadavg
+    /// and hwmon power against the settings' limits; replaceable (tests, add-on sensors).
     /// </summary>
-    public Func<string?> TrainingGate { get; set; } = () => null;
+    public Func<string?> TrainingGate { get; set; }
+
+    private string? SysfsResourceGate()
+    {
+        var gate = new Resources.ResourceGate(new Resources.SysfsThermalSensor(), new Resources.ProcLoadSensor(), new Resources.HwmonPowerSensor(),
+            new Resources.ResourceGateOptions { MaxTemperatureC = Settings.MaxTemperatureC, MaxLoadPerCore = Settings.MaxLoadPerCore });
+        var verdict = gate.Check();
+        return verdict.Allowed ? null : $"Training deferred: {verdict.Reason}";
+    }
 
     private string? TrainingBlocked()
     {

@@ -51,6 +51,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         Connection = new MqttConnection(options.Broker, Topics, [Topics.FleetCommandFilter, Topics.GroupDeploy(options.Group)], _loggers.CreateLogger<MqttConnection>());
         Publisher = new OutboxPublisher(Store.Outbox, Connection, _loggers.CreateLogger<OutboxPublisher>());
         Connection.OnlineState = StatePayload;
+        TrainingGate = SysfsResourceGate;
         InitializeDeployment();
     }
 

@@ -19,10 +19,10 @@ public sealed record AgentOptions
     public string Group { get; init; } = "all";
 
     /// <summary>Where the store, models and heads live (systemd: <c>/var/lib/edgetl</c>).</summary>
-    public string DataDirectory { get; init; } = "./data";
+    public string DataDirectory { get; init; } = "./data/agent";
 
     /// <summary>Folder of trusted package-signing public keys (PEM); every key in it is trusted (rotation).</summary>
-    public string TrustedKeysDirectory { get; init; } = "./data/keys";
+    public string TrustedKeysDirectory { get; init; } = "./data/agent/keys";
 
     /// <summary>The broker.</summary>
     public BrokerOptions Broker { get; init; } = new();
@@ -52,7 +52,7 @@ public sealed record AgentOptions
     public double MaxTemperatureC { get; init; } = 80;
 
     /// <summary>Training gates: 1-minute load average per core above which training waits.</summary>
-    public double MaxLoadPerCore { get; init; } = 4;
+    public double MaxLoadPerCore { get; init; } = 2;
 
     /// <summary>A folder to ingest images from (subfolders named after labels), or null.</summary>
     public string? SampleFolder { get; init; }

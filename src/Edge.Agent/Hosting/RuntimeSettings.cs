@@ -19,7 +19,7 @@ public sealed record RuntimeSettings
     public double MaxTemperatureC { get; init; } = 80;
 
     /// <summary>Training waits while the 1-minute load per core is above this.</summary>
-    public double MaxLoadPerCore { get; init; } = 4;
+    public double MaxLoadPerCore { get; init; } = 2;
 
     /// <summary>The problems of these settings (empty when valid).</summary>
     public IEnumerable<string> Problems()

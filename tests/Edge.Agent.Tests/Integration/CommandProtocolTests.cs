@@ -43,6 +43,26 @@ public sealed class CommandProtocolTests(DeploymentPackages packages) : IClassFi
     }
 
     [Fact]
+    public async Task Training_commands_are_deferred_with_an_error_code_while_the_resource_gate_is_closed()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync();
+        await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, broker.Port);
+        var agent = await harness.StartAsync();
+        agent.TrainingGate = () => "Training deferred: temperature 91.0°C is over the limit 80.0°C";
+
+        var refused = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["epochs"] = 3 }), Wait);
+        TestClient.AssertStatus(refused, "failed");
+        Assert.Equal("ResourcesUnavailable", refused["data"]!["code"]!.GetValue<string>());
+        Assert.Contains("91.0°C", refused["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var badArgs = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["epochs"] = -2 }), Wait);
+        TestClient.AssertStatus(badArgs, "invalidArguments");
+        var progressive = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["mode"] = "progressive" }), Wait);
+        Assert.Equal("TrainingUnavailable", progressive["data"]!["code"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_replayed_command_id_runs_once_also_across_an_agent_restart()
     {
         await using var broker = await EmbeddedBroker.StartAsync();

@@ -1,0 +1,75 @@
+using EdgeTL.Agent.Messaging;
+using EdgeTL.Agent.Sources;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgeTL.Agent.Hosting;
+
+/// <summary>
+/// The systemd service: starts the embedded broker when asked, then the agent, the watchdog
+/// pinger and the sample folder; on SIGTERM it stops taking commands, drains the outbox (up to
+/// <see cref="AgentOptions.ShutdownFlushTimeout"/>) and closes the store.
+/// </summary>
+public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSettings embedded, ISystemdNotifier notifier, ILoggerFactory loggers) : BackgroundService
+{
+    private EmbeddedBroker? _broker;
+    private EdgeAgent? _agent;
+
+    /// <summary>The running agent (null before start).</summary>
+    public EdgeAgent? Agent => _agent;
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var logger = loggers.CreateLogger<AgentWorker>();
+        if (embedded.Enabled)
+        {
+            _broker = await EmbeddedBroker.StartAsync(settings.Broker.Port, stoppingToken).ConfigureAwait(false);
+            logger.Event($"Embedded MQTT broker on 127.0.0.1:{_broker.Port}");
+        }
+        _agent = new EdgeAgent(settings, loggers);
+        await _agent.StartAsync(stoppingToken).ConfigureAwait(false);
+        logger.Event($"Agent {settings.Fleet}/{settings.Device} running; data in {Path.GetFullPath(settings.DataDirectory)}");
+        var tasks = new List<Task>
+        {
+            new WatchdogPinger(notifier, () => _agent.IsMakingProgress(settings.WatchdogInterval * 3), settings.WatchdogInterval).RunAsync(stoppingToken),
+        };
+        if (settings.SampleFolder is { } folder)
+            tasks.Add(IngestFolderAsync(new FolderSampleSource(folder, "target", TimeSpan.FromSeconds(1)), logger, stoppingToken));
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    private async Task IngestFolderAsync(FolderSampleSource source, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var sample in source.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    _agent!.Ingest(sample.Image, sample.Label, sample.Domain, sample.Origin);
+                }
+                catch (Exception e) when (e is AgentException or Commands.InvalidCommandArgumentsException or Runtime.EdgeRuntimeException)
+                {
+                    logger.SampleRejected(sample.Origin, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_agent is not null)
+            await _agent.DisposeAsync().ConfigureAwait(false);
+        if (_broker is not null)
+            await _broker.DisposeAsync().ConfigureAwait(false);
+    }
+}
