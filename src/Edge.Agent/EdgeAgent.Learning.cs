@@ -84,6 +84,7 @@ public sealed partial class EdgeAgent
             ["fitSeconds"] = clock.Elapsed.TotalSeconds,
             ["secondsFromDeploymentToFirstModel"] = double.IsFinite(sinceDeploy) ? sinceDeploy : null,
         };
+        Store.Runs.Add("cold-start", command.Id, "promoted", data.ToJsonString());
         if (!_coldStartReported)
         {
             Metrics.Publish("coldstart", (JsonObject)data.DeepClone(), droppable: false);
@@ -146,11 +147,13 @@ public sealed partial class EdgeAgent
         if (!promote)
         {
             head.Dispose();
+            Store.Runs.Add("finetune", command.Id, "rejected", data.ToJsonString());
             Metrics.Publish("training-outcome", (JsonObject)data.DeepClone(), droppable: false);
             return Result(command, CommandStatus.Failed, $"Not promoted: holdout accuracy {accuracy:P1} is below the serving head's {baseline:P1} − 1 pt; the serving head stays.", data);
         }
         var record = SaveAndPromote(head, "head", 0, all.Classes, command.Id, accuracy);
         data["headId"] = record.Id;
+        Store.Runs.Add("finetune", command.Id, "promoted", data.ToJsonString());
         Metrics.Publish("training-outcome", (JsonObject)data.DeepClone(), droppable: false);
         return Result(command, CommandStatus.Ok, $"Serving head {record.Id}: accuracy {accuracy:P1} ({data["accuracyOn"]}).", data);
     }
@@ -213,6 +216,7 @@ public sealed partial class EdgeAgent
         {
             result.Model.Dispose();
             data["outcome"] = "rolled-back";
+            Store.Runs.Add("adapt", command.Id, "rolled-back", data.ToJsonString());
             Metrics.Publish("adaptation", (JsonObject)data.DeepClone(), droppable: false);
             return Result(command, CommandStatus.Failed, $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the serving head stays.", data);
         }
@@ -220,6 +224,7 @@ public sealed partial class EdgeAgent
             result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, driftReference: targetFeatures);
         data["outcome"] = "promoted";
         data["headId"] = record.Id;
+        Store.Runs.Add("adapt", command.Id, "promoted", data.ToJsonString());
         Metrics.Publish("adaptation", (JsonObject)data.DeepClone(), droppable: false);
         return Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.TransferGain:+0.000;-0.000}.", data);
     }

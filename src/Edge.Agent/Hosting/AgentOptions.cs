@@ -57,6 +57,12 @@ public sealed record AgentOptions
     /// <summary>A folder to ingest images from (subfolders named after labels), or null.</summary>
     public string? SampleFolder { get; init; }
 
+    /// <summary>A V4L2 camera to sample from (for example <c>/dev/video0</c>), or null.</summary>
+    public string? CameraDevice { get; init; }
+
+    /// <summary>Time between camera captures.</summary>
+    public TimeSpan CameraInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often the watchdog is fed while the loops make progress.</summary>
     public TimeSpan WatchdogInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -86,6 +92,8 @@ public sealed record AgentOptions
             problems.Add("Agent:HealthLatencyBudgetMs must be positive.");
         if (ColdStartShots < 1)
             problems.Add("Agent:ColdStartShots must be at least 1.");
+        if (CameraInterval <= TimeSpan.Zero)
+            problems.Add("Agent:CameraInterval must be positive.");
         if (WatchdogInterval <= TimeSpan.Zero)
             problems.Add("Agent:WatchdogInterval must be positive.");
         problems.AddRange(Broker.Problems().Select(p => "Agent:" + p));

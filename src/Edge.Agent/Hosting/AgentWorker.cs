@@ -16,6 +16,7 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSe
 {
     private EmbeddedBroker? _broker;
     private EdgeAgent? _agent;
+    private V4l2Camera? _camera;
 
     /// <summary>The running agent (null before start).</summary>
     public EdgeAgent? Agent => _agent;
@@ -38,11 +39,16 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSe
             new WatchdogPinger(notifier, () => _agent.IsMakingProgress(settings.WatchdogInterval * 3), settings.WatchdogInterval).RunAsync(stoppingToken),
         };
         if (settings.SampleFolder is { } folder)
-            tasks.Add(IngestFolderAsync(new FolderSampleSource(folder, "target", TimeSpan.FromSeconds(1)), logger, stoppingToken));
+            tasks.Add(IngestAsync(new FolderSampleSource(folder, "target", TimeSpan.FromSeconds(1)), logger, stoppingToken));
+        if (settings.CameraDevice is { } device)
+        {
+            _camera = new V4l2Camera(device, logger: loggers.CreateLogger<V4l2Camera>());
+            tasks.Add(IngestAsync(new CameraSampleSource(_camera, settings.CameraInterval, "target"), logger, stoppingToken));
+        }
         await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
-    private async Task IngestFolderAsync(FolderSampleSource source, ILogger logger, CancellationToken cancellationToken)
+    private async Task IngestAsync(ISampleSource source, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
@@ -71,5 +77,6 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSe
             await _agent.DisposeAsync().ConfigureAwait(false);
         if (_broker is not null)
             await _broker.DisposeAsync().ConfigureAwait(false);
+        _camera?.Dispose();
     }
 }

@@ -26,6 +26,7 @@ public sealed class AgentStore : IDisposable
             mapper.ToDocument(new SampleRecord());
             mapper.ToDocument(new HeadRecord());
             mapper.ToDocument(new SettingRecord());
+            mapper.ToDocument(new RunRecord());
             Database = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct }, mapper);
         }
         catch (IOException e) when (DiskSpace.IsFull(e))
@@ -36,6 +37,7 @@ public sealed class AgentStore : IDisposable
         Outbox = new Outbox(Database, time0);
         Samples = new SampleStore(Database, time0);
         Heads = new HeadStore(Database);
+        Runs = new RunStore(Database, time0);
         Settings = Database.GetCollection<SettingRecord>("settings");
     }
 
@@ -56,6 +58,9 @@ public sealed class AgentStore : IDisposable
 
     /// <summary>Heads trained on the device.</summary>
     public HeadStore Heads { get; }
+
+    /// <summary>Training and adaptation runs, with their metrics and curves.</summary>
+    public RunStore Runs { get; }
 
     /// <summary>Settings changed at run time (<c>set-config</c>), which survive restarts.</summary>
     public ILiteCollection<SettingRecord> Settings { get; }

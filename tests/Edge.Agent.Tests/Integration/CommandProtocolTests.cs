@@ -63,6 +63,49 @@ public sealed class CommandProtocolTests(DeploymentPackages packages) : IClassFi
     }
 
     [Fact]
+    public async Task A_burst_beyond_the_queue_gets_busy_answers_and_every_command_an_answer()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync();
+        await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, broker.Port, configure: o => o with { CommandQueueCapacity = 2 });
+        await harness.StartAsync();
+
+        var ids = new List<string>();
+        for (int i = 0; i < 200; i++)
+            ids.Add(await cloud.SendAsync("test", "dev1", "status"));
+        await TestClient.WaitAsync(() => ids.All(id => cloud.Results(id).Count > 0) ? "" : null, Wait, "an answer to each of 200 commands");
+
+        var statuses = ids.Select(id => cloud.Results(id)[0]["status"]!.GetValue<string>()).ToList();
+        Assert.All(statuses, s => Assert.True(s is "ok" or "busy", s));
+        Assert.Contains("busy", statuses);
+        Assert.Contains("ok", statuses);
+    }
+
+    [Fact]
+    public async Task A_running_job_can_be_cancelled_and_its_result_says_so()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync();
+        await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, broker.Port);
+        var agent = await harness.StartAsync();
+        TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "deploy",
+            new JsonObject { ["url"] = new Uri(packages.Sign(packages.First, "cancel-v1", counter: 1)).AbsoluteUri }), Wait), "ok");
+        await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "set-config", new JsonObject { ["coldStartShots"] = 1000 }), Wait);
+        var train = SampleImages.FirstFiveClasses(perClass: 4, seed: 1);
+        for (int i = 0; i < train.Count; i++)
+            TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "ingest", SampleImages.IngestArgs(train, i, labelled: true, domain: "source")), Wait), "ok");
+
+        string job = await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["epochs"] = 1000 });
+        await TestClient.WaitAsync(() => cloud.Metrics("training").Count > 0 ? "" : null, Wait, "the first epoch");
+        TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["epochs"] = 1 }), Wait), "busy");
+        TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "cancel", new JsonObject { ["id"] = job }), Wait), "ok");
+
+        TestClient.AssertStatus(await cloud.FinalResultAsync(job, Wait), "cancelled");
+        Assert.Null(agent.Server.Head);   // nothing half-trained is served
+        Assert.Null(agent.Jobs.Current);
+    }
+
+    [Fact]
     public async Task A_replayed_command_id_runs_once_also_across_an_agent_restart()
     {
         await using var broker = await EmbeddedBroker.StartAsync();
