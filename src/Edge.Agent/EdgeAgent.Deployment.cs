@@ -14,6 +14,8 @@ public sealed partial class EdgeAgent
     private Deployer _deployer = null!;
     private TrustedKeys _keys = null!;
 
+    private JsonObject? _lastDeployment;
+
     /// <summary>When the current package was deployed (cold start measures from here).</summary>
     public DateTimeOffset? DeployedAt { get; private set; }
 
@@ -77,6 +79,14 @@ public sealed partial class EdgeAgent
                 ResetDriftReference();
         }
         Metrics.Publish("deployment", (JsonObject)data.DeepClone(), droppable: false);
+        Volatile.Write(ref _lastDeployment, new JsonObject
+        {
+            ["command"] = command.Id,
+            ["status"] = outcome.Status.ToString(),
+            ["reason"] = outcome.Reason,
+            ["source"] = source.AbsoluteUri,
+            ["at"] = _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        });
         PublishState();
         return outcome.Status == DeploymentStatus.Promoted
             ? Result(command, CommandStatus.Ok, $"Deployed {outcome.Version} (counter {outcome.Counter}; was {before}).", data)
@@ -146,6 +156,7 @@ public sealed partial class EdgeAgent
             ["model"] = model is null ? null : new JsonObject { ["name"] = model.Name, ["version"] = model.Version, ["counter"] = model.Counter },
             ["head"] = head is null ? null : new JsonObject { ["id"] = head.Id, ["kind"] = head.Kind, ["accuracy"] = head.Accuracy },
             ["training"] = Trainer.TorchRuntime.IsAvailable ? "available" : "unavailable",
+            ["lastDeployment"] = Volatile.Read(ref _lastDeployment)?.DeepClone(),
         };
         return System.Text.Encoding.UTF8.GetBytes(state.ToJsonString());
     }
