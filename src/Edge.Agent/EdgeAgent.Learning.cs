@@ -211,6 +211,17 @@ public sealed partial class EdgeAgent
             ["cidAfter"] = result.Adapted.Cid,
             ["kept"] = result.Kept,
             ["seconds"] = clock.Elapsed.TotalSeconds,
+            ["curve"] = new JsonArray([.. result.Adapted.Curve.Select(p => (JsonNode)new JsonObject
+            {
+                ["step"] = p.Step,
+                ["sourceLoss"] = p.SourceLoss,
+                ["sourceAccuracy"] = p.SourceAccuracy,
+                ["targetLoss"] = p.TargetLoss,
+                ["targetAccuracy"] = p.TargetAccuracy,
+                ["transferLoss"] = p.TransferLoss,
+                ["weight"] = p.Weight,
+                ["reversal"] = p.Reversal,
+            })]),
         };
         if (result.NegativeTransfer)
         {

@@ -13,6 +13,7 @@ internal static class AgentCli
         var root = new RootCommand("EdgeTL device agent: serves, fine-tunes and adapts models; takes commands over MQTT.");
         root.Subcommands.Add(Run());
         root.Subcommands.Add(Info());
+        root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
 

@@ -59,6 +59,22 @@ public sealed class HeadClassifier : IDisposable
         return [.. Enumerable.Range(0, count).Select(i => probabilities[(i * classes)..((i + 1) * classes)])];
     }
 
+    /// <summary>
+    /// The adapted head's bottleneck embedding [count][b] of <paramref name="features"/>, or null
+    /// for a seed head (it has no domain-aligned embedding).
+    /// </summary>
+    public float[][]? Embed(float[] features, int count)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (_module is not AdaptationModel adapted)
+            return null;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var embedded = adapted.Embed(tensor(features).reshape(count, Record.FeatureDim)).data<float>().ToArray();
+        int b = Record.BottleneckDim;
+        return [.. Enumerable.Range(0, count).Select(i => embedded[(i * b)..((i + 1) * b)])];
+    }
+
     /// <summary>Frees the module.</summary>
     public void Dispose() => _module.Dispose();
 }

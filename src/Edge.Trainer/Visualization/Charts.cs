@@ -72,6 +72,24 @@ public static class Charts
         Save(plot, path, width, height);
     }
 
+    /// <summary>Training loss (left axis) and accuracy (right axis) per epoch of one run.</summary>
+    public static void TrainingCurve(string path, IReadOnlyList<(int Epoch, double Loss, double Accuracy)> epochs, string title = "Training", int width = 900, int height = 600)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        if (epochs.Count == 0)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidInputShape, "A training curve needs at least one epoch.");
+        var plot = new Plot();
+        double[] xs = [.. epochs.Select(e => (double)e.Epoch)];
+        Line(plot, xs, [.. epochs.Select(e => e.Loss)], "train loss", ClassColor(0), LinePattern.Solid, right: false);
+        Line(plot, xs, [.. epochs.Select(e => e.Accuracy)], "train accuracy", ClassColor(1), LinePattern.Dashed, right: true);
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel("loss");
+        plot.Axes.Right.Label.Text = "accuracy";
+        plot.ShowLegend(Alignment.MiddleRight);
+        Save(plot, path, width, height);
+    }
+
     /// <summary>A confusion matrix: rows are true classes, columns predicted, counts written in the cells.</summary>
     public static void ConfusionMatrix(string path, int[,] counts, IReadOnlyList<string> classNames, string title = "Confusion matrix", int width = 800, int height = 700)
     {

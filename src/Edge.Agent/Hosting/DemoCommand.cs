@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using EdgeTL.Agent.Demo;
+
+namespace EdgeTL.Agent.Hosting;
+
+/// <summary><c>demo</c>: the whole loop on this machine, live, with an embedded broker (see <see cref="DemoRunner"/>).</summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "Folder for the PNGs, the package cache and the demo agent's data.", DefaultValueFactory = _ => "./out" };
+        var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
+        var command = new Command("demo", "Pretrain (or reuse), package, sign, deploy over MQTT, cold-start on new classes, fine-tune, inject a domain shift and watch the agent adapt.")
+        {
+            output, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var summary = await new DemoRunner(new DemoOptions { OutputDirectory = parse.GetValue(output)! }, Console.Out).RunAsync(cancellationToken).ConfigureAwait(false);
+                if (parse.GetValue(json))
+                    Console.WriteLine(JsonSerializer.Serialize(summary, DemoJson.Default.DemoSummary));
+                else
+                    Print(summary);
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                return 130;
+            }
+            catch (Exception e) when (e is AgentException or TimeoutException or Trainer.EdgeTrainerException or Runtime.EdgeRuntimeException)
+            {
+                await Console.Error.WriteLineAsync($"error: the demo stopped: {e.Message}").ConfigureAwait(false);
+                return 4;
+            }
+        });
+        return command;
+    }
+
+    private static void Print(DemoSummary s)
+    {
+        string P(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
+        var rows = new (string, string)[]
+        {
+            ("cloud: pretrained source accuracy (classes 0–4)", P(s.PretrainSourceAccuracy)),
+            ($"time from deployment to first model ({s.ColdStartShots} shots/class)", $"{s.SecondsToFirstModel:F1} s"),
+            ("new classes 5–9, after cold start", P(s.ColdStartAccuracy)),
+            ("new classes 5–9, after head-only fine-tune", P(s.FinetunedAccuracy)),
+            ("shifted images, before adaptation", P(s.ShiftedAccuracyBefore)),
+            ("shifted images, after adaptation", P(s.ShiftedAccuracyAfter)),
+            ($"transfer gain ({s.TransferGainKind})", s.TransferGain.ToString("+0.000;-0.000", CultureInfo.InvariantCulture)),
+            ("MMD² source–target, before → after", $"{s.Mmd2Before:F3} → {s.Mmd2After:F3}"),
+            ("drift test p-value", s.DriftPValue.ToString("F3", CultureInfo.InvariantCulture)),
+            ("adaptation outcome", s.AdaptationOutcome),
+            ("demo wall time", $"{s.TotalSeconds:F0} s"),
+        };
+        int width = rows.Max(r => r.Item1.Length);
+        Console.WriteLine();
+        Console.WriteLine("Summary (device figures as the agent published them over MQTT; the first row is the cloud's pretraining)");
+        foreach (var (name, value) in rows)
+            Console.WriteLine($"  {name.PadRight(width)}  {value}");
+    }
+}
