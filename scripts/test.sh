@@ -31,11 +31,17 @@ set +e
 dotnet test EdgeTL.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+# The Jetson deployment checks (inference-only publish, install.sh into a temporary root,
+# systemd-analyze verify); the run fails if either the tests or these fail.
+deploy_status=0
+bash scripts/check-deploy.sh || deploy_status=$?
 # One plain closing line over every test project, summed from each run's summary
 # ("     Passed: 44", "     Failed: 1"); a missing kind counts as 0.
 count() { { grep -oE "^ +$1: +[0-9]+" "$log" || true; } | awk '{s+=$2} END {print s+0}'; }
 passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
+[ "$deploy_status" -eq 0 ] || echo "deploy checks failed (scripts/check-deploy.sh exited $deploy_status)"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
-exit "$status"
+[ "$status" -ne 0 ] && exit "$status"
+exit "$deploy_status"

@@ -26,7 +26,7 @@ public sealed partial class EdgeAgent
         _models = new ModelStore(Path.Combine(_options.DataDirectory, "models"), _keys, keepVersions: _options.KeepVersions);
         var fetcher = new PackageFetcher(Path.Combine(_options.DataDirectory, "downloads"));
         var gate = new HealthGate(new HealthGateOptions { LatencyBudget = TimeSpan.FromMilliseconds(_options.HealthLatencyBudgetMs) }, _time);
-        _deployer = new Deployer(_models, fetcher, gate, _loggers.CreateLogger<Deployer>(), timeProvider: _time);
+        _deployer = new Deployer(_models, fetcher, gate, _loggers.CreateLogger<Deployer>(), _options.Sessions(), _time);
     }
 
     private void OpenCurrentModel()

@@ -1,4 +1,5 @@
 using EdgeTL.Agent.Messaging;
+using EdgeTL.Runtime.Onnx;
 
 namespace EdgeTL.Agent.Hosting;
 
@@ -69,6 +70,16 @@ public sealed record AgentOptions
     /// <summary>How long SIGTERM waits for the outbox to drain.</summary>
     public TimeSpan ShutdownFlushTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Folder where TensorRT keeps the engines it builds (fp16) so a restart does not rebuild them
+    /// (systemd: <c>/var/cache/edgetl/tensorrt</c>); null: no cache. Used only when the TensorRT
+    /// provider loads.
+    /// </summary>
+    public string? TensorRtEngineCache { get; init; }
+
+    /// <summary>The ONNX Runtime session preferences for served models: TensorRT → CUDA → CPU, with <see cref="TensorRtEngineCache"/>.</summary>
+    public SessionOptionsSpec Sessions() => new() { TensorRtEngineCache = TensorRtEngineCache };
+
     /// <summary>The problems of these settings (empty when valid).</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -96,6 +107,8 @@ public sealed record AgentOptions
             problems.Add("Agent:CameraInterval must be positive.");
         if (WatchdogInterval <= TimeSpan.Zero)
             problems.Add("Agent:WatchdogInterval must be positive.");
+        if (TensorRtEngineCache is { } cache && !Path.IsPathFullyQualified(cache))
+            problems.Add($"Agent:TensorRtEngineCache '{cache}' must be an absolute path.");
         problems.AddRange(Broker.Problems().Select(p => "Agent:" + p));
         problems.AddRange(Drift.Problems());
         return problems;
