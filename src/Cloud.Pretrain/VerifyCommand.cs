@@ -53,11 +53,24 @@ internal static class VerifyCommand
         return command;
     }
 
-    /// <summary>A folder of PEM public keys, or a single PEM file.</summary>
+    /// <summary>
+    /// A folder of PEM public keys, or a single PEM file. In a folder, private keys
+    /// (<c>*.key.pem</c>, as <c>keys new</c> writes beside the public one) are skipped and a key
+    /// present twice counts once, so <c>--trusted</c> may point at the folder <c>keys new</c> wrote.
+    /// </summary>
     internal static TrustedKeys LoadTrusted(string path)
     {
         if (Directory.Exists(path))
-            return TrustedKeys.FromDirectory(path);
+        {
+            var keys = Directory.GetFiles(path, "*.pem").Order(StringComparer.Ordinal)
+                .Where(f => !f.EndsWith(".key.pem", StringComparison.Ordinal))
+                .Select(f => SigningKey.FromPem(File.ReadAllText(f)))
+                .ToList();
+            var distinct = keys.DistinctBy(k => k.KeyId).ToList();
+            foreach (var duplicate in keys.Except(distinct))
+                duplicate.Dispose();
+            return new TrustedKeys(distinct);
+        }
         if (File.Exists(path))
             return new TrustedKeys([SigningKey.FromPem(File.ReadAllText(path))]);
         throw CloudCliException.InvalidArguments($"--trusted '{path}' is neither a folder of .pem keys nor a .pem file.");

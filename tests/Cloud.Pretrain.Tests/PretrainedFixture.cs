@@ -20,6 +20,10 @@ public sealed class PretrainedFixture : IAsyncLifetime
 
     public string KeyId { get; private set; } = "";
 
+    /// <summary>The release public key, as a device holds it.</summary>
+    public EdgeTL.Runtime.Packaging.TrustedKeys Trusted() =>
+        new([EdgeTL.Runtime.Packaging.SigningKey.FromPem(File.ReadAllText(PublicKey))]);
+
     public async Task InitializeAsync()
     {
         await Cli.ExpectAsync(0, "pretrain", "--arch", "resnet18", "--classes", "0-4", "--size", "32", "--epochs", "1", "--per-class", "40",

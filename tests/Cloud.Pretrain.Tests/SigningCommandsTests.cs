@@ -46,7 +46,7 @@ public sealed class SigningCommandsTests(PretrainedFixture fixture) : IDisposabl
         Assert.Equal(["backbone", "head", "weights", "golden-inputs", "golden-outputs"], roles);
 
         // The manifest carries normalization and layer groups (read it as a device does).
-        using var keys = TrustedKeys.FromDirectory(fixture.Keys);
+        using var keys = fixture.Trusted();
         var manifest = ModelPackage.Verify(fixture.Package, keys).Manifest;
         Assert.Equal(32, manifest.Input.Size);
         Assert.Equal(3, manifest.Input.Mean.Count);
@@ -90,7 +90,7 @@ public sealed class SigningCommandsTests(PretrainedFixture fixture) : IDisposabl
         string bumped = Path.Combine(_dir, "bumped.tar");
         var run = await Cli.ExpectAsync(0, "sign", "--package", fixture.Package, "--key", fixture.PrivateKey, "--counter", "7", "--version", "1.0.7", "--out", bumped, "--json");
         Assert.Equal(7, JsonNode.Parse(run.Output)!["counter"]!.GetValue<long>());
-        using var keys = TrustedKeys.FromDirectory(fixture.Keys);
+        using var keys = fixture.Trusted();
         var before = ModelPackage.Verify(fixture.Package, keys).Manifest;
         var after = ModelPackage.Verify(bumped, keys, installedCounter: 5).Manifest;
         Assert.Equal((7L, "1.0.7"), (after.Counter, after.Version));
@@ -111,7 +111,7 @@ public sealed class SigningCommandsTests(PretrainedFixture fixture) : IDisposabl
         string package = Path.Combine(_dir, "cold.tar");
         await Cli.ExpectAsync(0, "package", "--arch", "resnet18", "--weights", fixture.Checkpoint, "--labels-from", "fashion-mnist", "--size", "32",
             "--head-init", init, "--key", fixture.PrivateKey, "--counter", "2", "--version", "1.1.0", "--out", package, "--threads", "2");
-        using var keys = TrustedKeys.FromDirectory(fixture.Keys);
+        using var keys = fixture.Trusted();
         var manifest = ModelPackage.Verify(package, keys).Manifest;
         Assert.Contains(manifest.Files, f => f.Role == PackageFileRoles.HeadInitialization);
         Assert.Equal(10, manifest.Labels.Count);
