@@ -9,4 +9,10 @@ namespace EdgeTL.Cloud;
 [JsonSerializable(typeof(TransferReport))]
 [JsonSerializable(typeof(ImportSummary))]
 [JsonSerializable(typeof(ExportSummary))]
+[JsonSerializable(typeof(KeySummary))]
+[JsonSerializable(typeof(PackageSummary))]
+[JsonSerializable(typeof(VerifyResult))]
+[JsonSerializable(typeof(MetaPretrainSummary))]
+[JsonSerializable(typeof(PublishReport))]
+[JsonSerializable(typeof(FleetStatusReport))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -24,9 +24,10 @@ internal static class PretrainCommand
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
+        var perClass = new Option<int>("--per-class") { Description = "Training images per class (0 = all): a quick run for tests and smoke checks.", DefaultValueFactory = _ => 0 };
         var command = new Command("pretrain", "Pretrain a backbone on a class subset of the bundled Fashion-MNIST, write a checkpoint and print its metrics.")
         {
-            arch, classes, size, epochs, batch, lr, output, data, json, threads, seed,
+            arch, classes, size, epochs, batch, lr, output, data, json, threads, seed, perClass,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(ct =>
         {
@@ -45,6 +46,8 @@ internal static class PretrainCommand
             };
             BackboneZoo.EnsureKnown(options.Architecture);
             var train = FashionMnist.LoadTrain(parse.GetValue(data));
+            if (parse.GetValue(perClass) is > 0 and var n)
+                train = train.SamplePerClass(n, options.Seed);
             var test = FashionMnist.LoadTest(parse.GetValue(data));
             if (!asJson)
                 Console.WriteLine($"Pretraining {options.Architecture} at {options.InputSize}×{options.InputSize} on classes [{string.Join(",", options.Classes)}] for {options.Epochs} epochs…");

@@ -1,0 +1,140 @@
+using System.CommandLine;
+using System.Text.Json;
+using EdgeTL.Runtime.Data;
+using EdgeTL.Runtime.Packaging;
+using EdgeTL.Runtime.Preprocessing;
+using EdgeTL.Trainer.Backbones;
+using EdgeTL.Trainer.Meta;
+using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Packaging;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Cloud;
+
+/// <summary>
+/// <c>package</c>: a signed model package from pretrained weights — backbone ONNX (fp32, and fp16
+/// on request), head ONNX, weights, golden inputs and features from the bundled Fashion-MNIST
+/// test images, and the manifest with normalization, labels and layer groups.
+/// </summary>
+internal static class PackageCommand
+{
+    public static Command Create()
+    {
+        var arch = CommonOptions.Architecture();
+        var weights = new Option<string>("--weights") { Description = "A pretrain checkpoint, or a .pt / .safetensors state dict.", Required = true };
+        var classes = new Option<string[]>("--classes") { Description = "Class names in output order (space or comma separated).", AllowMultipleArgumentsPerToken = true };
+        var labelsFrom = new Option<string?>("--labels-from") { Description = "Take the class names from an image folder (one sub-folder per class, ordinal order) or 'fashion-mnist'." };
+        var size = CommonOptions.InputSize();
+        var fp16 = new Option<bool>("--fp16") { Description = "Also ship the float16 backbone for GPU serving." };
+        var headInit = new Option<string?>("--head-init") { Description = "A meta-learned head initialization (meta-pretrain's output) to ship for cold start." };
+        var key = new Option<string>("--key") { Description = "Private signing key (keys new's <name>.key.pem).", Required = true };
+        var counter = new Option<long>("--counter") { Description = "Monotonic version counter (devices refuse lower ones).", Required = true };
+        var version = new Option<string>("--version") { Description = "Version string, e.g. 1.2.0.", Required = true };
+        var name = new Option<string?>("--name") { Description = "Model name (default fmnist-<arch>)." };
+        var golden = new Option<int>("--golden") { Description = "Golden images for the device's health gate.", DefaultValueFactory = _ => 4 };
+        var asDirectory = new Option<bool>("--directory") { Description = "Write the directory form instead of one tar file." };
+        var output = new Option<string>("--out") { Description = "Package file (.tar) or folder to write.", Required = true };
+        var data = CommonOptions.Data();
+        var json = CommonOptions.Json();
+        var threads = CommonOptions.Threads();
+        var command = new Command("package", "Build a signed model package (ONNX backbone and head, weights, golden set, manifest) from pretrained weights.")
+        {
+            arch, weights, classes, labelsFrom, size, fp16, headInit, key, counter, version, name, golden, asDirectory, output, data, json, threads,
+        };
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
+        {
+            set_num_threads(parse.GetValue(threads));
+            bool asJson = parse.GetValue(json);
+            var console = new CliConsole(parse, asJson);
+            string architecture = parse.GetValue(arch)!;
+            BackboneZoo.EnsureKnown(architecture);
+            var labels = Labels(parse.GetValue(classes), parse.GetValue(labelsFrom));
+            int inputSize = parse.GetValue(size);
+            if (inputSize < BackboneZoo.MinInputSize)
+                throw CloudCliException.InvalidArguments($"--size must be at least {BackboneZoo.MinInputSize}.");
+            using var signingKey = LoadPrivateKey(parse.GetValue(key)!);
+            string weightsPath = parse.GetValue(weights)!;
+            string outPath = parse.GetValue(output)!;
+            using var init = parse.GetValue(headInit) is { } initPath ? MetaInitialization.Load(initPath) : null;
+            var test = FashionMnist.LoadTest(parse.GetValue(data));
+            ct.ThrowIfCancellationRequested();
+
+            var manifest = console.Status($"Packaging {architecture} ({labels.Count} classes)", status =>
+            {
+                using var scope = NewDisposeScope();
+                using var model = TransferModel.Create(architecture, labels.Count, seed: 0);
+                status("loading weights");
+                bool headLoaded = ModelWeights.Load(model, weightsPath);
+                if (!headLoaded)
+                    status($"the head of '{Path.GetFileName(weightsPath)}' does not fit {labels.Count} classes: shipping a fresh head (the device trains it)");
+                status("exporting ONNX, checking it in ONNX Runtime, hashing and signing");
+                string? parent = Path.GetDirectoryName(Path.GetFullPath(outPath));
+                if (parent is not null)
+                    Directory.CreateDirectory(parent);
+                return ModelPackager.Write(model, new PackageRequest
+                {
+                    Name = parse.GetValue(name) ?? $"fmnist-{architecture}",
+                    Version = parse.GetValue(version)!,
+                    Counter = parse.GetValue(counter),
+                    Labels = labels,
+                    Input = new ImagePipelineOptions { InputSize = inputSize },
+                    GoldenImages = test.SamplePerClass(1, seed: 1),
+                    GoldenCount = parse.GetValue(golden),
+                    IncludeFloat16 = parse.GetValue(fp16),
+                    HeadInitialization = init,
+                    AsDirectory = parse.GetValue(asDirectory),
+                    Provenance = new Provenance
+                    {
+                        CreatedAt = DateTimeOffset.UtcNow,
+                        Tool = "edgetl-cloud package",
+                        Dataset = "fashion-mnist",
+                        BaseModel = Path.GetFileName(weightsPath),
+                    },
+                }, signingKey, outPath);
+            });
+            var summary = PackageSummary.From(Path.GetFullPath(outPath), manifest, signingKey.KeyId);
+            if (asJson)
+                console.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.PackageSummary));
+            else
+                PackageSummary.Print(summary, console.Out);
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>Reads a private key; a public-only PEM is an argument error.</summary>
+    internal static SigningKey LoadPrivateKey(string path)
+    {
+        if (!File.Exists(path))
+            throw CloudCliException.InvalidArguments($"Key file '{path}' does not exist.");
+        var key = SigningKey.FromPem(File.ReadAllText(path));
+        if (!key.HasPrivateKey)
+        {
+            key.Dispose();
+            throw CloudCliException.InvalidArguments($"'{path}' is a public key; signing needs the private one (<name>.key.pem).");
+        }
+        return key;
+    }
+
+    private static List<string> Labels(string[]? classes, string? labelsFrom)
+    {
+        var names = (classes ?? []).SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (names.Count > 0 && labelsFrom is not null)
+            throw CloudCliException.InvalidArguments("Give either --classes or --labels-from, not both.");
+        if (labelsFrom is not null)
+        {
+            if (labelsFrom.Equals("fashion-mnist", StringComparison.OrdinalIgnoreCase))
+                return [.. FashionMnist.ClassNames];
+            if (!Directory.Exists(labelsFrom))
+                throw CloudCliException.InvalidArguments($"--labels-from '{labelsFrom}' is not a folder.");
+            names = [.. Directory.GetDirectories(labelsFrom).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
+            if (names.Count == 0)
+                throw CloudCliException.InvalidArguments($"--labels-from '{labelsFrom}' has no class sub-folders.");
+        }
+        if (names.Count < 2)
+            throw CloudCliException.InvalidArguments("A package needs at least two class names: --classes a b … or --labels-from FOLDER.");
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
+            throw CloudCliException.InvalidArguments("Class names must be distinct.");
+        return names;
+    }
+}
