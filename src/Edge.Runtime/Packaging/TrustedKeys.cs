@@ -9,12 +9,20 @@ public sealed class TrustedKeys : IDisposable
     public TrustedKeys(IEnumerable<SigningKey> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        _byId = keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal);
+        _byId = new Dictionary<string, SigningKey>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            if (!_byId.TryAdd(key.KeyId, key))
+                key.Dispose();   // the same key twice (for example copied under two names) is trusted once
+        }
     }
 
-    /// <summary>Loads every <c>*.pem</c> public key of a folder.</summary>
+    /// <summary>
+    /// Loads every <c>*.pem</c> public key of a folder. Private keys (<c>*.key.pem</c>, as
+    /// <c>edgetl-cloud keys new</c> writes them) are skipped: they never belong on a device.
+    /// </summary>
     public static TrustedKeys FromDirectory(string directory) =>
-        new(Directory.GetFiles(directory, "*.pem").Order(StringComparer.Ordinal).Select(SigningKey.Load));
+        new(Directory.GetFiles(directory, "*.pem").Where(f => !f.EndsWith(".key.pem", StringComparison.Ordinal)).Order(StringComparer.Ordinal).Select(SigningKey.Load));
 
     /// <summary>Ids of the trusted keys.</summary>
     public IReadOnlyCollection<string> KeyIds => _byId.Keys;
