@@ -7,6 +7,7 @@ using EdgeTL.Runtime.Packaging;
 using EdgeTL.Runtime.Preprocessing;
 using EdgeTL.Trainer.Adaptation;
 using EdgeTL.Trainer.Experiments;
+using EdgeTL.Trainer.Meta;
 using EdgeTL.Trainer.Packaging;
 using EdgeTL.Trainer.Visualization;
 using SkiaSharp;
@@ -28,6 +29,12 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
     private static readonly int[] NewClasses = [5, 6, 7, 8, 9];
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>Called with the embedded broker's port once it listens (an independent subscriber can join then).</summary>
+    public Func<int, Task>? BrokerStarted { get; init; }
+
+    /// <summary>The device's topics prefix (<c>edgetl/demo/jetson-demo</c>).</summary>
+    public static string DevicePrefix => $"edgetl/{Fleet}/{Device}";
+
     /// <summary>Runs the demo; returns the summary.</summary>
     public async Task<DemoSummary> RunAsync(CancellationToken cancellationToken = default)
     {
@@ -43,6 +50,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
 
         await using var broker = await EmbeddedBroker.StartAsync(0, cancellationToken).ConfigureAwait(false);
         Step($"embedded MQTT broker on 127.0.0.1:{broker.Port}");
+        if (BrokerStarted is { } started)
+            await started(broker.Port).ConfigureAwait(false);
         await using var agent = new EdgeAgent(new AgentOptions
         {
             Fleet = Fleet,
@@ -157,6 +166,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         using (model)
         {
             Step($"  source test accuracy {result.Test.Accuracy:P1}");
+            using var initialization = MetaInitialize(model);
             using var key = SigningKey.Create();
             ModelPackager.Write(model, new PackageRequest
             {
@@ -168,12 +178,25 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
                 GoldenImages = FashionMnist.LoadTest().SelectClasses(SourceClasses).SamplePerClass(1, seed: 1),
                 IncludeFloat16 = false,
                 Metrics = new Dictionary<string, double> { ["source_test_accuracy"] = result.Test.Accuracy },
+                HeadInitialization = initialization,
             }, key, package);
             File.WriteAllText(keyFile, key.PrivatePem());
             File.WriteAllText(accuracyFile, result.Test.Accuracy.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
             Step($"  packaged and signed: {package}");
             return (package, key.PublicPem(), result.Test.Accuracy);
         }
+    }
+
+    /// <summary>ANIL on the pretrained backbone's features of the source classes: the head initialization a device cold-starts from.</summary>
+    private MetaInitialization MetaInitialize(Trainer.Models.TransferModel model)
+    {
+        var source = FashionMnist.LoadTrain().SelectClasses(SourceClasses).SamplePerClass(60, seed: 5);
+        model.eval();
+        using var features = Trainer.Data.FeatureExtraction.Extract(model.Backbone, Trainer.Data.ImageTensorBatches.ForEvaluation(source, new ImagePipeline(new ImagePipelineOptions { InputSize = 32 })), source.ClassCount);
+        var meta = new MetaLearningOptions { Algorithm = MetaAlgorithm.Anil, Ways = 5, Shots = options.Shots, InnerSteps = 10, InnerLearningRate = 0.003, Iterations = options.MetaIterations, Seed = 1 };
+        var initialization = MetaLearner.Train(features.Features, source.Labels, [0, 1, 2, 3, 4], meta);
+        Step($"  meta-learned a head initialization (ANIL, {meta.InnerSteps} steps, learned step sizes) for cold start");
+        return initialization;
     }
 
     private static JsonObject Ingest(LabeledImageSet set, int index, string domain, bool labelled) => new()

@@ -67,6 +67,9 @@ public sealed record AgentOptions
     /// <summary>How often the watchdog is fed while the loops make progress.</summary>
     public TimeSpan WatchdogInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the watchdog is fed while the agent is still starting (opening the served model).</summary>
+    public TimeSpan StartupGrace { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long SIGTERM waits for the outbox to drain.</summary>
     public TimeSpan ShutdownFlushTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -26,18 +26,24 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSe
     {
         var settings = options.Value;
         var logger = loggers.CreateLogger<AgentWorker>();
+        // The watchdog starts first: opening the served model can take long (a first TensorRT
+        // engine build). Until the agent runs, pings continue for at most StartupGrace.
+        var startedAt = DateTimeOffset.UtcNow;
+        var tasks = new List<Task>
+        {
+            new WatchdogPinger(notifier,
+                () => Volatile.Read(ref _agent) is { } running ? running.IsMakingProgress(settings.WatchdogInterval * 3) : DateTimeOffset.UtcNow - startedAt < settings.StartupGrace,
+                settings.WatchdogInterval).RunAsync(stoppingToken),
+        };
         if (embedded.Enabled)
         {
             _broker = await EmbeddedBroker.StartAsync(settings.Broker.Port, stoppingToken).ConfigureAwait(false);
             logger.Event($"Embedded MQTT broker on 127.0.0.1:{_broker.Port}");
         }
-        _agent = new EdgeAgent(settings, loggers);
-        await _agent.StartAsync(stoppingToken).ConfigureAwait(false);
+        var agent = new EdgeAgent(settings, loggers);
+        await agent.StartAsync(stoppingToken).ConfigureAwait(false);
+        Volatile.Write(ref _agent, agent);
         logger.Event($"Agent {settings.Fleet}/{settings.Device} running; data in {Path.GetFullPath(settings.DataDirectory)}");
-        var tasks = new List<Task>
-        {
-            new WatchdogPinger(notifier, () => _agent.IsMakingProgress(settings.WatchdogInterval * 3), settings.WatchdogInterval).RunAsync(stoppingToken),
-        };
         if (settings.SampleFolder is { } folder)
             tasks.Add(IngestAsync(new FolderSampleSource(folder, "target", TimeSpan.FromSeconds(1)), logger, stoppingToken));
         if (settings.CameraDevice is { } device)
