@@ -72,7 +72,7 @@ public sealed partial class EdgeAgent
             method = "head-only fit (30 epochs)";
         }
         double accuracy = HeadFitting.Accuracy(head, set);
-        var record = SaveAndPromote(head, "head", 0, set.Classes, command.Id, accuracy);
+        var record = SaveAndPromote(head, "head", 0, set.Classes, command.Id, accuracy, set.NewestSampleId);
         double sinceDeploy = DeployedAt is { } at ? (_time.GetUtcNow() - at).TotalSeconds : double.NaN;
         var data = new JsonObject
         {
@@ -129,8 +129,11 @@ public sealed partial class EdgeAgent
         var (head, result) = HeadFitting.Fit(train, settings, progress, cancellationToken);
         var scored = holdout ?? train;
         double accuracy = HeadFitting.Accuracy(head, scored);
-        double? baseline = BaselineAccuracy(scored);
-        bool promote = baseline is not { } b || accuracy >= b - 0.01;
+        // The guard compares both heads on the same rows: holdout samples the serving head never saw.
+        var comparison = holdout is null ? null : UnseenBy(holdout);
+        double? baseline = comparison is null ? null : AccuracyOf(Server.Head!, comparison);
+        double? candidate = comparison is null ? null : HeadFitting.Accuracy(head, comparison);
+        bool promote = baseline is not { } b || candidate >= b - 0.01;
         var data = new JsonObject
         {
             ["mode"] = settings.Mode,
@@ -139,6 +142,8 @@ public sealed partial class EdgeAgent
             ["holdoutSamples"] = holdout?.Count ?? 0,
             ["accuracy"] = accuracy,
             ["accuracyOn"] = holdout is null ? "train" : "holdout",
+            ["comparedOn"] = comparison?.Count ?? 0,
+            ["candidateAccuracy"] = candidate,
             ["baselineAccuracy"] = baseline,
             ["promoted"] = promote,
             ["seconds"] = clock.Elapsed.TotalSeconds,
@@ -149,21 +154,31 @@ public sealed partial class EdgeAgent
             head.Dispose();
             Store.Runs.Add("finetune", command.Id, "rejected", data.ToJsonString());
             Metrics.Publish("training-outcome", (JsonObject)data.DeepClone(), droppable: false);
-            return Result(command, CommandStatus.Failed, $"Not promoted: holdout accuracy {accuracy:P1} is below the serving head's {baseline:P1} − 1 pt; the serving head stays.", data);
+            return Result(command, CommandStatus.Failed, $"Not promoted: on {comparison!.Count} new holdout samples it scores {candidate:P1}, below the serving head's {baseline:P1} − 1 pt; the serving head stays.", data);
         }
-        var record = SaveAndPromote(head, "head", 0, all.Classes, command.Id, accuracy);
+        var record = SaveAndPromote(head, "head", 0, all.Classes, command.Id, accuracy, train.NewestSampleId);
         data["headId"] = record.Id;
         Store.Runs.Add("finetune", command.Id, "promoted", data.ToJsonString());
         Metrics.Publish("training-outcome", (JsonObject)data.DeepClone(), droppable: false);
         return Result(command, CommandStatus.Ok, $"Serving head {record.Id}: accuracy {accuracy:P1} ({data["accuracyOn"]}).", data);
     }
 
-    /// <summary>The serving head's accuracy on <paramref name="set"/>, or null when no device head serves.</summary>
-    private double? BaselineAccuracy(LabelledFeatures set)
+    /// <summary>
+    /// The rows of <paramref name="holdout"/> the serving head never trained on (samples newer
+    /// than it), or null when no device head of these classes serves or no such row exists: a head
+    /// scored on its own training samples would look better than it is and block fair promotions.
+    /// </summary>
+    private LabelledFeatures? UnseenBy(LabelledFeatures holdout)
     {
-        if (Server.Head is not { } serving || !serving.Labels.SequenceEqual(set.Classes))
+        if (Server.Head is not { } serving || !serving.Labels.SequenceEqual(holdout.Classes))
             return null;
-        var probabilities = serving.Probabilities(set.Features, set.Count);
+        int[] unseen = [.. Enumerable.Range(0, holdout.Count).Where(i => holdout.SampleIds[i] > serving.Record.TrainedThroughSampleId)];
+        return unseen.Length == 0 ? null : holdout.Subset(unseen);
+    }
+
+    private static double AccuracyOf(HeadClassifier head, LabelledFeatures set)
+    {
+        var probabilities = head.Probabilities(set.Features, set.Count);
         return probabilities.Where((p, i) => Array.IndexOf(p, p.Max()) == set.Labels[i]).Count() / (double)set.Count;
     }
 
@@ -232,7 +247,7 @@ public sealed partial class EdgeAgent
             return Result(command, CommandStatus.Failed, $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the serving head stays.", data);
         }
         var record = SaveAndPromote(result.Model, "adapted", result.Model.BottleneckDim, source.Classes, command.Id,
-            result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, driftReference: targetFeatures);
+            result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, source.NewestSampleId, driftReference: targetFeatures);
         data["outcome"] = "promoted";
         data["headId"] = record.Id;
         Store.Runs.Add("adapt", command.Id, "promoted", data.ToJsonString());
@@ -242,7 +257,7 @@ public sealed partial class EdgeAgent
 
     /// <summary>Writes a trained module, records it, and serves it.</summary>
     private HeadRecord SaveAndPromote(nn.Module<Tensor, Tensor> module, string kind, int bottleneck, IReadOnlyList<string> classes, string origin, double accuracy,
-        float[]? driftReference = null)
+        long trainedThrough, float[]? driftReference = null)
     {
         var record = new HeadRecord
         {
@@ -253,6 +268,7 @@ public sealed partial class EdgeAgent
             Labels = [.. classes],
             Origin = origin,
             Accuracy = accuracy,
+            TrainedThroughSampleId = trainedThrough,
             Status = "candidate",
             CreatedTicks = _time.GetUtcNow().UtcTicks,
         };

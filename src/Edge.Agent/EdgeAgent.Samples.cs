@@ -130,7 +130,7 @@ public sealed partial class EdgeAgent
         var features = ExtractInBatches(usable.Select(s => s.Image).ToList(), cancellationToken);
         int dim = features.Length / usable.Count;
         var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
-        return new LabelledFeatures(features, [.. usable.Select(s => index[s.Label!])], dim, classes);
+        return new LabelledFeatures(features, [.. usable.Select(s => index[s.Label!])], dim, classes, [.. usable.Select(s => s.Id)]);
     }
 
     private float[] ExtractInBatches(List<byte[]> images, CancellationToken cancellationToken)

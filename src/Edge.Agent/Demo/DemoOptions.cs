@@ -18,9 +18,6 @@ public sealed record DemoOptions
     /// <summary>Held-out images per class for the accuracy figures.</summary>
     public int TestPerClass { get; init; } = 20;
 
-    /// <summary>Meta-training iterations of the cold-start head initialization.</summary>
-    public int MetaIterations { get; init; } = 300;
-
     /// <summary>Drift test window (unlabelled predictions).</summary>
     public int DriftWindow { get; init; } = 60;
 }

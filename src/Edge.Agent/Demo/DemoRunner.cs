@@ -7,7 +7,6 @@ using EdgeTL.Runtime.Packaging;
 using EdgeTL.Runtime.Preprocessing;
 using EdgeTL.Trainer.Adaptation;
 using EdgeTL.Trainer.Experiments;
-using EdgeTL.Trainer.Meta;
 using EdgeTL.Trainer.Packaging;
 using EdgeTL.Trainer.Visualization;
 using SkiaSharp;
@@ -63,7 +62,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
             ColdStartShots = options.Shots,
         });
         await agent.StartAsync(cancellationToken).ConfigureAwait(false);
-        await using var cloud = await DemoCloud.ConnectAsync(broker.Port, Fleet, Device, cancellationToken).ConfigureAwait(false);
+        await using var cloud = await AgentClient.ConnectAsync(broker.Port, Fleet, Device, cancellationToken).ConfigureAwait(false);
+        cloud.IdPrefix = "demo";
         cloud.MetricReceived += (kind, m) =>
         {
             if (kind is "training" && m["data"]?["epoch"]?.GetValue<int>() is int epoch && (epoch + 1) % 5 == 0)
@@ -101,7 +101,9 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         Step($"head-only fine-tune with {options.FinetunePerClass} more labelled samples per class");
         foreach (int i in order.Skip(options.Shots * NewClasses.Length))
             Ok(await cloud.SendAsync("ingest", Ingest(pool, i, "source", labelled: true), Timeout, cancellationToken).ConfigureAwait(false));
-        var tuned = Ok(await cloud.SendAsync("finetune", new JsonObject { ["mode"] = "head-only", ["epochs"] = 40, ["lr"] = 1e-3 }, Timeout, cancellationToken).ConfigureAwait(false));
+        var tuned = await cloud.SendAsync("finetune", new JsonObject { ["mode"] = "head-only", ["epochs"] = 40, ["lr"] = 1e-3 }, Timeout, cancellationToken).ConfigureAwait(false);
+        if (tuned["data"]?["promoted"] is null)
+            Ok(tuned);   // anything but a guarded "not promoted" is an error
         double tunedAccuracy = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
         Step($"  {tuned["message"]}; held-out accuracy {tunedAccuracy:P1}");
         Step("  progressive unfreezing on the device: not in this version (the served backbone is frozen ONNX)");
@@ -166,7 +168,6 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         using (model)
         {
             Step($"  source test accuracy {result.Test.Accuracy:P1}");
-            using var initialization = MetaInitialize(model);
             using var key = SigningKey.Create();
             ModelPackager.Write(model, new PackageRequest
             {
@@ -178,25 +179,12 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
                 GoldenImages = FashionMnist.LoadTest().SelectClasses(SourceClasses).SamplePerClass(1, seed: 1),
                 IncludeFloat16 = false,
                 Metrics = new Dictionary<string, double> { ["source_test_accuracy"] = result.Test.Accuracy },
-                HeadInitialization = initialization,
             }, key, package);
             File.WriteAllText(keyFile, key.PrivatePem());
             File.WriteAllText(accuracyFile, result.Test.Accuracy.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
             Step($"  packaged and signed: {package}");
             return (package, key.PublicPem(), result.Test.Accuracy);
         }
-    }
-
-    /// <summary>ANIL on the pretrained backbone's features of the source classes: the head initialization a device cold-starts from.</summary>
-    private MetaInitialization MetaInitialize(Trainer.Models.TransferModel model)
-    {
-        var source = FashionMnist.LoadTrain().SelectClasses(SourceClasses).SamplePerClass(60, seed: 5);
-        model.eval();
-        using var features = Trainer.Data.FeatureExtraction.Extract(model.Backbone, Trainer.Data.ImageTensorBatches.ForEvaluation(source, new ImagePipeline(new ImagePipelineOptions { InputSize = 32 })), source.ClassCount);
-        var meta = new MetaLearningOptions { Algorithm = MetaAlgorithm.Anil, Ways = 5, Shots = options.Shots, InnerSteps = 10, InnerLearningRate = 0.003, Iterations = options.MetaIterations, Seed = 1 };
-        var initialization = MetaLearner.Train(features.Features, source.Labels, [0, 1, 2, 3, 4], meta);
-        Step($"  meta-learned a head initialization (ANIL, {meta.InnerSteps} steps, learned step sizes) for cold start");
-        return initialization;
     }
 
     private static JsonObject Ingest(LabeledImageSet set, int index, string domain, bool labelled) => new()
@@ -207,7 +195,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
     };
 
     /// <summary>Accuracy of the device's answers to <c>predict</c> for every image of <paramref name="set"/>.</summary>
-    private static async Task<double> AccuracyAsync(DemoCloud cloud, LabeledImageSet set, CancellationToken cancellationToken)
+    private static async Task<double> AccuracyAsync(AgentClient cloud, LabeledImageSet set, CancellationToken cancellationToken)
     {
         int correct = 0;
         for (int i = 0; i < set.Count; i++)

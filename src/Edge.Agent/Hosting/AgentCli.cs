@@ -14,6 +14,9 @@ internal static class AgentCli
         root.Subcommands.Add(Run());
         root.Subcommands.Add(Info());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(DeviceCommands.Status());
+        root.Subcommands.Add(DeviceCommands.Predict());
+        root.Subcommands.Add(DeviceCommands.Extract());
         return root;
     }
 

@@ -1,8 +1,11 @@
 namespace EdgeTL.Agent.Learning;
 
-/// <summary>Features [Count × Dim] (row-major) with class indices into <see cref="Classes"/>.</summary>
-public sealed record LabelledFeatures(float[] Features, int[] Labels, int Dim, IReadOnlyList<string> Classes)
+/// <summary>Features [Count × Dim] (row-major) with class indices into <see cref="Classes"/>, and the store ids of the samples.</summary>
+public sealed record LabelledFeatures(float[] Features, int[] Labels, int Dim, IReadOnlyList<string> Classes, long[] SampleIds)
 {
+    /// <summary>The newest sample id among the rows (0 when empty).</summary>
+    public long NewestSampleId => SampleIds.Length == 0 ? 0 : SampleIds.Max();
+
     /// <summary>Rows.</summary>
     public int Count => Labels.Length;
 
@@ -12,7 +15,7 @@ public sealed record LabelledFeatures(float[] Features, int[] Labels, int Dim, I
         var features = new float[indices.Count * Dim];
         for (int i = 0; i < indices.Count; i++)
             Array.Copy(Features, indices[i] * Dim, features, i * Dim, Dim);
-        return this with { Features = features, Labels = [.. indices.Select(i => Labels[i])] };
+        return this with { Features = features, Labels = [.. indices.Select(i => Labels[i])], SampleIds = [.. indices.Select(i => SampleIds[i])] };
     }
 
     /// <summary>

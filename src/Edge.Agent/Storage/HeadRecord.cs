@@ -30,6 +30,9 @@ public sealed class HeadRecord
     /// <summary>What made it (command id or "cold-start", "drift").</summary>
     public string Origin { get; set; } = "";
 
+    /// <summary>The newest sample it was trained on: only later samples can judge it fairly.</summary>
+    public long TrainedThroughSampleId { get; set; }
+
     /// <summary>Holdout accuracy when it was made.</summary>
     public double Accuracy { get; set; }
 

@@ -70,9 +70,15 @@ public sealed class CommandProtocolTests(DeploymentPackages packages) : IClassFi
         await using var harness = new AgentHarness(packages.Key, broker.Port, configure: o => o with { CommandQueueCapacity = 2 });
         await harness.StartAsync();
 
+        // 200 commands handed to the agent as fast as its receive loop would: the queue of 2 overflows.
+        var agent = harness.Agent;
         var ids = new List<string>();
         for (int i = 0; i < 200; i++)
-            ids.Add(await cloud.SendAsync("test", "dev1", "status"));
+        {
+            string id = $"burst-{i}";
+            ids.Add(id);
+            agent.Submit("edgetl/test/dev1/cmd/status", Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","name":"status","issuedAt":"{{DateTimeOffset.UtcNow:O}}"}"""));
+        }
         await TestClient.WaitAsync(() => ids.All(id => cloud.Results(id).Count > 0) ? "" : null, Wait, "an answer to each of 200 commands");
 
         var statuses = ids.Select(id => cloud.Results(id)[0]["status"]!.GetValue<string>()).ToList();

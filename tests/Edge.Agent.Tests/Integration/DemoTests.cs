@@ -23,7 +23,6 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
         {
             OutputDirectory = _dir,
             PretrainEpochs = 1,
-            MetaIterations = 40,
             FinetunePerClass = 10,
             TestPerClass = 4,
             DriftWindow = 40,
@@ -40,7 +39,7 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
             Assert.True(new FileInfo(Path.Combine(_dir, png)).Length > 10_000, $"{png} was not written");
         var coldStart = observer.Metrics("coldstart").Single()["data"]!;
         Assert.Equal(summary.SecondsToFirstModel, coldStart["secondsFromDeploymentToFirstModel"]!.GetValue<double>());
-        Assert.StartsWith("meta-learned initialization", coldStart["method"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith("head-only fit", coldStart["method"]!.GetValue<string>(), StringComparison.Ordinal);
         var adaptation = observer.Metrics("adaptation").Single()["data"]!;
         Assert.Equal(summary.Mmd2Before, adaptation["mmd2Before"]!.GetValue<double>());
         Assert.Equal(summary.Mmd2After, adaptation["mmd2After"]!.GetValue<double>());
