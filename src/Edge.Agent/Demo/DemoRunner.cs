@@ -9,7 +9,6 @@ using EdgeTL.Trainer.Adaptation;
 using EdgeTL.Trainer.Experiments;
 using EdgeTL.Trainer.Packaging;
 using EdgeTL.Trainer.Visualization;
-using SkiaSharp;
 
 namespace EdgeTL.Agent.Demo;
 
@@ -210,18 +209,9 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
     private static JsonObject Ok(JsonObject result) =>
         result["status"]?.GetValue<string>() == "ok" ? result : throw new AgentException(AgentErrorCode.InvalidConfiguration, $"The device answered: {result.ToJsonString()}");
 
-    private static LabeledImageSet Inverted(LabeledImageSet set) =>
-        new([.. set.Pixels.Select(p => (byte)(255 - p))], set.Labels, set.Height, set.Width, set.Channels, set.ClassNames);
+    private static LabeledImageSet Inverted(LabeledImageSet set) => set.Inverted();
 
-    private static byte[] Png(LabeledImageSet set, int index)
-    {
-        var info = new SKImageInfo(set.Width, set.Height, SKColorType.Gray8, SKAlphaType.Opaque);
-        using var bitmap = new SKBitmap(info);
-        set.Image(index).CopyTo(bitmap.GetPixelSpan());
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
-    }
+    private static byte[] Png(LabeledImageSet set, int index) => set.EncodePng(index);
 
     /// <summary>Backbone features (before) or the adapted head's embedding (after) of clean and shifted held-out images, for t-SNE.</summary>
     private static (double[][] Points, int[] Labels, int[] Domains) FeaturesForPictures(EdgeAgent agent, LabeledImageSet clean, LabeledImageSet shifted, bool adapted)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using EdgeTL.Agent.Demo;
+using Spectre.Console;
 
 namespace EdgeTL.Agent.Hosting;
 
@@ -20,9 +21,24 @@ internal static class DemoCommand
         {
             try
             {
-                var summary = await new DemoRunner(new DemoOptions { OutputDirectory = parse.GetValue(output)! }, Console.Out).RunAsync(cancellationToken).ConfigureAwait(false);
+                var options = new DemoOptions { OutputDirectory = parse.GetValue(output)! };
+                bool interactive = !parse.GetValue(json) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+                DemoSummary summary;
+                if (interactive)
+                {
+                    // Live: a spinner with the current step above the lines already done (Spectre.Console).
+                    summary = await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync("starting", async context =>
+                        await new DemoRunner(options, new StatusWriter(context)).RunAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                }
+                else
+                {
+                    // Redirected (CI, journald): Spectre would print nothing for a live display, so plain lines.
+                    summary = await new DemoRunner(options, parse.GetValue(json) ? TextWriter.Null : Console.Out).RunAsync(cancellationToken).ConfigureAwait(false);
+                }
                 if (parse.GetValue(json))
                     Console.WriteLine(JsonSerializer.Serialize(summary, DemoJson.Default.DemoSummary));
+                else if (interactive)
+                    AnsiConsole.Write(SummaryTable(summary));
                 else
                     Print(summary);
                 return 0;
@@ -40,10 +56,28 @@ internal static class DemoCommand
         return command;
     }
 
+    private static Table SummaryTable(DemoSummary s)
+    {
+        var table = new Table().Title("Summary: device figures as the agent published them over MQTT").AddColumn("").AddColumn(new TableColumn("").RightAligned());
+        foreach (var (name, value) in Rows(s))
+            table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        return table;
+    }
+
     private static void Print(DemoSummary s)
     {
+        var rows = Rows(s);
+        int width = rows.Max(r => r.Item1.Length);
+        Console.WriteLine();
+        Console.WriteLine("Summary (device figures as the agent published them over MQTT; the first row is the cloud's pretraining)");
+        foreach (var (name, value) in rows)
+            Console.WriteLine($"  {name.PadRight(width)}  {value}");
+    }
+
+    private static (string, string)[] Rows(DemoSummary s)
+    {
         string P(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
-        var rows = new (string, string)[]
+        return new (string, string)[]
         {
             ("cloud: pretrained source accuracy (classes 0–4)", P(s.PretrainSourceAccuracy)),
             ($"time from deployment to first model ({s.ColdStartShots} shots/class)", $"{s.SecondsToFirstModel:F1} s"),
@@ -57,10 +91,18 @@ internal static class DemoCommand
             ("adaptation outcome", s.AdaptationOutcome),
             ("demo wall time", $"{s.TotalSeconds:F0} s"),
         };
-        int width = rows.Max(r => r.Item1.Length);
-        Console.WriteLine();
-        Console.WriteLine("Summary (device figures as the agent published them over MQTT; the first row is the cloud's pretraining)");
-        foreach (var (name, value) in rows)
-            Console.WriteLine($"  {name.PadRight(width)}  {value}");
+    }
+
+    /// <summary>Prints each demo line above the spinner and shows it as the current status.</summary>
+    private sealed class StatusWriter(StatusContext context) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void WriteLine(string? value)
+        {
+            string line = value ?? "";
+            AnsiConsole.MarkupLine(line.StartsWith(' ') ? $"[grey]{Markup.Escape(line)}[/]" : $"[bold]{Markup.Escape(line)}[/]");
+            context.Status(Markup.Escape(line.Trim()));
+        }
     }
 }

@@ -57,6 +57,41 @@ public sealed class LabeledImageSet
     /// <summary>The bytes of image <paramref name="index"/> (HWC).</summary>
     public ReadOnlySpan<byte> Image(int index) => Pixels.AsSpan(index * ImageBytes, ImageBytes);
 
+    /// <summary>
+    /// The same images with inverted intensities (255 − value): light garments on dark become dark
+    /// on light. A real, strong domain shift for adaptation and drift experiments.
+    /// </summary>
+    public LabeledImageSet Inverted() =>
+        new([.. Pixels.Select(p => (byte)(255 - p))], Labels, Height, Width, Channels, ClassNames);
+
+    /// <summary>Image <paramref name="index"/> as PNG bytes (what a camera or a sender would transmit); 1 or 3 channels.</summary>
+    public byte[] EncodePng(int index)
+    {
+        if (Channels is not (1 or 3))
+            throw new EdgeRuntimeException(RuntimeErrorCode.InvalidArgument, $"PNG encoding takes 1 or 3 channels, not {Channels}.");
+        var info = new SkiaSharp.SKImageInfo(Width, Height, Channels == 1 ? SkiaSharp.SKColorType.Gray8 : SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque);
+        using var bitmap = new SkiaSharp.SKBitmap(info);
+        var target = bitmap.GetPixelSpan();
+        var source = Image(index);
+        if (Channels == 1)
+        {
+            source.CopyTo(target);
+        }
+        else
+        {
+            for (int i = 0, o = 0; i < source.Length; i += 3, o += 4)
+            {
+                target[o] = source[i];
+                target[o + 1] = source[i + 1];
+                target[o + 2] = source[i + 2];
+                target[o + 3] = 255;
+            }
+        }
+        using var image = SkiaSharp.SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
     /// <summary>A new set holding the given samples, in the given order.</summary>
     public LabeledImageSet Subset(IReadOnlyList<int> indices)
     {

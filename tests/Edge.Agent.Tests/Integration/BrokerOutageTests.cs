@@ -40,12 +40,12 @@ public sealed class BrokerOutageTests(DeploymentPackages packages, ITestOutputHe
         var all = await TestClient.WaitAsync(() => cloud.Metrics("probe") is { } m && m.Count >= produced ? m : null, TimeSpan.FromSeconds(60), $"{produced} metrics");
 
         var numbers = all.Select(m => m["data"]!["n"]!.GetValue<int>()).ToList();
-        output.WriteLine($"produced {produced}, {waiting} waited in the outbox during the outage, received {numbers.Count}, reconnects {agent.Connection.ConnectCount}");
+        output.WriteLine($"produced {produced} ({producedDuringOutage} in the 60 s outage), {waiting} waited in the outbox during the outage, received {numbers.Count}, reconnects {agent.Connection.ConnectCount}");
         Assert.Equal(Enumerable.Range(0, produced), numbers);   // all, in order, none twice
         var seqs = all.Select(m => m["seq"]!.GetValue<long>()).ToList();
         Assert.Equal(seqs.Distinct().Order(), seqs);
         Assert.Equal(producedDuringOutage, waiting);   // everything produced during the outage waited in the outbox
-        Assert.True(producedDuringOutage >= 300, $"only {producedDuringOutage} metrics were produced during the outage");
+        Assert.True(producedDuringOutage >= 100, $"only {producedDuringOutage} metrics were produced during the outage");
         Assert.Equal(0, agent.Store.Outbox.Count);
     }
 }

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using EdgeTL.Runtime.Data;
-using SkiaSharp;
 
 namespace EdgeTL.Agent.Tests.Integration;
 
@@ -13,18 +12,9 @@ public static class SampleImages
     public static LabeledImageSet FirstFiveClasses(int perClass, int seed) => Train.Value.SelectClasses([0, 1, 2, 3, 4]).SamplePerClass(perClass, seed);
 
     /// <summary>A real shift: the same garments with inverted intensities (255 − value).</summary>
-    public static LabeledImageSet Inverted(LabeledImageSet set) =>
-        new([.. set.Pixels.Select(p => (byte)(255 - p))], set.Labels, set.Height, set.Width, set.Channels, set.ClassNames);
+    public static LabeledImageSet Inverted(LabeledImageSet set) => set.Inverted();
 
-    public static byte[] Png(LabeledImageSet set, int index)
-    {
-        var info = new SKImageInfo(set.Width, set.Height, SKColorType.Gray8, SKAlphaType.Opaque);
-        using var bitmap = new SKBitmap(info);
-        set.Image(index).CopyTo(bitmap.GetPixelSpan());
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
-    }
+    public static byte[] Png(LabeledImageSet set, int index) => set.EncodePng(index);
 
     public static JsonObject IngestArgs(LabeledImageSet set, int index, bool labelled, string domain) => new()
     {

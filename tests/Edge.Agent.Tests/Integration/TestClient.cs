@@ -17,6 +17,9 @@ public sealed class TestClient : IAsyncDisposable
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private readonly MqttClientOptions _options;
     private readonly string _filter;
+    private readonly SemaphoreSlim _connecting = new(1);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _keepAlive;
 
     private TestClient(MqttClientOptions options, string filter)
     {
@@ -43,12 +46,53 @@ public sealed class TestClient : IAsyncDisposable
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(false).WithSessionExpiryInterval(3600).Build();
         var client = new TestClient(options, $"edgetl/{fleet}/{device}/#");
         await client.ReconnectAsync();
+        client._keepAlive = Task.Run(client.KeepAliveAsync);
         return client;
+    }
+
+    /// <summary>
+    /// MQTTnet 5 sends no keep-alive pings by itself: an observer that only listens would be dropped
+    /// by the broker after 1.5 × keep-alive. Ping every 3 s, and reconnect when dropped.
+    /// </summary>
+    private async Task KeepAliveAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(3000, _stop.Token);
+                if (!await _client.TryPingAsync(_stop.Token))
+                    await ReconnectAsync();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or TimeoutException or InvalidOperationException)
+            {
+                // The broker is away (a test stopped it); try again next round.
+            }
+        }
     }
 
     /// <summary>(Re)connects with the same persistent session and subscribes when the broker has none.</summary>
     public async Task ReconnectAsync()
     {
+        await _connecting.WaitAsync();
+        try
+        {
+            await ConnectWithRetriesAsync();
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
+
+    private async Task ConnectWithRetriesAsync()
+    {
+        if (_client.IsConnected)
+            return;
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
@@ -115,6 +159,10 @@ public sealed class TestClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stop.CancelAsync();
+        if (_keepAlive is not null)
+            await _keepAlive;
+        _stop.Dispose();
         if (_client.IsConnected)
             await _client.DisconnectAsync();
         _client.Dispose();

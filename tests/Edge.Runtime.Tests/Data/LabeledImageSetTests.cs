@@ -17,6 +17,22 @@ public sealed class LabeledImageSetTests
     }
 
     [Fact]
+    public void EncodePng_GreyImage_DecodesToTheSamePixelsAndInvertedFlipsThem()
+    {
+        var set = Train.SamplePerClass(1, seed: 3);
+        var decoder = new EdgeTL.Runtime.Preprocessing.ImageDecoder();
+        for (int i = 0; i < 3; i++)
+        {
+            var (rgb, height, width) = decoder.Decode(set.EncodePng(i));
+            Assert.Equal((28, 28), (height, width));
+            var pixels = rgb.ToArray();
+            Assert.Equal(set.Image(i).ToArray(), Enumerable.Range(0, 28 * 28).Select(p => pixels[p * 3]).ToArray());   // lossless, R = G = B = grey
+            Assert.Equal(set.Image(i).ToArray().Select(v => (byte)(255 - v)), set.Inverted().Image(i).ToArray());
+        }
+        Assert.Equal(set.Labels, set.Inverted().Labels);
+    }
+
+    [Fact]
     public void SamplePerClass_SameSeed_SameSamples_OtherSeed_Differs()
     {
         var a = Train.SamplePerClass(20, seed: 1);

@@ -25,6 +25,5 @@ internal static class ImageNetFeatures
     }
 
     /// <summary>The same images with inverted intensities (255 − value): light garments on dark become dark on light.</summary>
-    public static LabeledImageSet Inverted(LabeledImageSet set) =>
-        new([.. set.Pixels.Select(p => (byte)(255 - p))], set.Labels, set.Height, set.Width, set.Channels, set.ClassNames);
+    public static LabeledImageSet Inverted(LabeledImageSet set) => set.Inverted();
 }
