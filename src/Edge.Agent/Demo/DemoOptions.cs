@@ -9,6 +9,9 @@ public sealed record DemoOptions
     /// <summary>Pretraining epochs when no cached package exists.</summary>
     public int PretrainEpochs { get; init; } = 6;
 
+    /// <summary>Pretraining images per class (0: all 600 of the bundled subset).</summary>
+    public int PretrainImagesPerClass { get; init; }
+
     /// <summary>Labelled samples per new class before the first model (cold start).</summary>
     public int Shots { get; init; } = 5;
 

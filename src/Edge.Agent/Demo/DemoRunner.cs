@@ -163,7 +163,10 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         var pretrain = new PretrainOptions { Architecture = "resnet18", Classes = SourceClasses, Epochs = options.PretrainEpochs, InputSize = 32 };
         var progress = new Learning.SyncProgress<Trainer.Training.EpochMetrics>(e =>
             Step($"  epoch {e.Epoch + 1}/{options.PretrainEpochs}: train loss {e.TrainLoss:F3}, validation accuracy {e.ValidationAccuracy:P1}"));
-        var (model, result) = SourcePretraining.Run(FashionMnist.LoadTrain(), FashionMnist.LoadTest(), pretrain, progress);
+        var train = FashionMnist.LoadTrain();
+        if (options.PretrainImagesPerClass > 0)
+            train = train.SamplePerClass(options.PretrainImagesPerClass, seed: 0);
+        var (model, result) = SourcePretraining.Run(train, FashionMnist.LoadTest(), pretrain, progress);
         using (model)
         {
             Step($"  source test accuracy {result.Test.Accuracy:P1}");

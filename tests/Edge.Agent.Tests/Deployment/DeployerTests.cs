@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeTL.Agent.Tests.Deployment;
 
-public sealed class DeployerTests : IClassFixture<DeploymentPackages>, IDisposable
+[Collection(SharedPackages.Name)]
+public sealed class DeployerTests : IDisposable
 {
     private static readonly SessionOptionsSpec CpuOnly = new() { Providers = [ExecutionProvider.Cpu] };
     private readonly DeploymentPackages _p;

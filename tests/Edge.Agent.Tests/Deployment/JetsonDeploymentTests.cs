@@ -14,7 +14,8 @@ namespace EdgeTL.Agent.Tests.Deployment;
 /// TensorRT engine cache reaches the session options, and an inference-only device serves
 /// predictions from the package's ONNX backbone and head alone.
 /// </summary>
-public sealed class JetsonDeploymentTests : IClassFixture<DeploymentPackages>, IDisposable
+[Collection(SharedPackages.Name)]
+public sealed class JetsonDeploymentTests : IDisposable
 {
     private readonly DeploymentPackages _p;
     private readonly string _dir = Directory.CreateTempSubdirectory("edgetl-jetson-").FullName;

@@ -6,7 +6,8 @@ using EdgeTL.Agent.Tests.Integration;
 namespace EdgeTL.Agent.Tests.Hosting;
 
 /// <summary><c>edgetl-agent status | predict | extract</c>, against a running agent and offline on a package.</summary>
-public sealed class DeviceCliTests(DeploymentPackages packages) : IClassFixture<DeploymentPackages>, IDisposable
+[Collection(SharedPackages.Name)]
+public sealed class DeviceCliTests(DeploymentPackages packages) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("edgetl-cli-").FullName;
 

@@ -10,7 +10,8 @@ namespace EdgeTL.Agent.Tests.Integration;
 /// signed package → ingest labelled samples → head-only fine-tune → predict → metrics received.
 /// Once against the in-process MQTTnet broker, once against a real mosquitto.
 /// </summary>
-public sealed class AgentFlowTests(DeploymentPackages packages, ITestOutputHelper output) : IClassFixture<DeploymentPackages>
+[Collection(SharedPackages.Name)]
+public sealed class AgentFlowTests(DeploymentPackages packages, ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(120);
 

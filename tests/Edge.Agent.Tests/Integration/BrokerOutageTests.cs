@@ -5,7 +5,8 @@ using Xunit.Abstractions;
 namespace EdgeTL.Agent.Tests.Integration;
 
 /// <summary>The outbox across a broker outage, against a real mosquitto that is stopped and restarted.</summary>
-public sealed class BrokerOutageTests(DeploymentPackages packages, ITestOutputHelper output) : IClassFixture<DeploymentPackages>
+[Collection(SharedPackages.Name)]
+public sealed class BrokerOutageTests(DeploymentPackages packages, ITestOutputHelper output)
 {
     [Fact]
     public async Task Broker_down_for_60_s_while_metrics_are_produced_every_metric_arrives_in_order_without_duplicates()

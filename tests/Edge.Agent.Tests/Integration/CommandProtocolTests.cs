@@ -6,7 +6,8 @@ using EdgeTL.Agent.Tests.Deployment;
 namespace EdgeTL.Agent.Tests.Integration;
 
 /// <summary>Bad commands over a real broker each get the right error result; a replayed id runs once, also across a restart.</summary>
-public sealed class CommandProtocolTests(DeploymentPackages packages) : IClassFixture<DeploymentPackages>
+[Collection(SharedPackages.Name)]
+public sealed class CommandProtocolTests(DeploymentPackages packages)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 

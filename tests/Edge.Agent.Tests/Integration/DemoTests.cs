@@ -23,6 +23,7 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
         {
             OutputDirectory = _dir,
             PretrainEpochs = 1,
+            PretrainImagesPerClass = 150,
             FinetunePerClass = 10,
             TestPerClass = 4,
             DriftWindow = 40,

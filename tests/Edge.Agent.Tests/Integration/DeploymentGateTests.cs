@@ -5,7 +5,8 @@ using EdgeTL.Agent.Tests.Deployment;
 namespace EdgeTL.Agent.Tests.Integration;
 
 /// <summary>Deployments through the agent's command path: a failed health gate rolls back by itself and says why; a bad signature is refused.</summary>
-public sealed class DeploymentGateTests(DeploymentPackages packages) : IClassFixture<DeploymentPackages>
+[Collection(SharedPackages.Name)]
+public sealed class DeploymentGateTests(DeploymentPackages packages)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(120);
 

@@ -10,7 +10,8 @@ namespace EdgeTL.Agent.Tests.Integration;
 /// intensities (a real shift). The agent must publish a drift event, run an adaptation job by
 /// itself, and publish whether it promoted the adapted head or kept the old one.
 /// </summary>
-public sealed class DriftAdaptationTests(DeploymentPackages packages, ITestOutputHelper output) : IClassFixture<DeploymentPackages>
+[Collection(SharedPackages.Name)]
+public sealed class DriftAdaptationTests(DeploymentPackages packages, ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
 
