@@ -31,4 +31,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(9, LogLevel.Information, "{What}")]
     public static partial void Event(this ILogger logger, string what);
+
+    [LoggerMessage(10, LogLevel.Warning, "Telemetry not recorded: {Error}")]
+    public static partial void TelemetrySkipped(this ILogger logger, string error);
 }

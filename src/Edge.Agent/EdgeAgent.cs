@@ -103,6 +103,8 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         Publisher.Start();
         _loops.Add(Task.Run(() => ReceiveLoopAsync(_stop.Token), cancellationToken));
         _loops.Add(Task.Run(() => CommandLoopAsync(_stop.Token), cancellationToken));
+        if (_options.TelemetryInterval > TimeSpan.Zero)
+            _loops.Add(Task.Run(() => TelemetryLoopAsync(_options.TelemetryInterval, _stop.Token), cancellationToken));
         return Task.CompletedTask;
     }
 

@@ -97,11 +97,19 @@ public sealed partial class Deployer
         }
     }
 
-    /// <summary>Opens the current model at startup; null before the first deployment.</summary>
+    /// <summary>
+    /// Opens the current model at startup after checking its files against its manifest (a damaged
+    /// model falls back to the previous one); null before the first deployment.
+    /// </summary>
     public ServedModel? OpenCurrent()
     {
         lock (_sync)
-            return _store.Current is { } current ? ServedModel.Open(current, _sessions, _logger) : null;
+        {
+            var current = _store.OpenVerified(out string? repair);
+            if (repair is not null)
+                LogRepair(_logger, repair);
+            return current is null ? null : ServedModel.Open(current, _sessions, _logger);
+        }
     }
 
     private DeploymentOutcome InstallAndGate(Uri source, string package, long start)
@@ -175,6 +183,9 @@ public sealed partial class Deployer
 
     private static string Describe(InstalledModel? model) =>
         model is null ? "no model" : $"{model.Manifest.Name} {model.Manifest.Version} (counter {model.Manifest.Counter})";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The installed model failed its integrity check at start: {Repair}")]
+    private static partial void LogRepair(ILogger logger, string repair);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Status}: now serving {Version} (counter {Counter}). {Reason}")]
     private static partial void LogOutcome(ILogger logger, DeploymentStatus status, string? version, long counter, string reason);

@@ -70,6 +70,12 @@ public sealed record AgentOptions
     /// <summary>How long the watchdog is fed while the agent is still starting (opening the served model).</summary>
     public TimeSpan StartupGrace { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often the agent publishes its health on <c>metrics/system</c> (uptime, outbox depth and
+    /// drops, memory, temperature, load, what is served); zero turns it off.
+    /// </summary>
+    public TimeSpan TelemetryInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long SIGTERM waits for the outbox to drain.</summary>
     public TimeSpan ShutdownFlushTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -108,6 +114,8 @@ public sealed record AgentOptions
             problems.Add("Agent:ColdStartShots must be at least 1.");
         if (CameraInterval <= TimeSpan.Zero)
             problems.Add("Agent:CameraInterval must be positive.");
+        if (TelemetryInterval < TimeSpan.Zero || (TelemetryInterval > TimeSpan.Zero && TelemetryInterval < TimeSpan.FromMilliseconds(10)))
+            problems.Add("Agent:TelemetryInterval must be zero (off) or at least 10 ms.");
         if (WatchdogInterval <= TimeSpan.Zero)
             problems.Add("Agent:WatchdogInterval must be positive.");
         if (TensorRtEngineCache is { } cache && !Path.IsPathFullyQualified(cache))

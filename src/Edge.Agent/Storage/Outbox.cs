@@ -40,6 +40,9 @@ public sealed class Outbox
     /// <summary>Messages waiting.</summary>
     public int Count => _messages.Count();
 
+    /// <summary>The sequence number of the last message queued (0 before the first); it survives restarts.</summary>
+    public long LastSequence => long.TryParse(_counters.FindById(SequenceKey)?.Json, out long n) ? n : 0;
+
     /// <summary>Metrics dropped because the outbox was full, since the store was created.</summary>
     public long DroppedTotal => long.TryParse(_counters.FindById(DroppedKey)?.Json, out long n) ? n : 0;
 
@@ -67,7 +70,7 @@ public sealed class Outbox
             try
             {
                 _database.BeginTrans();
-                id = (long.TryParse(_counters.FindById(SequenceKey)?.Json, out long last) ? last : 0) + 1;
+                id = LastSequence + 1;
                 _counters.Upsert(new SettingRecord { Id = SequenceKey, Json = id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
                 _messages.Insert(new OutboxMessage { Id = id, Topic = topic, Payload = payload(id), Retain = retain, Droppable = droppable, CreatedTicks = _time.GetUtcNow().UtcTicks });
                 int over = _messages.Count() - Capacity;

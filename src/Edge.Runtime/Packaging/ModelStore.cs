@@ -41,6 +41,7 @@ public sealed class ModelStore
         _limits = limits ?? new PackageLimits();
         KeepVersions = keepVersions;
         Directory.CreateDirectory(VersionsDirectory);
+        RemoveLeftovers();
     }
 
     /// <summary>How many installed versions are kept on disk (current and previous are always kept).</summary>
@@ -124,6 +125,62 @@ public sealed class ModelStore
         if (failed is not null && !string.Equals(failed.Directory, previous?.Directory, StringComparison.Ordinal))
             Directory.Delete(failed.Directory, recursive: true);
         return previous;
+    }
+
+    /// <summary>
+    /// Checks that every file of <paramref name="model"/>'s manifest is present with its size and
+    /// SHA-256; returns the first problem, or null when the model is complete.
+    /// </summary>
+    public static string? FindDamage(InstalledModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var file in model.Manifest.Files)
+        {
+            string path = System.IO.Path.Combine(model.Directory, file.Path);
+            var info = new FileInfo(path);
+            if (!info.Exists)
+                return $"'{file.Path}' is missing";
+            if (info.Length != file.Size)
+                return $"'{file.Path}' is {info.Length} bytes, the manifest says {file.Size}";
+            if (ModelPackage.HashFile(path) != file.Sha256)
+                return $"'{file.Path}' does not match its SHA-256 in the manifest";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The model to serve after a start: <see cref="Current"/> when its files match its manifest;
+    /// otherwise (its files were damaged on disk) the previous model, which becomes current, with
+    /// the reason in <paramref name="repair"/>. Null when neither is complete.
+    /// </summary>
+    public InstalledModel? OpenVerified(out string? repair)
+    {
+        repair = null;
+        var current = Current;
+        if (current is null || FindDamage(current) is not { } damage)
+            return current;
+        var previous = Previous;
+        if (previous is not null && FindDamage(previous) is null)
+        {
+            WritePointer(CurrentPointer, Path.GetFileName(previous.Directory));
+            File.Delete(Path.Combine(Root, PreviousPointer));
+            repair = $"{current.Manifest.Name} {current.Manifest.Version} is damaged ({damage}); serving {previous.Manifest.Version} instead.";
+            return previous;
+        }
+        repair = $"{current.Manifest.Name} {current.Manifest.Version} is damaged ({damage}) and there is no complete previous model.";
+        return null;
+    }
+
+    /// <summary>
+    /// Removes what a process killed in the middle of <see cref="Install"/> leaves behind: staging
+    /// folders and half-written pointer files. The pointers themselves are replaced atomically.
+    /// </summary>
+    private void RemoveLeftovers()
+    {
+        foreach (var staging in Directory.GetDirectories(Root, ".staging-*"))
+            Directory.Delete(staging, recursive: true);
+        foreach (var temp in Directory.GetFiles(Root, "*.tmp"))
+            File.Delete(temp);
     }
 
     private InstalledModel? Read(string pointer)

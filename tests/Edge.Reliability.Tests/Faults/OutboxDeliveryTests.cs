@@ -1,0 +1,83 @@
+using EdgeTL.Agent.Storage;
+using EdgeTL.Agent.Tests.Integration;
+using EdgeTL.Reliability.Tests.Harness;
+using Xunit.Abstractions;
+
+namespace EdgeTL.Reliability.Tests.Faults;
+
+/// <summary>
+/// R1/R2: metrics keep flowing (the agent's telemetry at 10 per second) while the broker is down
+/// and while the agent process is killed with SIGKILL again and again. Every metric the agent
+/// recorded arrives, in order; a consumer that drops repeats by <c>edgetl-seq</c> sees no duplicate.
+/// The full-length run (a 10-minute outage, 20 kills) is <c>bench/soak.sh r1</c>.
+/// </summary>
+public sealed class OutboxDeliveryTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Metrics_survive_a_broker_outage_and_repeated_SIGKILLs_complete_in_order_and_deduplicable()
+    {
+        using var dir = new TempDirectory("edgetl-r1-");
+        using var mosquitto = new MosquittoBroker();
+        await using var observer = await TestClient.ConnectAsync(mosquitto.Port, "test", "dev1");
+        using var agent = new AgentProcess(dir.Path, mosquitto.Port, configure: a => a["TelemetryInterval"] = "00:00:00.100");
+        var random = new Random(9);
+        int kills = 0;
+
+        agent.Start();
+        for (int i = 0; i < 3; i++)   // killed while connected and publishing
+        {
+            await Task.Delay(random.Next(700, 1500));
+            agent.Kill();
+            kills++;
+            agent.Start();
+        }
+        mosquitto.Stop();
+        for (int i = 0; i < 2; i++)   // killed while the broker is down: the outbox holds everything
+        {
+            await Task.Delay(random.Next(1500, 2500));
+            agent.Kill();
+            kills++;
+            agent.Start();
+        }
+        await Task.Delay(1500);
+        mosquitto.Start();
+        for (int i = 0; i < 2; i++)   // killed while the backlog drains
+        {
+            await Task.Delay(random.Next(300, 900));
+            agent.Kill();
+            kills++;
+            agent.Start();
+        }
+        await Task.Delay(1500);
+        var (exitCode, _) = agent.Terminate(TimeSpan.FromSeconds(30));
+
+        long last;
+        int left;
+        using (var store = new AgentStore(Path.Combine(agent.DataDirectory, "agent.db")))
+        {
+            last = store.Outbox.LastSequence;
+            left = store.Outbox.Count;
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Sequences(observer).Distinct().Count() < last && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+
+        var arrivals = Sequences(observer);
+        var firstArrivals = arrivals.Distinct().ToList();   // a consumer keeps the first of each seq
+        int redelivered = arrivals.Count - firstArrivals.Count;
+        var missing = Enumerable.Range(1, (int)last).Select(n => (long)n).Except(firstArrivals).ToList();
+        output.WriteLine($"{agent.Starts} starts, {kills} SIGKILLs; recorded {last} messages, received {firstArrivals.Count} distinct " +
+            $"({redelivered} redelivered after a kill), missing {missing.Count}; left in the outbox after SIGTERM: {left}; exit code {exitCode}");
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal(0, left);
+        Assert.True(last >= 50, $"only {last} metrics were recorded");
+        Assert.Empty(missing);                                        // 0 lost
+        Assert.Equal(firstArrivals.Order().ToList(), firstArrivals);  // order kept
+        Assert.True(redelivered <= kills, $"{redelivered} redeliveries after {kills} kills: more than one in-flight message per kill");
+        Assert.Empty(agent.CrashLines());
+    }
+
+    private static List<long> Sequences(TestClient observer) =>
+        [.. observer.Received.Where(m => m.Sequence is not null && m.Topic.Contains("/metrics/", StringComparison.Ordinal)).Select(m => long.Parse(m.Sequence!, System.Globalization.CultureInfo.InvariantCulture))];
+}
