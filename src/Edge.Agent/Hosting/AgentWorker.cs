@@ -29,10 +29,13 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSe
         // The watchdog starts first: opening the served model can take long (a first TensorRT
         // engine build). Until the agent runs, pings continue for at most StartupGrace.
         var startedAt = DateTimeOffset.UtcNow;
+        // A loop counts as alive when it ran within three ping intervals, plus the connection
+        // supervisor's own cadence (it checks the broker about once a second).
+        var progressWindow = settings.WatchdogInterval * 3 + TimeSpan.FromSeconds(1);
         var tasks = new List<Task>
         {
             new WatchdogPinger(notifier,
-                () => Volatile.Read(ref _agent) is { } running ? running.IsMakingProgress(settings.WatchdogInterval * 3) : DateTimeOffset.UtcNow - startedAt < settings.StartupGrace,
+                () => Volatile.Read(ref _agent) is { } running ? running.IsMakingProgress(progressWindow) : DateTimeOffset.UtcNow - startedAt < settings.StartupGrace,
                 settings.WatchdogInterval).RunAsync(stoppingToken),
         };
         if (embedded.Enabled)

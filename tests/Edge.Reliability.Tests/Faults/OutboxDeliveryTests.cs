@@ -37,7 +37,7 @@ public sealed class OutboxDeliveryTests(ITestOutputHelper output)
             await Task.Delay(random.Next(1500, 2500));
             agent.Kill();
             kills++;
-            agent.Start();
+            agent.Start(waitForBroker: false);
         }
         await Task.Delay(1500);
         mosquitto.Start();

@@ -63,8 +63,12 @@ public sealed class AgentProcess : IDisposable
     /// <summary>The running instance's pid (0 when none runs).</summary>
     public int Pid => _process is { HasExited: false } p ? p.Id : 0;
 
-    /// <summary>Starts an instance and waits until it says it is running (its store and model are open).</summary>
-    public void Start(TimeSpan? timeout = null)
+    /// <summary>
+    /// Starts an instance and waits until it says it is running (its store and model are open)
+    /// and, unless <paramref name="waitForBroker"/> is false, until it is connected and subscribed:
+    /// commands published before that have no session to wait in.
+    /// </summary>
+    public void Start(TimeSpan? timeout = null, bool waitForBroker = true)
     {
         if (Pid != 0)
             throw new InvalidOperationException("The agent is already running.");
@@ -86,7 +90,8 @@ public sealed class AgentProcess : IDisposable
         _process = process;
         Starts++;
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (!Output.Skip(before).Any(line => line.Contains($"Agent test/{Device} running", StringComparison.Ordinal)))
+        while (!Output.Skip(before).Any(line => line.Contains($"Agent test/{Device} running", StringComparison.Ordinal))
+            || (waitForBroker && !Output.Skip(before).Any(line => line.Contains("MqttConnection[1] Connected to", StringComparison.Ordinal))))
         {
             if (process.HasExited)
                 throw new InvalidOperationException($"The agent exited with {process.ExitCode} while starting:\n{Tail()}");
