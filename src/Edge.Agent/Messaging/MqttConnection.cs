@@ -188,7 +188,7 @@ public sealed class MqttConnection : IAsyncDisposable
 
     private static void ConfigureTls(MqttClientTlsOptionsBuilder tls, BrokerOptions broker)
     {
-        var ca = X509Certificate2.CreateFromPemFile(broker.CaFile!);
+        var ca = LoadCa(broker.CaFile!);
         tls.UseTls(true).WithTargetHost(broker.Host).WithCertificateValidationHandler(args => TlsPinning.ChainsToPinnedCa(args.Certificate, args.SslPolicyErrors, ca, broker.Host));
         if (broker.ClientCertificateFile is not null)
         {
@@ -196,6 +196,22 @@ public sealed class MqttConnection : IAsyncDisposable
             using var pem = X509Certificate2.CreateFromPemFile(broker.ClientCertificateFile, broker.ClientKeyFile);
             var client = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
             tls.WithClientCertificates([client]);
+        }
+    }
+
+    /// <summary>
+    /// The pinned CA: the first certificate of a PEM file. (Not <c>CreateFromPemFile(path)</c>, which
+    /// also wants the CA's private key in that file and so refused every ordinary CA file.)
+    /// </summary>
+    private static X509Certificate2 LoadCa(string path)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPem(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new AgentException(AgentErrorCode.InvalidConfiguration, $"Broker:CaFile '{path}' is not a readable PEM certificate: {e.Message}", e);
         }
     }
 
