@@ -64,6 +64,13 @@ public sealed class MqttConnection : IAsyncDisposable
     /// <summary>Raised after each successful (re)connect.</summary>
     public event Action? Connected;
 
+    /// <summary>
+    /// Raised with the error's message each time the supervisor fails to connect (or loses a
+    /// connection it had), before it waits to retry: a refused TLS handshake, bad credentials, an
+    /// unreachable broker. Lets callers and tests see a refusal as it happens instead of by timeout.
+    /// </summary>
+    public event Action<string>? ConnectFailed;
+
     /// <summary>Starts the supervising connect/ping loop.</summary>
     public void Start() => _supervisor ??= Task.Run(() => SuperviseAsync(_stop.Token));
 
@@ -139,6 +146,7 @@ public sealed class MqttConnection : IAsyncDisposable
             catch (Exception e)
             {
                 _logger.BrokerUnreachable(_broker.Host, _broker.Port, e.Message, delay.TotalMilliseconds);
+                ConnectFailed?.Invoke(e.Message);
                 LastAlive = DateTimeOffset.UtcNow;   // the supervisor itself is alive; a dead broker is not a hung agent
                 try
                 {
