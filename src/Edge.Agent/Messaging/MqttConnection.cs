@@ -68,6 +68,7 @@ public sealed class MqttConnection : IAsyncDisposable
     /// Raised with the error's message each time the supervisor fails to connect (or loses a
     /// connection it had), before it waits to retry: a refused TLS handshake, bad credentials, an
     /// unreachable broker. Lets callers and tests see a refusal as it happens instead of by timeout.
+    /// Handlers run on the supervisor's loop: they must return quickly and must not throw.
     /// </summary>
     public event Action<string>? ConnectFailed;
 

@@ -77,9 +77,9 @@ public sealed class RefusedIdentityTests(SecureBroker broker)
 
     private static void AssertNoneAccepted(ConnectionAttempt attempt)
     {
-        Assert.True(attempt.ClientErrors.Count >= ConnectionAttempt.Tries, $"expected {ConnectionAttempt.Tries} failed connects: {attempt.Describe()}");
-        Assert.True(attempt.BrokerAttempts >= ConnectionAttempt.Tries, $"the tries did not reach mosquitto: {attempt.Describe()}");
         Assert.True(attempt.BrokerAccepted == 0, $"mosquitto accepted the identity: {attempt.Describe()}");
         Assert.True(attempt.ClientConnects == 0, $"the agent connected: {attempt.Describe()}");
+        Assert.True(attempt.ClientErrors.Count >= ConnectionAttempt.Tries, $"expected {ConnectionAttempt.Tries} failed connects: {attempt.Describe()}");
+        Assert.True(attempt.BrokerAttempts >= ConnectionAttempt.Tries, $"the tries did not reach mosquitto: {attempt.Describe()}");
     }
 }
