@@ -64,6 +64,14 @@ public sealed class MqttConnection : IAsyncDisposable
     /// <summary>Raised after each successful (re)connect.</summary>
     public event Action? Connected;
 
+    /// <summary>
+    /// Raised with the error's message each time the supervisor fails to connect (or loses a
+    /// connection it had), before it waits to retry: a refused TLS handshake, bad credentials, an
+    /// unreachable broker. Lets callers and tests see a refusal as it happens instead of by timeout.
+    /// Handlers run on the supervisor's loop: they must return quickly and must not throw.
+    /// </summary>
+    public event Action<string>? ConnectFailed;
+
     /// <summary>Starts the supervising connect/ping loop.</summary>
     public void Start() => _supervisor ??= Task.Run(() => SuperviseAsync(_stop.Token));
 
@@ -139,6 +147,7 @@ public sealed class MqttConnection : IAsyncDisposable
             catch (Exception e)
             {
                 _logger.BrokerUnreachable(_broker.Host, _broker.Port, e.Message, delay.TotalMilliseconds);
+                ConnectFailed?.Invoke(e.Message);
                 LastAlive = DateTimeOffset.UtcNow;   // the supervisor itself is alive; a dead broker is not a hung agent
                 try
                 {
@@ -188,7 +197,7 @@ public sealed class MqttConnection : IAsyncDisposable
 
     private static void ConfigureTls(MqttClientTlsOptionsBuilder tls, BrokerOptions broker)
     {
-        var ca = X509Certificate2.CreateFromPemFile(broker.CaFile!);
+        var ca = LoadCa(broker.CaFile!);
         tls.UseTls(true).WithTargetHost(broker.Host).WithCertificateValidationHandler(args => TlsPinning.ChainsToPinnedCa(args.Certificate, args.SslPolicyErrors, ca, broker.Host));
         if (broker.ClientCertificateFile is not null)
         {
@@ -196,6 +205,22 @@ public sealed class MqttConnection : IAsyncDisposable
             using var pem = X509Certificate2.CreateFromPemFile(broker.ClientCertificateFile, broker.ClientKeyFile);
             var client = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
             tls.WithClientCertificates([client]);
+        }
+    }
+
+    /// <summary>
+    /// The pinned CA: the first certificate of a PEM file. (Not <c>CreateFromPemFile(path)</c>, which
+    /// also wants the CA's private key in that file and so refused every ordinary CA file.)
+    /// </summary>
+    private static X509Certificate2 LoadCa(string path)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPem(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new AgentException(AgentErrorCode.InvalidConfiguration, $"Broker:CaFile '{path}' is not a readable PEM certificate: {e.Message}", e);
         }
     }
 
