@@ -54,6 +54,7 @@ public sealed class TamperedPackageDeployTests(DeploymentPackages packages, ITes
             Assert.True(outcome.Status == DeploymentStatus.Rejected, $"{what}: {outcome.Status}: {outcome.Reason}");
             Assert.True(outcome.Reason.Contains($"Package rejected ({reason})", StringComparison.Ordinal), $"{what}: expected {reason}, got {outcome.Reason}");
             Assert.Null(outcome.Served);
+            Assert.Equal(AgentErrorCode.PackageRejected, outcome.Code);
             Assert.Equal(("1.2.0", 2L), (outcome.Version, outcome.Counter));
             Assert.Equal(current, store.Current!.Directory);
             rejected[reason] = rejected.GetValueOrDefault(reason) + 1;
@@ -139,6 +140,7 @@ public sealed class TamperedPackageDeployTests(DeploymentPackages packages, ITes
             var result = await DeployAsync(cloud, path);
             TestClient.AssertStatus(result, "failed");
             Assert.Equal("Rejected", result["data"]!["status"]!.GetValue<string>());
+            Assert.Equal("PackageRejected", result["data"]!["code"]!.GetValue<string>());
             Assert.Contains($"Package rejected ({reason})", result["message"]!.GetValue<string>(), StringComparison.Ordinal);
             Assert.Equal(1, result["data"]!["counter"]!.GetValue<long>());
             Assert.Equal(1, agent.Server.Counter);

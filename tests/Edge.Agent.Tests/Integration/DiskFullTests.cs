@@ -48,6 +48,16 @@ public sealed class DiskFullTests(DeploymentPackages packages, ITestOutputHelper
         Assert.Null(agent.Server.Head);
         output.WriteLine($"full: status answered twice, 4 jobs refused in {clock.Elapsed.TotalSeconds:F1} s");
 
+
+        // Nearly full: the command is recorded, but the package does not fit; the half-copied model is removed.
+        disk.Free();
+        disk.Fill(leaveFreeBytes: 2 << 20);
+        var nearlyFull = await SendAsync(cloud, "deploy", new JsonObject { ["url"] = nextModel });
+        AssertStorageFull(nearlyFull, "deploy on a nearly full disk");
+        Assert.Equal("Failed", nearlyFull["data"]!["status"]!.GetValue<string>());
+        Assert.Empty(Directory.GetDirectories(Path.Combine(disk.Path, "data", "models"), ".staging-*"));
+        Assert.Equal(1, agent.Server.Counter);
+
         disk.Free();
         var stored = TestClient.AssertStatus(await SendAsync(cloud, "ingest", SampleImages.IngestArgs(images, 6, labelled: false, domain: "target")), "ok");
         long sampleId = stored["data"]!["sampleId"]!.GetValue<long>();

@@ -41,12 +41,21 @@ public sealed class TmpfsMount : IDisposable
         return mount;
     }
 
-    /// <summary>Writes the filler until the filesystem is full; returns its size in bytes.</summary>
-    public long Fill()
+    /// <summary>
+    /// Writes the filler until the filesystem is full (or, with <paramref name="leaveFreeBytes"/>,
+    /// until about that much is left); returns its size in bytes.
+    /// </summary>
+    public long Fill(long leaveFreeBytes = 0)
     {
         var chunk = new byte[1 << 16];
         Array.Fill(chunk, (byte)0x5A);
         using var stream = new FileStream(Filler, FileMode.Append, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+        if (leaveFreeBytes > 0)
+        {
+            while (FreeBytes - chunk.Length > leaveFreeBytes)
+                stream.Write(chunk);
+            return stream.Length;
+        }
         try
         {
             while (true)
