@@ -64,6 +64,8 @@ public sealed partial class EdgeAgent
             ["counter"] = outcome.Counter,
             ["seconds"] = outcome.Elapsed.TotalSeconds,
         };
+        if (outcome.Code is { } code)
+            data["code"] = code.ToString();
         if (outcome.Health is { } health)
             data["health"] = new JsonObject { ["passed"] = health.Passed, ["reason"] = health.Reason, ["maxAbsDifference"] = health.MaxAbsDifference, ["medianLatencyMs"] = health.MedianLatencyMs };
         if (outcome.Status is DeploymentStatus.Promoted or DeploymentStatus.RolledBack)

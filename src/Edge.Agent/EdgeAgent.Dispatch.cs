@@ -1,7 +1,9 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeTL.Agent.Commands;
 using EdgeTL.Agent.Messaging;
+using EdgeTL.Agent.Storage;
 using EdgeTL.Trainer;
 
 namespace EdgeTL.Agent;
@@ -82,9 +84,27 @@ public sealed partial class EdgeAgent
         }
     }
 
+    /// <summary>Read-only commands: they still run when the disk is too full to record them, so a full device stays observable.</summary>
+    private static readonly FrozenSet<string> RunsUnrecordedWhenFull = FrozenSet.ToFrozenSet(["status", "predict", "cancel"], StringComparer.Ordinal);
+
     private async Task ExecuteAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
-        if (!Store.Inbox.TryClaim(command.Id, command.Name, out var existing))
+        bool claimed;
+        InboxEntry? existing;
+        try
+        {
+            claimed = Store.Inbox.TryClaim(command.Id, command.Name, out existing);
+        }
+        catch (AgentException e) when (e.Code == AgentErrorCode.StorageFull)
+        {
+            if (!RunsUnrecordedWhenFull.Contains(command.Name))
+            {
+                PublishResult(Result(command, CommandStatus.Failed, e.Message, new JsonObject { ["code"] = e.Code.ToString() }));
+                return;
+            }
+            (claimed, existing) = (true, null);
+        }
+        if (!claimed)
         {
             JsonElement? first = null;
             if (existing?.ResultJson is { } json)
@@ -137,7 +157,11 @@ public sealed partial class EdgeAgent
         }
         catch (InvalidOperationException)
         {
-            // Internal jobs (drift, cold start) are not in the inbox.
+            // Internal jobs (drift, cold start) are not in the inbox, nor are read-only commands run on a full disk.
+        }
+        catch (AgentException e) when (e.Code == AgentErrorCode.StorageFull)
+        {
+            // The result is still published below; a duplicate of this id is refused without it.
         }
         PublishResult(result);
     }

@@ -8,6 +8,8 @@ using EdgeTL.Runtime.Packaging;
 using EdgeTL.Trainer;
 using EdgeTL.Trainer.Adaptation;
 using EdgeTL.Trainer.Meta;
+using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Training;
 using static TorchSharp.torch;
 
 namespace EdgeTL.Agent;
@@ -126,7 +128,20 @@ public sealed partial class EdgeAgent
             curve.Add((JsonNode)point.DeepClone());
             Metrics.Publish("training", point);
         });
-        var (head, result) = HeadFitting.Fit(train, settings, progress, cancellationToken);
+        HeadModel head;
+        TrainingResult result;
+        try
+        {
+            (head, result) = HeadFitting.Fit(train, settings, progress, cancellationToken);
+        }
+        catch (EdgeTrainerException e) when (e.Code is TrainerErrorCode.NonFiniteInput or TrainerErrorCode.NonFiniteLoss or TrainerErrorCode.Diverged)
+        {
+            // Caught at the step the input or loss went bad, before it was applied: nothing to keep, the serving head stays. Reported, then answered with the code.
+            var failed = new JsonObject { ["mode"] = settings.Mode, ["learningRate"] = settings.LearningRate, ["code"] = e.Code.ToString(), ["reason"] = e.Message, ["promoted"] = false, ["curve"] = curve };
+            Store.Runs.Add("finetune", command.Id, "diverged", failed.ToJsonString());
+            Metrics.Publish("training-outcome", failed, droppable: false);
+            throw;
+        }
         var scored = holdout ?? train;
         double accuracy = HeadFitting.Accuracy(head, scored);
         // The guard compares both heads on the same rows: holdout samples the serving head never saw.

@@ -33,4 +33,6 @@ public enum TrainerErrorCode
     UnsupportedExport,
     /// <summary>libtorch could not be loaded on this machine, so training is unavailable.</summary>
     TorchUnavailable,
+    /// <summary>The loss exploded past the divergence guard (<c>TrainerOptions.DivergenceFactor</c>); the step was not applied.</summary>
+    Diverged,
 }

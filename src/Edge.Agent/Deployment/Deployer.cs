@@ -64,7 +64,7 @@ public sealed partial class Deployer
         }
         catch (AgentException e) when (e.Code is AgentErrorCode.FetchFailed or AgentErrorCode.StorageFull)
         {
-            return Unchanged(DeploymentStatus.Failed, e.Message, start);
+            return Unchanged(DeploymentStatus.Failed, e.Message, start, e.Code);
         }
         cancellationToken.ThrowIfCancellationRequested();
         try
@@ -121,11 +121,11 @@ public sealed partial class Deployer
         }
         catch (PackageRejectedException e)
         {
-            return Unchanged(DeploymentStatus.Rejected, $"{source}: {e.Message}", start);
+            return Unchanged(DeploymentStatus.Rejected, $"{source}: {e.Message}", start, AgentErrorCode.PackageRejected);
         }
         catch (IOException e) when (e.HResult == 28)
         {
-            return Unchanged(DeploymentStatus.Failed, $"{source}: the disk is full; the package was not installed ({e.Message}).", start);
+            return Unchanged(DeploymentStatus.Failed, $"{source}: the disk is full; the package was not installed ({e.Message}).", start, AgentErrorCode.StorageFull);
         }
 
         ServedModel? candidate = null;
@@ -152,14 +152,17 @@ public sealed partial class Deployer
             + (previous is null ? "there is no previous model, so none is served." : $"rolled back to {Describe(previous)}.");
         LogOutcome(_logger, DeploymentStatus.RolledBack, previous?.Manifest.Version, previous?.Manifest.Counter ?? 0, reason);
         var served = previous is null ? null : ServedModel.Open(previous, _sessions, _logger);
-        return new DeploymentOutcome(DeploymentStatus.RolledBack, reason, previous?.Manifest.Version, previous?.Manifest.Counter ?? 0, served, health, _time.GetElapsedTime(start));
+        return new DeploymentOutcome(DeploymentStatus.RolledBack, reason, previous?.Manifest.Version, previous?.Manifest.Counter ?? 0, served, health, _time.GetElapsedTime(start))
+        {
+            Code = AgentErrorCode.HealthGateFailed,
+        };
     }
 
-    private DeploymentOutcome Unchanged(DeploymentStatus status, string reason, long start)
+    private DeploymentOutcome Unchanged(DeploymentStatus status, string reason, long start, AgentErrorCode? code = null)
     {
         var current = _store.Current;
         LogOutcome(_logger, status, current?.Manifest.Version, current?.Manifest.Counter ?? 0, reason);
-        return new DeploymentOutcome(status, reason, current?.Manifest.Version, current?.Manifest.Counter ?? 0, null, null, _time.GetElapsedTime(start));
+        return new DeploymentOutcome(status, reason, current?.Manifest.Version, current?.Manifest.Counter ?? 0, null, null, _time.GetElapsedTime(start)) { Code = code };
     }
 
     private bool IsDownload(string path) =>

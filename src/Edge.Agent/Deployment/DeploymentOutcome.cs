@@ -21,4 +21,8 @@ public sealed record DeploymentOutcome(
     long Counter,
     ServedModel? Served,
     HealthReport? Health,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>Why the model did not change, as an error code (<c>FetchFailed</c>, <c>StorageFull</c>, <c>PackageRejected</c>, <c>HealthGateFailed</c>); null when promoted.</summary>
+    public AgentErrorCode? Code { get; init; }
+}

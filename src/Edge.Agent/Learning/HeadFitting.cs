@@ -12,10 +12,15 @@ namespace EdgeTL.Agent.Learning;
 /// </summary>
 public static class HeadFitting
 {
+    /// <summary>The divergence guard of every head fit: 10× the chance-level (or first) loss is not a bad step, it is a blow-up.</summary>
+    public const double DivergenceFactor = 10;
+
     /// <summary>
     /// Trains a new head on <paramref name="train"/> for <paramref name="settings"/>.Epochs epochs
-    /// (AdamW, head at 10× the base rate, the chosen schedule). Non-finite losses surface as
-    /// <see cref="EdgeTL.Trainer.EdgeTrainerException"/> from the training loop.
+    /// (AdamW, head at 10× the base rate, the chosen schedule). A non-finite loss, or one over
+    /// <see cref="DivergenceFactor"/> × max(first loss, ln classes), stops the fit at that step
+    /// (before it is applied) with <see cref="EdgeTL.Trainer.EdgeTrainerException"/>
+    /// (<c>NonFiniteLoss</c>, <c>Diverged</c>).
     /// </summary>
     public static (HeadModel Head, TrainingResult Result) Fit(LabelledFeatures train, FinetuneSettings settings,
         IProgress<EpochMetrics>? progress = null, CancellationToken cancellationToken = default)
@@ -34,6 +39,7 @@ public static class HeadFitting
                 Schedule = settings.Schedule switch { "step" => LrScheduleKind.Step, "constant" => LrScheduleKind.Constant, _ => LrScheduleKind.Cosine },
                 RestoreBest = false,
                 Seed = settings.Seed,
+                DivergenceFactor = DivergenceFactor,
             };
             var result = new TrainingLoop(options).Fit(head, set.Batches(Math.Min(64, train.Count), shuffle: true, settings.Seed), progress: progress, cancellationToken: cancellationToken);
             return (head, result);

@@ -5,7 +5,8 @@ namespace EdgeTL.Agent.Storage;
 /// <summary>
 /// The agent's one LiteDB file: command inbox, metrics outbox, samples, heads and runs. LiteDB
 /// journals every write and replays the journal on open, so a crash loses nothing that a call
-/// here returned from. Opened once per process; every store class shares it.
+/// here returned from. Opened once per process; every store class shares it. After an I/O error
+/// (a full disk) the engine underneath is reopened on the next call (<see cref="ReopeningEngine"/>).
 /// </summary>
 public sealed class AgentStore : IDisposable
 {
@@ -27,7 +28,7 @@ public sealed class AgentStore : IDisposable
             mapper.ToDocument(new HeadRecord());
             mapper.ToDocument(new SettingRecord());
             mapper.ToDocument(new RunRecord());
-            Database = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct }, mapper);
+            Database = new LiteDatabase(new ReopeningEngine(Path), mapper);
         }
         catch (IOException e) when (DiskSpace.IsFull(e))
         {
@@ -65,10 +66,17 @@ public sealed class AgentStore : IDisposable
     /// <summary>Settings changed at run time (<c>set-config</c>), which survive restarts.</summary>
     public ILiteCollection<SettingRecord> Settings { get; }
 
-    /// <summary>Flushes and closes the file.</summary>
+    /// <summary>Flushes and closes the file (on a full disk the log stays, and is replayed on the next open).</summary>
     public void Dispose()
     {
-        Database.Checkpoint();
+        try
+        {
+            Database.Checkpoint();
+        }
+        catch (Exception e) when (DiskSpace.IsFull(e))
+        {
+            // Nothing is lost: committed transactions are in the log file.
+        }
         Database.Dispose();
     }
 }

@@ -31,6 +31,7 @@ public sealed class CommandInbox
     /// <summary>
     /// Claims <paramref name="id"/>: true the first time (the caller runs the command), false for a
     /// duplicate, with the stored entry. The insert is the claim: LiteDB's unique key decides.
+    /// A full disk is <see cref="AgentErrorCode.StorageFull"/> (nothing is claimed then).
     /// </summary>
     public bool TryClaim(string id, string name, out InboxEntry? existing)
     {
@@ -47,14 +48,28 @@ public sealed class CommandInbox
             existing = _entries.FindById(id);
             return false;
         }
+        catch (Exception e) when (DiskSpace.IsFull(e))
+        {
+            throw new AgentException(AgentErrorCode.StorageFull, $"Command {id} could not be recorded (replay protection): the disk is full. It was not run.", e);
+        }
     }
 
-    /// <summary>Stores the result of a claimed command, so duplicates can be answered with it.</summary>
+    /// <summary>
+    /// Stores the result of a claimed command, so duplicates can be answered with it. A full disk is
+    /// <see cref="AgentErrorCode.StorageFull"/> (the claim stays, without its result).
+    /// </summary>
     public void Complete(string id, string resultJson)
     {
         var entry = _entries.FindById(id) ?? throw new InvalidOperationException($"Command '{id}' was never claimed.");
         entry.ResultJson = resultJson;
-        _entries.Update(entry);
+        try
+        {
+            _entries.Update(entry);
+        }
+        catch (Exception e) when (DiskSpace.IsFull(e))
+        {
+            throw new AgentException(AgentErrorCode.StorageFull, $"The result of command {id} could not be recorded: the disk is full.", e);
+        }
     }
 
     /// <summary>Forgets ids older than <see cref="Retention"/>; returns how many.</summary>

@@ -66,6 +66,12 @@ public sealed record TrainerOptions
     /// Auto uses channels-last for convolutional networks.
     /// </summary>
     public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.Auto;
+    /// <summary>
+    /// Divergence guard: a step whose loss exceeds this multiple of max(the run's first loss,
+    /// ln classes — the loss of a uniform guess) stops the run with
+    /// <see cref="TrainerErrorCode.Diverged"/> before that step is applied. 0 turns it off.
+    /// </summary>
+    public double DivergenceFactor { get; init; }
 
     /// <summary>Throws when settings are out of range.</summary>
     public void Validate()
@@ -78,6 +84,8 @@ public sealed record TrainerOptions
             throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, "Patience and clip norm must be ≥ 0, step size ≥ 1 and gamma > 0.");
         if (AccumulationSteps < 1)
             throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"Accumulation steps must be ≥ 1, got {AccumulationSteps}.");
+        if (DivergenceFactor != 0 && !(DivergenceFactor > 1 && double.IsFinite(DivergenceFactor)))
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"The divergence factor must be 0 (off) or a finite number > 1, got {DivergenceFactor}.");
         LearningRates.Validate();
     }
 }

@@ -12,11 +12,12 @@ namespace EdgeTL.Trainer.Training;
 /// schedule (new groups join the optimizer at their own rate), sets every group's rate from the
 /// LR schedule, trains with cross-entropy, evaluates source and target validation sets,
 /// keeps the best weights, checkpoints atomically and stops early when asked.
-/// A NaN or infinite loss stops the run before the bad step is applied.
+/// A NaN or infinite loss, or one past the divergence guard, stops the run before the bad step is applied.
 /// </summary>
 public sealed class TrainingLoop
 {
     private readonly TrainerOptions _options;
+    private double? _firstLoss;
 
     /// <summary>Creates a trainer; options are validated here.</summary>
     public TrainingLoop(TrainerOptions options)
@@ -44,6 +45,7 @@ public sealed class TrainingLoop
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "The training set has no samples.");
         var clock = Stopwatch.StartNew();
         torch.manual_seed(_options.Seed);
+        _firstLoss = null;
 
         if (_options.Unfreeze is { } schedule)
         {
@@ -191,6 +193,7 @@ public sealed class TrainingLoop
             if (!double.IsFinite(value))
                 throw new EdgeTrainerException(TrainerErrorCode.NonFiniteLoss,
                     $"Loss became {value} at epoch {epoch}, step {steps}; the step was not applied.");
+            CheckDivergence(value, model.ClassCount, epoch, steps);
             var backwardLoss = accumulation > 1 ? loss / accumulation : loss;
             (scaler?.ScaleLoss(backwardLoss) ?? backwardLoss).backward();
             if (masters is not null)
@@ -211,6 +214,22 @@ public sealed class TrainingLoop
         if (seen == 0)
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "The training set yielded no batches.");
         return (lossSum / seen, (double)correct / seen, steps);
+    }
+
+    /// <summary>The divergence guard (<see cref="TrainerOptions.DivergenceFactor"/>): the first loss of the run sets the limit.</summary>
+    private void CheckDivergence(double loss, int classes, int epoch, long step)
+    {
+        if (_options.DivergenceFactor == 0)
+            return;
+        if (_firstLoss is not { } first)
+        {
+            _firstLoss = loss;
+            return;
+        }
+        double limit = _options.DivergenceFactor * Math.Max(first, Math.Log(Math.Max(2, classes)));
+        if (loss > limit)
+            throw new EdgeTrainerException(TrainerErrorCode.Diverged,
+                $"Training diverged: the loss rose to {loss:G4} at epoch {epoch}, step {step} (first loss {first:G4}, limit {limit:G4}); the step was not applied.");
     }
 
     /// <summary>Unscaled gradients are already in the masters; clip, then step unless the scaler skips it.</summary>
