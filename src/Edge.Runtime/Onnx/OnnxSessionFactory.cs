@@ -47,6 +47,12 @@ public static partial class OnnxSessionFactory
 
     private static bool TryAppend(SessionOptions options, ExecutionProvider provider, SessionOptionsSpec spec, ILogger logger)
     {
+        if (provider is ExecutionProvider.Cuda or ExecutionProvider.TensorRt && !NvidiaDriverPresent.Value)
+        {
+            // Without the driver ONNX Runtime would fail too, after printing an error of its own.
+            LogUnavailable(logger, provider, "no NVIDIA driver: libcuda.so.1 cannot be loaded");
+            return false;
+        }
         try
         {
             switch (provider)
@@ -77,6 +83,17 @@ public static partial class OnnxSessionFactory
             return false;
         }
     }
+
+    /// <summary>Whether the NVIDIA driver library loads (checked once per process).</summary>
+    private static readonly Lazy<bool> NvidiaDriverPresent = new(() =>
+    {
+        if (!OperatingSystem.IsLinux())
+            return true;   // elsewhere ONNX Runtime's own loading decides
+        if (!System.Runtime.InteropServices.NativeLibrary.TryLoad("libcuda.so.1", out nint handle))
+            return false;
+        System.Runtime.InteropServices.NativeLibrary.Free(handle);
+        return true;
+    });
 
     private static SessionOptions BaseOptions(SessionOptionsSpec spec) => new()
     {

@@ -22,6 +22,7 @@ public sealed class AgentHarness : IAsyncDisposable
             Broker = new BrokerOptions { Port = port, ReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromSeconds(1) },
             ShutdownFlushTimeout = TimeSpan.FromSeconds(3),
             MaxLoadPerCore = 1000,   // the test machine is busy running other tests; the gate itself is tested in Resources/
+            TelemetryInterval = TimeSpan.Zero,   // tests here count metrics exactly; telemetry is tested in Edge.Reliability.Tests
         };
         if (configure is not null)
             Options = configure(Options);

@@ -77,6 +77,12 @@ public sealed class DiskFullTests(DeploymentPackages packages, ITestOutputHelper
         Assert.Equal(6, status["data"]!["labelled"]!.AsObject().Sum(kv => kv.Value!.GetValue<int>()));
         Assert.NotNull(status["data"]!["head"]);
         Assert.Equal(1, agent.Server.Counter);
+
+        // What the failed writes left behind must not take the process down later: LiteDB's
+        // transactions have finalizers that throw on an engine closed by an I/O error.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
     }
 
     private static void AssertStorageFull(JsonObject result, string what)

@@ -48,4 +48,39 @@ public sealed class OutboxTests : IDisposable
             Assert.Equal($"{{\"seq\":{next}}}", Encoding.UTF8.GetString(store.Outbox.Peek(10)[^1].Payload));
         }
     }
+
+    [Fact]
+    public void Enqueue_EverythingAcknowledgedThenReopened_SequenceStillGrows()
+    {
+        string path = Path.Combine(_dir, "agent.db");
+        using (var store = new AgentStore(path))
+        {
+            for (int i = 0; i < 3; i++)
+                store.Outbox.Acknowledge(store.Outbox.Enqueue("m", Encoding.UTF8.GetBytes("x")));
+            Assert.Equal(0, store.Outbox.Count);
+        }
+        using (var store = new AgentStore(path))
+        {
+            Assert.Equal(3, store.Outbox.LastSequence);
+            Assert.Equal(4, store.Outbox.Enqueue("m", Encoding.UTF8.GetBytes("y")));
+            Assert.Equal(1, store.Outbox.Count);
+        }
+    }
+
+    [Fact]
+    public void Open_StoreWithCountersOfTheEarlierLayout_ContinuesItsSequenceAndDropCount()
+    {
+        string path = Path.Combine(_dir, "agent.db");
+        using (var store = new AgentStore(path))
+        {
+            var counters = store.Database.GetCollection<SettingRecord>("counters");
+            counters.Upsert(new SettingRecord { Id = "outbox.sequence", Json = "41" });
+            counters.Upsert(new SettingRecord { Id = "outbox.dropped_total", Json = "7" });
+        }
+        using (var store = new AgentStore(path))
+        {
+            Assert.Equal(42, store.Outbox.Enqueue("m", Encoding.UTF8.GetBytes("x")));
+            Assert.Equal(7, store.Outbox.DroppedTotal);
+        }
+    }
 }

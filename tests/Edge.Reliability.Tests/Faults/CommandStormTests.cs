@@ -19,7 +19,7 @@ public sealed class CommandStormTests(ITestOutputHelper output)
     [Fact]
     public async Task Ten_thousand_mutated_oversized_and_unknown_commands_each_get_one_structured_answer_and_nothing_crashes()
     {
-        int cases = int.TryParse(Environment.GetEnvironmentVariable("EDGETL_R11_CASES"), out int n) ? n : 10_000;
+        int cases = SoakSettings.FuzzCases;
         using var dir = new TempDirectory("edgetl-r11-");
         using var mosquitto = new MosquittoBroker();
         await using var cloud = await TestClient.ConnectAsync(mosquitto.Port, "test", "dev1");
@@ -33,7 +33,7 @@ public sealed class CommandStormTests(ITestOutputHelper output)
             var (topic, payload) = fuzzer.Next();
             await cloud.PublishAsync(topic, payload);
         }
-        var finals = await WaitForFinalResultsAsync(cloud, cases, TimeSpan.FromSeconds(240));
+        var finals = await WaitForFinalResultsAsync(cloud, cases, TimeSpan.FromSeconds(120 + cases / 50));
         var elapsed = DateTime.UtcNow - started;
 
         string status = await cloud.SendAsync("test", "dev1", "status");
@@ -60,8 +60,8 @@ public sealed class CommandStormTests(ITestOutputHelper output)
         agent.Start();
         var ids = new List<string>();
 
-        // 100 commands per second for 5 s, then 500 at once (published without waiting for each other).
-        for (int second = 0; second < 5; second++)
+        // 100 commands per second, then 500 at once (published without waiting for each other).
+        for (int second = 0; second < SoakSettings.BurstSeconds; second++)
         {
             var tick = Task.Delay(1000);
             for (int i = 0; i < 100; i++)
@@ -71,10 +71,10 @@ public sealed class CommandStormTests(ITestOutputHelper output)
         var burst = Enumerable.Range(0, 500).Select(_ => cloud.SendAsync("test", "dev1", "status")).ToList();
         ids.AddRange(await Task.WhenAll(burst));
 
-        var finals = await WaitForFinalResultsAsync(cloud, ids.Count, TimeSpan.FromSeconds(120));
+        var finals = await WaitForFinalResultsAsync(cloud, ids.Count, TimeSpan.FromSeconds(60 + ids.Count / 20));
         var answered = finals.Select(r => r["id"]!.GetValue<string>()).ToHashSet();
         int busy = finals.Count(r => r["status"]!.GetValue<string>() == "busy");
-        output.WriteLine($"{ids.Count} commands (500 at 100/s, then a burst of 500) into a queue of 4: {finals.Count} final answers, {busy} busy, " +
+        output.WriteLine($"{ids.Count} commands ({SoakSettings.BurstSeconds} s at 100/s, then a burst of 500) into a queue of 4: {finals.Count} final answers, {busy} busy, " +
             $"{finals.Count(r => r["status"]!.GetValue<string>() == "ok")} ok");
 
         var unanswered = ids.Where(id => !answered.Contains(id)).ToList();

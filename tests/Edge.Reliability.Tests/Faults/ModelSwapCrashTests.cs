@@ -20,7 +20,7 @@ public sealed class ModelSwapCrashTests(ITestOutputHelper output, DeploymentPack
     [Fact]
     public void SIGKILL_at_random_points_of_a_model_swap_always_restarts_on_a_complete_model_matching_its_manifest()
     {
-        int kills = int.TryParse(Environment.GetEnvironmentVariable("EDGETL_R5_KILLS"), out int n) ? n : 50;
+        int kills = SoakSettings.SwapKills;
         using var dir = new TempDirectory("edgetl-r5-");
         string keys = Path.Combine(dir.Path, "keys");
         Directory.CreateDirectory(keys);
