@@ -10,8 +10,15 @@ namespace EdgeTL.Agent.Storage;
 /// </summary>
 public sealed class AgentStore : IDisposable
 {
-    /// <summary>Opens (or creates) <paramref name="path"/>.</summary>
-    public AgentStore(string path, TimeProvider? time = null)
+    /// <summary>Free space every write to the store needs by default (16 MiB): see <see cref="ReopeningEngine"/>.</summary>
+    public const long DefaultReserveBytes = 16L << 20;
+
+    /// <summary>
+    /// Opens (or creates) <paramref name="path"/>; writes are refused as a full disk
+    /// (<see cref="AgentErrorCode.StorageFull"/> upstream) once less than
+    /// <paramref name="reserveBytes"/> is free, so LiteDB itself never meets a full disk.
+    /// </summary>
+    public AgentStore(string path, TimeProvider? time = null, long reserveBytes = DefaultReserveBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
@@ -28,7 +35,7 @@ public sealed class AgentStore : IDisposable
             mapper.ToDocument(new HeadRecord());
             mapper.ToDocument(new SettingRecord());
             mapper.ToDocument(new RunRecord());
-            Database = new LiteDatabase(new ReopeningEngine(Path), mapper);
+            Database = new LiteDatabase(new ReopeningEngine(Path, reserveBytes), mapper);
         }
         catch (IOException e) when (DiskSpace.IsFull(e))
         {

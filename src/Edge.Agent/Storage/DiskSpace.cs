@@ -5,6 +5,9 @@ internal static class DiskSpace
 {
     private const int Enospc = 28;
 
+    /// <summary>Bytes an unprivileged process may still write on the file system holding <paramref name="directory"/>.</summary>
+    public static long FreeBytes(string directory) => new DriveInfo(directory).AvailableFreeSpace;
+
     /// <summary>True when <paramref name="e"/> (or an inner exception) is ENOSPC / disk full.</summary>
     public static bool IsFull(Exception? e)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using EdgeTL.Agent.Messaging;
+using EdgeTL.Agent.Storage;
 using EdgeTL.Agent.Tests.Deployment;
 using Xunit.Abstractions;
 
@@ -19,8 +20,9 @@ public sealed class DiskFullTests(DeploymentPackages packages, ITestOutputHelper
     [Fact]
     public async Task When_the_disk_is_full_the_agent_stays_up_refuses_jobs_with_StorageFull_and_recovers_when_space_returns()
     {
-        // 96 MiB: the served ResNet-18 package (its ONNX backbone and trainer weights) and the store fit; a second model never does.
-        using var disk = TmpfsMount.Create(megabytes: 96);
+        // 128 MiB: the served ResNet-18 package (its ONNX backbone and trainer weights, ~88 MB), the
+        // store and its 16 MiB reserve fit; a second model never does.
+        using var disk = TmpfsMount.Create(megabytes: 128);
         await using var broker = await EmbeddedBroker.StartAsync();
         await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
         await using var harness = new AgentHarness(packages.Key, broker.Port, configure: o => o with { DataDirectory = Path.Combine(disk.Path, "data") });
@@ -49,9 +51,10 @@ public sealed class DiskFullTests(DeploymentPackages packages, ITestOutputHelper
         output.WriteLine($"full: status answered twice, 4 jobs refused in {clock.Elapsed.TotalSeconds:F1} s");
 
 
-        // Nearly full: the command is recorded, but the package does not fit; the half-copied model is removed.
+        // Nearly full: the command is recorded (the store's reserve is still free), but the package
+        // does not fit; the half-copied model is removed.
         disk.Free();
-        disk.Fill(leaveFreeBytes: 2 << 20);
+        disk.Fill(leaveFreeBytes: AgentStore.DefaultReserveBytes + (4 << 20));
         var nearlyFull = await SendAsync(cloud, "deploy", new JsonObject { ["url"] = nextModel });
         AssertStorageFull(nearlyFull, "deploy on a nearly full disk");
         Assert.Equal("Failed", nearlyFull["data"]!["status"]!.GetValue<string>());

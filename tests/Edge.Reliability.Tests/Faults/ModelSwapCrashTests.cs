@@ -58,6 +58,8 @@ public sealed class ModelSwapCrashTests(ITestOutputHelper output, DeploymentPack
         }
         output.WriteLine($"{kills} SIGKILLs during {installsSeen} completed installs and {rollbacksSeen} rollbacks; " +
             $"every restart served a complete model ({servedVersions.Count} distinct installs served); {goldenChecks} golden checks passed");
-        Assert.True(installsSeen >= kills / 2, $"only {installsSeen} installs completed: the kills did not exercise the swap");
+        // The target does nothing but swap after "ready", so every kill lands inside one; this only
+        // checks that swaps also completed (a target too slow to finish any would prove little).
+        Assert.True(installsSeen >= 5, $"only {installsSeen} installs completed");
     }
 }

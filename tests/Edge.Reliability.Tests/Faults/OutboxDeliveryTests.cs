@@ -1,4 +1,3 @@
-using EdgeTL.Agent.Storage;
 using EdgeTL.Agent.Tests.Integration;
 using EdgeTL.Reliability.Tests.Harness;
 using Xunit.Abstractions;
@@ -7,7 +6,8 @@ namespace EdgeTL.Reliability.Tests.Faults;
 
 /// <summary>
 /// R1/R2: metrics keep flowing (the agent's telemetry at 10 per second) while the broker is down
-/// and while the agent process is killed with SIGKILL again and again. Every metric the agent
+/// (the agent's connection to it cut by <see cref="TcpRelay"/>, new ones refused) and while the
+/// agent process is killed with SIGKILL again and again. Every metric the agent
 /// recorded arrives, in order; a consumer that drops repeats by <c>edgetl-seq</c> sees no duplicate.
 /// CI runs a 5-second outage with 7 kills in all; <c>bench/soak.sh r1</c> runs RELIABILITY.md's
 /// 10-minute outage with 20 kills during it (<see cref="SoakSettings"/>).
@@ -20,7 +20,8 @@ public sealed class OutboxDeliveryTests(ITestOutputHelper output)
         using var dir = new TempDirectory("edgetl-r1-");
         using var mosquitto = new MosquittoBroker();
         await using var observer = await TestClient.ConnectAsync(mosquitto.Port, "test", "dev1");
-        using var agent = new AgentProcess(dir.Path, mosquitto.Port, configure: a => a["TelemetryInterval"] = "00:00:00.100");
+        using var network = new TcpRelay(mosquitto.Port);   // the agent's way to the broker, which the test cuts
+        using var agent = new AgentProcess(dir.Path, network.Port, configure: a => a["TelemetryInterval"] = "00:00:00.100");
         var random = new Random(9);
         int kills = 0;
 
@@ -32,7 +33,8 @@ public sealed class OutboxDeliveryTests(ITestOutputHelper output)
             kills++;
             agent.Start();
         }
-        mosquitto.Stop();
+        long stoppedAfter = Observed.MetricSequences(observer).DefaultIfEmpty().Max();
+        network.Cut();   // the broker is gone, for the agent
         var outage = TimeSpan.FromSeconds(SoakSettings.OutageSeconds);
         var outageEnds = DateTime.UtcNow + outage;
         for (int i = 0; i < SoakSettings.KillsDuringOutage; i++)   // killed while the broker is down: the outbox holds everything
@@ -44,7 +46,8 @@ public sealed class OutboxDeliveryTests(ITestOutputHelper output)
         }
         if (outageEnds > DateTime.UtcNow)
             await Task.Delay(outageEnds - DateTime.UtcNow);
-        mosquitto.Start();
+        network.Restore();
+        long restartedAfter = Observed.MetricSequences(observer).DefaultIfEmpty().Max();
         for (int i = 0; i < 2; i++)   // killed while the backlog drains
         {
             await Task.Delay(random.Next(300, 900));
@@ -55,24 +58,20 @@ public sealed class OutboxDeliveryTests(ITestOutputHelper output)
         await Task.Delay(1500);
         var (exitCode, _) = agent.Terminate(TimeSpan.FromSeconds(30));
 
-        long last;
-        int left;
-        using (var store = new AgentStore(Path.Combine(agent.DataDirectory, "agent.db")))
-        {
-            last = store.Outbox.LastSequence;
-            left = store.Outbox.Count;
-        }
+        var (last, left) = Observed.Outbox(agent);
         var deadline = DateTime.UtcNow.AddSeconds(20 + last / 100);
-        while (Sequences(observer).Distinct().Count() < last && DateTime.UtcNow < deadline)
+        while (Observed.MetricSequences(observer).Distinct().Count() < last && DateTime.UtcNow < deadline)
             await Task.Delay(100);
 
-        var arrivals = Sequences(observer);
+        var arrivals = Observed.MetricSequences(observer);
         var firstArrivals = arrivals.Distinct().ToList();   // a consumer keeps the first of each seq
         int redelivered = arrivals.Count - firstArrivals.Count;
         var missing = Enumerable.Range(1, (int)last).Select(n => (long)n).Except(firstArrivals).ToList();
         output.WriteLine($"{agent.Starts} starts, {kills} SIGKILLs; recorded {last} messages, received {firstArrivals.Count} distinct " +
             $"({redelivered} redelivered after a kill), missing {missing.Count}; left in the outbox after SIGTERM: {left}; exit code {exitCode}");
 
+        foreach (long gap in missing.Take(3))
+            output.WriteLine($"seq {gap} missing; arrivals around it: {string.Join(' ', arrivals.Where(n => Math.Abs(n - gap) <= 3))}; broker cut off after seq {stoppedAfter}, back after seq {restartedAfter}");
         Assert.Equal(0, exitCode);
         Assert.Equal(0, left);
         Assert.True(last >= 50, $"only {last} metrics were recorded");
@@ -86,7 +85,4 @@ public sealed class OutboxDeliveryTests(ITestOutputHelper output)
         Assert.True(health["outboxDepth"]!.GetValue<int>() >= 0);
         Assert.True(health["connected"]!.GetValue<bool>());
     }
-
-    private static List<long> Sequences(TestClient observer) =>
-        [.. observer.Received.Where(m => m.Sequence is not null && m.Topic.Contains("/metrics/", StringComparison.Ordinal)).Select(m => long.Parse(m.Sequence!, System.Globalization.CultureInfo.InvariantCulture))];
 }

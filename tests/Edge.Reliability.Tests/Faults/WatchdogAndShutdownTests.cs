@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using EdgeTL.Agent.Hosting;
 using EdgeTL.Agent.Messaging;
-using EdgeTL.Agent.Storage;
 using EdgeTL.Agent.Tests.Integration;
 using EdgeTL.Reliability.Tests.Harness;
 using LiteDB;
@@ -99,7 +98,8 @@ public sealed class WatchdogAndShutdownTests(ITestOutputHelper output)
         using var mosquitto = new MosquittoBroker();
         await using var observer = await TestClient.ConnectAsync(mosquitto.Port, "test", "dev1");
         using var notify = new NotifySocket();
-        using var agent = new AgentProcess(dir.Path, mosquitto.Port, configure: a =>
+        using var network = new TcpRelay(mosquitto.Port);
+        using var agent = new AgentProcess(dir.Path, network.Port, configure: a =>
         {
             a["TelemetryInterval"] = "00:00:00.020";   // 50 metrics per second: a backlog is queued at any moment
             a["ShutdownFlushTimeout"] = "00:00:05";
@@ -109,42 +109,33 @@ public sealed class WatchdogAndShutdownTests(ITestOutputHelper output)
         agent.Start();
         await Task.Delay(3000);
         var (code, took) = agent.Terminate(timeoutStop);
-        var (last, left) = Outbox(agent);
-        await TestClient.WaitAsync(() => Sequences(observer).Count >= last ? "" : null, TimeSpan.FromSeconds(10), $"{last} metrics");
-        output.WriteLine($"broker up: SIGTERM → exit {code} in {took.TotalSeconds:F2} s (TimeoutStopSec {timeoutStop.TotalSeconds} s); {last} recorded, {Sequences(observer).Count} delivered, {left} left; {notify.PingsSince(DateTime.MinValue)} watchdog pings");
+        var (last, left) = Observed.Outbox(agent);
+        await TestClient.WaitAsync(() => Observed.MetricSequences(observer).Count >= last ? "" : null, TimeSpan.FromSeconds(10), $"{last} metrics");
+        output.WriteLine($"broker up: SIGTERM → exit {code} in {took.TotalSeconds:F2} s (TimeoutStopSec {timeoutStop.TotalSeconds} s); {last} recorded, {Observed.MetricSequences(observer).Count} delivered, {left} left; {notify.PingsSince(DateTime.MinValue)} watchdog pings");
         Assert.Equal(0, code);
         Assert.True(took < timeoutStop);
         Assert.Equal(0, left);
-        Assert.Equal(Enumerable.Range(1, (int)last).Select(n => (long)n), Sequences(observer).Order());
+        Assert.Equal(Enumerable.Range(1, (int)last).Select(n => (long)n), Observed.MetricSequences(observer).Order());
         Assert.True(notify.PingsSince(DateTime.MinValue) >= 5, "the running agent fed no watchdog");
 
         // 2. Broker gone: SIGTERM waits ShutdownFlushTimeout, exits in time, and the store keeps the rest.
         agent.Start();
         await Task.Delay(1000);
-        mosquitto.Stop();
+        network.Cut();
         await Task.Delay(1000);
         (code, took) = agent.Terminate(timeoutStop);
-        var (lastBeforeRestart, kept) = Outbox(agent);
+        var (lastBeforeRestart, kept) = Observed.Outbox(agent);
         output.WriteLine($"broker down: SIGTERM → exit {code} in {took.TotalSeconds:F2} s with {kept} metrics kept in the store");
         Assert.Equal(0, code);
         Assert.True(took < timeoutStop);
         Assert.True(kept > 0);
 
         // 3. The next start delivers what was kept.
-        mosquitto.Start();
+        network.Restore();
         agent.Start();
-        await TestClient.WaitAsync(() => Sequences(observer).Distinct().Count() >= lastBeforeRestart ? "" : null, TimeSpan.FromSeconds(30), "the kept metrics");
-        Assert.True(Enumerable.Range(1, (int)lastBeforeRestart).All(n => Sequences(observer).Contains(n)));
+        await TestClient.WaitAsync(() => Enumerable.Range(1, (int)lastBeforeRestart).All(n => Observed.MetricSequences(observer).Contains(n)) ? "" : null,
+            TimeSpan.FromSeconds(30), $"every metric up to {lastBeforeRestart}, the kept ones included");
     }
-
-    private static (long Last, int Left) Outbox(AgentProcess agent)
-    {
-        using var store = new AgentStore(Path.Combine(agent.DataDirectory, "agent.db"));
-        return (store.Outbox.LastSequence, store.Outbox.Count);
-    }
-
-    private static List<long> Sequences(TestClient observer) =>
-        [.. observer.Received.Where(m => m.Sequence is not null && m.Topic.Contains("/metrics/", StringComparison.Ordinal)).Select(m => long.Parse(m.Sequence!, System.Globalization.CultureInfo.InvariantCulture))];
 
     /// <summary>TimeoutStopSec of the shipped unit (deploy/jetson).</summary>
     private static TimeSpan TimeoutStopSec()
