@@ -99,6 +99,11 @@ internal sealed class AgentClient : IAsyncDisposable
             {
                 // The broker is away; try again on the next round.
             }
+            catch (InvalidOperationException)
+            {
+                // MQTTnet refuses a connect while its own connect or disconnect is still pending
+                // (a slow broker under load); the next round tries again.
+            }
         }
     }
 
