@@ -17,7 +17,7 @@ run() {
   shift
   env "$@" dotnet test tests/Edge.Reliability.Tests -c Release --no-build -nologo \
     --filter "FullyQualifiedName~$filter" --logger "console;verbosity=detailed" 2>&1 \
-    | grep -E "^\s+(Passed|Failed) |^ [0-9]|Error Message|Assert|Total tests|Passed:|Failed:" || true
+    | grep -E "^\s+(Passed|Failed) |^ [0-9a-z]|Error Message|Assert|Total tests|Passed:|Failed:" || true
 }
 
 dotnet build EdgeTL.sln -c Release -v q -nologo
