@@ -29,11 +29,14 @@ public sealed partial class EdgeAgent
 
     private string? SysfsResourceGate()
     {
-        var gate = new Resources.ResourceGate(new Resources.SysfsThermalSensor(), new Resources.ProcLoadSensor(), new Resources.HwmonPowerSensor(),
-            new Resources.ResourceGateOptions { MaxTemperatureC = Settings.MaxTemperatureC, MaxLoadPerCore = Settings.MaxLoadPerCore });
-        var verdict = gate.Check();
+        var verdict = ReadResources();
         return verdict.Allowed ? null : $"Training deferred: {verdict.Reason}";
     }
+
+    /// <summary>The device's sensors (sysfs thermal zones, /proc/loadavg, hwmon power) against the settings' limits.</summary>
+    private Resources.ResourceVerdict ReadResources() =>
+        new Resources.ResourceGate(new Resources.SysfsThermalSensor(), new Resources.ProcLoadSensor(), new Resources.HwmonPowerSensor(),
+            new Resources.ResourceGateOptions { MaxTemperatureC = Settings.MaxTemperatureC, MaxLoadPerCore = Settings.MaxLoadPerCore }).Check();
 
     private string? TrainingBlocked()
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using EdgeTL.Agent.Resources;
 
 namespace EdgeTL.Agent;
 
@@ -17,8 +16,7 @@ public sealed partial class EdgeAgent
     /// <summary>Builds the <c>metrics/system</c> payload of this moment.</summary>
     public JsonObject SystemHealth()
     {
-        var verdict = new ResourceGate(new SysfsThermalSensor(), new ProcLoadSensor(), new HwmonPowerSensor(),
-            new ResourceGateOptions { MaxTemperatureC = Settings.MaxTemperatureC, MaxLoadPerCore = Settings.MaxLoadPerCore }).Check();
+        var verdict = ReadResources();
         var model = Server.Model?.Installed.Manifest;
         using var process = Process.GetCurrentProcess();
         return new JsonObject

@@ -3,7 +3,8 @@ namespace EdgeTL.Agent.Storage;
 /// <summary>Recognizes "no space left on device" among I/O errors.</summary>
 internal static class DiskSpace
 {
-    private const int Enospc = 28;
+    /// <summary>errno ENOSPC, "No space left on device", as an <see cref="IOException"/>'s HResult.</summary>
+    public const int Enospc = 28;
 
     /// <summary>Bytes an unprivileged process may still write on the file system holding <paramref name="directory"/>.</summary>
     public static long FreeBytes(string directory) => new DriveInfo(directory).AvailableFreeSpace;

@@ -22,7 +22,6 @@ namespace EdgeTL.Agent.Storage;
 /// </remarks>
 internal sealed class ReopeningEngine : ILiteEngine
 {
-    private const int Enospc = 28;
     private readonly EngineSettings _settings;
     private readonly string _directory;
     private readonly long _reserveBytes;
@@ -93,7 +92,7 @@ internal sealed class ReopeningEngine : ILiteEngine
     {
         long free = DiskSpace.FreeBytes(_directory);
         if (free < needed)
-            throw new IOException($"No space left on device for the agent's store: {free / 1024} KiB free in {_directory}, {needed / 1024} KiB are kept in reserve.", Enospc);
+            throw new IOException($"No space left on device for the agent's store: {free / 1024} KiB free in {_directory}, {needed / 1024} KiB are kept in reserve.", DiskSpace.Enospc);
         return Run(call);
     }
 
