@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
+using System.Text.Json;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
+using EdgeTL.Protocol.Topics;
 
 namespace EdgeTL.Cloud;
 
@@ -26,52 +29,52 @@ internal sealed class DeploymentWatch(string fleet, long counter, IEnumerable<st
     /// <summary>Reads one message; ignores what does not concern the counter or the awaited devices.</summary>
     public void Observe(string topic, ReadOnlySpan<byte> payload)
     {
-        if (!FleetTopics.TryParseDeviceTopic(topic, fleet, out string device, out string rest) || !_awaited.Contains(device) || _outcomes.ContainsKey(device))
+        if (!DeviceTopics.TryParseDeviceTopic(topic, fleet, out string device, out string rest) || !_awaited.Contains(device) || _outcomes.ContainsKey(device))
             return;
-        JsonObject? json;
+        DeviceOutcome? outcome;
         try
         {
-            json = JsonNode.Parse(payload) as JsonObject;
+            outcome = rest switch
+            {
+                "metrics/deployment" => FromMetric(device, PayloadReader.ReadUtf8(payload, ProtocolJson.Default.MetricMessage, "metric")),
+                "state" => FromState(device, PayloadReader.ReadUtf8(payload, ProtocolJson.Default.DeviceState, "state")),
+                _ => null,
+            };
         }
-        catch (System.Text.Json.JsonException)
+        catch (ProtocolException)
         {
-            return;
+            return;   // not ours to judge: a payload of another shape says nothing about this counter
         }
-        if (json is null)
-            return;
-        DeviceOutcome? outcome = rest switch
-        {
-            "metrics/deployment" => FromMetric(device, json),
-            "state" => FromState(device, json),
-            _ => null,
-        };
         if (outcome is not null && _outcomes.TryAdd(device, outcome))
             Decided?.Invoke(outcome);
     }
 
-    private DeviceOutcome? FromMetric(string device, JsonObject metric)
+    private DeviceOutcome? FromMetric(string device, MetricMessage metric)
     {
-        if (metric["data"] is not JsonObject data || Long(data["counter"]) != counter)
+        DeploymentReport? data;
+        try
+        {
+            data = metric.Data.Deserialize(ProtocolJson.Default.DeploymentReport);
+        }
+        catch (System.Text.Json.JsonException)
+        {
             return null;
-        string status = Text(data["status"]) ?? "Failed";
-        return new DeviceOutcome(device, status, Text(data["reason"]), Text(data["version"]), Long(data["counter"]));
+        }
+        if (data is null || data.Counter != counter)
+            return null;
+        return new DeviceOutcome(device, data.Status, data.Reason, data.Version, data.Counter);
     }
 
-    private DeviceOutcome? FromState(string device, JsonObject state)
+    private DeviceOutcome? FromState(string device, DeviceState state)
     {
-        var model = state["model"] as JsonObject;
-        long? running = Long(model?["counter"]);
-        string? version = Text(model?["version"]);
-        if (state["lastDeployment"] is JsonObject last && Text(last["command"]) == $"desired-{counter}")
-            return new DeviceOutcome(device, Text(last["status"]) ?? "Failed", Text(last["reason"]), version, running);
+        long? running = state.Model?.Counter;
+        string? version = state.Model?.Version;
+        if (state.LastDeployment is { } last && last.Command == DesiredState.CommandId(counter))
+            return new DeviceOutcome(device, last.Status, last.Reason, version, running);
         if (running == counter)
             return new DeviceOutcome(device, "Promoted", "already serving it", version, running);
         if (running > counter)
             return new DeviceOutcome(device, "Newer", $"serves counter {running}, above {counter}", version, running);
         return null;
     }
-
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
-    private static long? Long(JsonNode? node) => node is JsonValue v && v.TryGetValue<long>(out var l) ? l : null;
 }

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using EdgeTL.Protocol.Payloads;
 
 namespace EdgeTL.Cloud;
 
@@ -17,19 +17,13 @@ namespace EdgeTL.Cloud;
 internal sealed record DeviceStatus(string Device, string State, string? Model, string? Version, long? Counter, string? Head, string? Training,
     string? LastDeployment, string? LastDeploymentReason, string? LastDeploymentCommand, string? LastDeploymentAt)
 {
-    /// <summary>Reads a state payload; fields the device left out stay null.</summary>
-    public static DeviceStatus From(string device, JsonObject state)
+    /// <summary>Flattens a device's retained state.</summary>
+    public static DeviceStatus From(string device, DeviceState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var model = state["model"] as JsonObject;
-        var head = state["head"] as JsonObject;
-        var last = state["lastDeployment"] as JsonObject;
-        string? headText = head is null ? null
-            : string.Join(" ", new[] { Text(head["id"]), Text(head["kind"]), head["accuracy"] is JsonValue a && a.TryGetValue<double>(out var acc) ? acc.ToString("P1", System.Globalization.CultureInfo.InvariantCulture) : null }.OfType<string>());
-        return new DeviceStatus(device, Text(state["state"]) ?? "unknown", Text(model?["name"]), Text(model?["version"]),
-            model?["counter"] is JsonValue c && c.TryGetValue<long>(out var counter) ? counter : null,
-            headText, Text(state["training"]), Text(last?["status"]), Text(last?["reason"]), Text(last?["command"]), Text(last?["at"]));
+        string? head = state.Head is { } h ? $"{h.Id} {h.Kind} {h.Accuracy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)}" : null;
+        var last = state.LastDeployment;
+        return new DeviceStatus(device, state.State, state.Model?.Name, state.Model?.Version, state.Model?.Counter, head, state.Training,
+            last?.Status, last?.Reason, last?.Command, last?.At.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
     }
-
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString();
 }

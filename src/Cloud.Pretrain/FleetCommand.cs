@@ -7,6 +7,9 @@ using System.Text.Json.Nodes;
 using MQTTnet;
 using MQTTnet.Protocol;
 using Spectre.Console;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
+using EdgeTL.Protocol.Topics;
 
 namespace EdgeTL.Cloud;
 
@@ -51,14 +54,13 @@ internal static class FleetCommand
         using var client = new MqttClientFactory().CreateMqttClient();
         client.ApplicationMessageReceivedAsync += e =>
         {
-            if (FleetTopics.TryParseDeviceTopic(e.ApplicationMessage.Topic, fleet, out string device, out string rest) && rest == "state")
+            if (DeviceTopics.TryParseDeviceTopic(e.ApplicationMessage.Topic, fleet, out string device, out string rest) && rest == "state")
             {
                 try
                 {
-                    if (JsonNode.Parse(e.ApplicationMessage.Payload.ToArray()) is JsonObject state)
-                        states[device] = DeviceStatus.From(device, state);
+                    states[device] = DeviceStatus.From(device, PayloadReader.ReadUtf8(e.ApplicationMessage.Payload.ToArray(), ProtocolJson.Default.DeviceState, "state"));
                 }
-                catch (JsonException)
+                catch (ProtocolException)
                 {
                     states[device] = new DeviceStatus(device, "unreadable", null, null, null, null, null, null, null, null, null);
                 }
@@ -70,7 +72,7 @@ internal static class FleetCommand
         try
         {
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(FleetTopics.StateFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
+                .WithTopicFilter(DeviceTopics.StateFilter(fleet), MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
             var deadline = DateTime.UtcNow + timeout;
             while (DateTime.UtcNow < deadline)
             {

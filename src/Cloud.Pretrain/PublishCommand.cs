@@ -5,6 +5,9 @@ using System.Text.Json;
 using EdgeTL.Runtime.Packaging;
 using MQTTnet;
 using MQTTnet.Protocol;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
+using EdgeTL.Protocol.Topics;
 
 namespace EdgeTL.Cloud;
 
@@ -34,7 +37,7 @@ internal static class PublishCommand
         {
             var address = BrokerAddress.Parse(parse.GetValue(broker)!);
             string fleetName = FleetTopics.Level(parse.GetValue(fleet)!, "--fleet");
-            string topic = FleetTopics.GroupDeploy(fleetName, parse.GetValue(group)!);
+            string topic = DeviceTopics.GroupDeploy(fleetName, FleetTopics.Level(parse.GetValue(group)!, "--group"));
             string source = parse.GetValue(url)!;
             if (!Uri.TryCreate(source, UriKind.Absolute, out var uri) || uri.Scheme is not ("file" or "http" or "https"))
                 throw CloudCliException.InvalidArguments($"--url '{source}' must be an absolute file://, http:// or https:// URL.");
@@ -63,11 +66,11 @@ internal static class PublishCommand
                 {
                     // Subscribe before publishing, so no outcome can slip past.
                     await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-                        .WithTopicFilter(FleetTopics.MetricsFilter(fleetName, "deployment"), MqttQualityOfServiceLevel.AtLeastOnce)
-                        .WithTopicFilter(FleetTopics.StateFilter(fleetName), MqttQualityOfServiceLevel.AtLeastOnce)
+                        .WithTopicFilter(DeviceTopics.MetricsFilter(fleetName, MetricKinds.Deployment), MqttQualityOfServiceLevel.AtLeastOnce)
+                        .WithTopicFilter(DeviceTopics.StateFilter(fleetName), MqttQualityOfServiceLevel.AtLeastOnce)
                         .Build(), ct).ConfigureAwait(false);
                 }
-                byte[] payload = JsonSerializer.SerializeToUtf8Bytes(desired, CloudWireJson.Default.DesiredState);
+                byte[] payload = JsonSerializer.SerializeToUtf8Bytes(desired, ProtocolJson.Default.DesiredState);
                 var result = await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithRetainFlag()
                     .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithContentType("application/json").Build(), ct).ConfigureAwait(false);
                 if (!result.IsSuccess && result.ReasonCode != MqttClientPublishReasonCode.NoMatchingSubscribers)

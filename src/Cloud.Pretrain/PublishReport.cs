@@ -1,3 +1,5 @@
+using EdgeTL.Protocol.Payloads;
+
 namespace EdgeTL.Cloud;
 
 /// <summary>The machine-readable result of <c>publish --json</c>.</summary>

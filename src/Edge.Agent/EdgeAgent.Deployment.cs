@@ -1,8 +1,12 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using System.Text.Json.Nodes;
 using EdgeTL.Agent.Commands;
 using EdgeTL.Agent.Deployment;
 using EdgeTL.Agent.Serving;
+using EdgeTL.Agent.Storage;
+using EdgeTL.Protocol.Commands;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
 using EdgeTL.Runtime.Packaging;
 
 namespace EdgeTL.Agent;
@@ -14,7 +18,11 @@ public sealed partial class EdgeAgent
     private Deployer _deployer = null!;
     private TrustedKeys _keys = null!;
 
-    private JsonObject? _lastDeployment;
+    private const string LastDeploymentSetting = "lastDeployment";
+    private DeploymentRef? _lastDeployment;
+
+    /// <summary>The last deployment's outcome (kept in the store, so a restart still knows it).</summary>
+    public DeploymentRef? LastDeployment => Volatile.Read(ref _lastDeployment);
 
     /// <summary>When the current package was deployed (cold start measures from here).</summary>
     public DateTimeOffset? DeployedAt { get; private set; }
@@ -27,6 +35,34 @@ public sealed partial class EdgeAgent
         var fetcher = new PackageFetcher(Path.Combine(_options.DataDirectory, "downloads"));
         var gate = new HealthGate(new HealthGateOptions { LatencyBudget = TimeSpan.FromMilliseconds(_options.HealthLatencyBudgetMs) }, _time);
         _deployer = new Deployer(_models, fetcher, gate, _loggers.CreateLogger<Deployer>(), _options.Sessions(), _time);
+        _lastDeployment = LoadLastDeployment();
+    }
+
+    private DeploymentRef? LoadLastDeployment()
+    {
+        if (Store.Settings.FindById(LastDeploymentSetting) is not { } stored)
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize(stored.Json, ProtocolJson.Default.DeploymentRef);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void RecordLastDeployment(DeploymentRef deployment)
+    {
+        Volatile.Write(ref _lastDeployment, deployment);
+        try
+        {
+            Store.Settings.Upsert(new SettingRecord { Id = LastDeploymentSetting, Json = JsonSerializer.Serialize(deployment, ProtocolJson.Default.DeploymentRef) });
+        }
+        catch (Exception e) when (DiskSpace.IsFull(e))
+        {
+            // Still in memory and in the retained state; a restart before space returns forgets it.
+        }
     }
 
     private void OpenCurrentModel()
@@ -44,30 +80,21 @@ public sealed partial class EdgeAgent
         return HeadClassifier.Load(record);
     }
 
-    private Task<CommandResult> DeployAsync(CommandEnvelope command, CommandArgs args, CancellationToken cancellationToken)
+    private Task<CommandResult> DeployAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
-        string url = args.Text("url");
+        string url = ArgsOf(command, ProtocolJson.Default.DeployArgs).Url;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var source))
             throw new InvalidCommandArgumentsException($"args.url '{url}' is not an absolute URL (file://, http://, https://).");
-        return StartJob(command, "deploy", token => RunDeploymentAsync(command, source, token));
+        return StartJob(command, CommandNames.Deploy, token => RunDeploymentAsync(command, source, token));
     }
 
     private async Task<CommandResult> RunDeploymentAsync(CommandEnvelope command, Uri source, CancellationToken cancellationToken)
     {
         long before = Server.Counter;
         var outcome = await _deployer.DeployAsync(source, cancellationToken).ConfigureAwait(false);
-        var data = new JsonObject
-        {
-            ["status"] = outcome.Status.ToString(),
-            ["reason"] = outcome.Reason,
-            ["version"] = outcome.Version,
-            ["counter"] = outcome.Counter,
-            ["seconds"] = outcome.Elapsed.TotalSeconds,
-        };
-        if (outcome.Code is { } code)
-            data["code"] = code.ToString();
-        if (outcome.Health is { } health)
-            data["health"] = new JsonObject { ["passed"] = health.Passed, ["reason"] = health.Reason, ["maxAbsDifference"] = health.MaxAbsDifference, ["medianLatencyMs"] = health.MedianLatencyMs };
+        var health = outcome.Health is { } h ? new HealthCheck(h.Passed, h.Reason, h.MaxAbsDifference, h.MedianLatencyMs) : null;
+        var report = new DeploymentReport(outcome.Status.ToString(), outcome.Reason, outcome.Version, outcome.Counter, outcome.Elapsed.TotalSeconds,
+            outcome.Code?.ToString(), health, command.Id);
         if (outcome.Status is DeploymentStatus.Promoted or DeploymentStatus.RolledBack)
         {
             long counter = outcome.Served?.Installed.Manifest.Counter ?? 0;
@@ -80,28 +107,19 @@ public sealed partial class EdgeAgent
             if (outcome.Served is not null)
                 ResetDriftReference();
         }
-        Metrics.Publish("deployment", (JsonObject)data.DeepClone(), droppable: false);
-        Volatile.Write(ref _lastDeployment, new JsonObject
-        {
-            ["command"] = command.Id,
-            ["status"] = outcome.Status.ToString(),
-            ["reason"] = outcome.Reason,
-            ["source"] = source.AbsoluteUri,
-            ["at"] = _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-        });
+        Metrics.Publish(MetricKinds.Deployment, report, ProtocolJson.Default.DeploymentReport, droppable: false);
+        RecordLastDeployment(new DeploymentRef(command.Id, outcome.Status.ToString(), outcome.Reason, source.AbsoluteUri, _time.GetUtcNow(), outcome.Counter));
         PublishState();
         return outcome.Status == DeploymentStatus.Promoted
-            ? Result(command, CommandStatus.Ok, $"Deployed {outcome.Version} (counter {outcome.Counter}; was {before}).", data)
-            : Result(command, CommandStatus.Failed, $"{outcome.Status}: {outcome.Reason}", data);
+            ? Result(command, CommandStatus.Ok, $"Deployed {outcome.Version} (counter {outcome.Counter}; was {before}).", report, ProtocolJson.Default.DeploymentReport)
+            : Result(command, CommandStatus.Failed, $"{outcome.Status}: {outcome.Reason}", report, ProtocolJson.Default.DeploymentReport);
     }
 
-    private Task<CommandResult> RollBackAsync(CommandEnvelope command, CommandArgs args, CancellationToken cancellationToken)
+    private Task<CommandResult> RollBackAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
-        string target = args.OptionalString("target") ?? "model";
+        string target = ArgsOf(command, ProtocolJson.Default.RollbackArgs).Target;
         if (target == "head")
             return Task.FromResult(RollBackHead(command));
-        if (target != "model")
-            throw new InvalidCommandArgumentsException("args.target must be 'model' or 'head'.");
         var outcome = _deployer.RollBack();
         if (outcome.Status != DeploymentStatus.RolledBack)
             return Task.FromResult(Result(command, CommandStatus.Failed, outcome.Reason));
@@ -109,7 +127,7 @@ public sealed partial class EdgeAgent
         ResetDriftReference();
         PublishState();
         return Task.FromResult(Result(command, CommandStatus.Ok, $"Rolled back to {outcome.Version} (counter {outcome.Counter}).",
-            new JsonObject { ["version"] = outcome.Version, ["counter"] = outcome.Counter }));
+            new RollbackReport("model", outcome.Version, outcome.Counter), ProtocolJson.Default.RollbackReport));
     }
 
     private CommandResult RollBackHead(CommandEnvelope command)
@@ -120,46 +138,30 @@ public sealed partial class EdgeAgent
         Store.Heads.Promote(previous.Id);
         Server.ReplaceHead(HeadClassifier.Load(previous));
         ResetDriftReference();
-        return Result(command, CommandStatus.Ok, $"Serving head {previous.Id} again.", new JsonObject { ["headId"] = previous.Id });
+        PublishState();
+        return Result(command, CommandStatus.Ok, $"Serving head {previous.Id} again.", new RollbackReport("head", HeadId: previous.Id), ProtocolJson.Default.RollbackReport);
     }
 
-    /// <summary>The group's retained desired state <c>{url, counter}</c>: deploy when it is newer than what runs.</summary>
+    /// <summary>The group's retained desired state: deploy when its counter is newer than what runs.</summary>
     private void OnDesiredState(byte[] payload)
     {
+        DesiredState desired;
         try
         {
-            var node = JsonNode.Parse(payload) as JsonObject;
-            string? url = node?["url"]?.GetValue<string>();
-            long counter = node?["counter"]?.GetValue<long>() ?? 0;
-            if (url is null || counter <= Server.Counter)
-                return;
-            var id = $"desired-{counter}";
-            var command = new CommandEnvelope(id, CommandNames.Deploy, _time.GetUtcNow(), null, null);
-            if (!Store.Inbox.TryClaim(id, CommandNames.Deploy, out _))
-                return;
-            _ = StartJob(command, "deploy", token => RunDeploymentAsync(command, new Uri(url), token));
+            desired = PayloadReader.ReadUtf8(payload, ProtocolJson.Default.DesiredState, "desired state");
+            _ = new Uri(desired.Url, UriKind.Absolute);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException or UriFormatException)
+        catch (Exception e) when (e is ProtocolException or UriFormatException)
         {
-            Metrics.Publish("event", new JsonObject { ["event"] = "desired-state-ignored", ["reason"] = e.Message }, droppable: false);
+            Metrics.Publish(MetricKinds.Event, new AgentEvent("desired-state-ignored", e.Message), ProtocolJson.Default.AgentEvent, droppable: false);
+            return;
         }
-    }
-
-    private void PublishState() =>
-        Store.Outbox.Enqueue(Topics.State, StatePayload(), retain: true, droppable: false);
-
-    private byte[] StatePayload()
-    {
-        var model = Server.Model?.Installed.Manifest;
-        var head = Server.Head?.Record;
-        var state = new JsonObject
-        {
-            ["state"] = "online",
-            ["model"] = model is null ? null : new JsonObject { ["name"] = model.Name, ["version"] = model.Version, ["counter"] = model.Counter },
-            ["head"] = head is null ? null : new JsonObject { ["id"] = head.Id, ["kind"] = head.Kind, ["accuracy"] = head.Accuracy },
-            ["training"] = Trainer.TorchRuntime.IsAvailable ? "available" : "unavailable",
-            ["lastDeployment"] = Volatile.Read(ref _lastDeployment)?.DeepClone(),
-        };
-        return System.Text.Encoding.UTF8.GetBytes(state.ToJsonString());
+        if (desired.Counter <= Server.Counter)
+            return;
+        var id = DesiredState.CommandId(desired.Counter);
+        var command = new CommandEnvelope(id, CommandNames.Deploy, _time.GetUtcNow());
+        if (!Store.Inbox.TryClaim(id, CommandNames.Deploy, out _))
+            return;
+        _ = StartJob(command, CommandNames.Deploy, token => RunDeploymentAsync(command, new Uri(desired.Url), token));
     }
 }

@@ -1,5 +1,6 @@
-using System.Text.Json.Nodes;
-using EdgeTL.Agent.Commands;
+using EdgeTL.Protocol.Commands;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
 using EdgeTL.Runtime.Statistics;
 
 namespace EdgeTL.Agent;
@@ -70,29 +71,27 @@ public sealed partial class EdgeAgent
         }
         var report = _drift.Check(window);
         LastDrift = report;
-        var data = new JsonObject
-        {
-            ["drift"] = report.Drift,
-            ["reasons"] = new JsonArray([.. report.Reasons.Select(r => (JsonNode)r)]),
-            ["mmd2"] = report.Mmd2,
-            ["pValue"] = report.PValue,
-            ["meanShift"] = report.MeanShift,
-            ["adaptiveWeight"] = report.AdaptiveWeight,
-            ["windowSize"] = report.WindowSize,
-        };
+        var data = new DriftEvent(report.Drift, [.. report.Reasons], report.Mmd2, report.PValue, report.MeanShift, report.AdaptiveWeight, report.WindowSize);
         if (!report.Drift)
         {
-            Metrics.Publish("drift", data);
+            Metrics.Publish(MetricKinds.Drift, data, ProtocolJson.Default.DriftEvent);
             return;
         }
         _logger.DriftDetected(string.Join(", ", report.Reasons));
-        string? blocked = !Settings.Drift.AutoAdapt ? "automatic adaptation is off" : TrainingBlocked() ?? (Jobs.Current is { } job ? $"job {job.Id} is running" : null);
-        data["action"] = blocked is null ? "adapting" : $"not adapting: {blocked}";
-        Metrics.Publish("drift", data, droppable: false);
+        var gate = ReadGate();
+        string? blocked = !Settings.Drift.AutoAdapt ? "automatic adaptation is off"
+            : gate.State != GateState.Available ? gate.Reason
+            : Jobs.Current is { } job ? $"job {job.Id} is running" : null;
+        Metrics.Publish(MetricKinds.Drift, data with { Action = blocked is null ? "adapting" : $"not adapting: {blocked}" }, ProtocolJson.Default.DriftEvent, droppable: false);
+        if (gate.State == GateState.Deferred && Settings.Drift.AutoAdapt)
+        {
+            // Adapt when the gate opens (the gate loop starts it), and say so once.
+            if (Interlocked.Exchange(ref _adaptationDeferred, 1) == 0)
+                ReportAutomaticDeferral("auto-drift", CommandNames.Adapt, gate.Reason!);
+            return;
+        }
         if (blocked is not null)
             return;
-        var command = new CommandEnvelope($"auto-drift-{Interlocked.Increment(ref _autoJobs)}", "adapt", _time.GetUtcNow(), null, null);
-        var policy = Settings.Drift;
-        _ = StartJob(command, "adapt", token => Task.FromResult(RunAdaptation(command, policy.Method, policy.AdaptSteps, "target", token)));
+        StartAutomaticAdaptation();
     }
 }

@@ -1,12 +1,13 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
-using EdgeTL.Agent.Commands;
+using System.Text.Json;
 using EdgeTL.Agent.Learning;
 using EdgeTL.Agent.Serving;
 using EdgeTL.Agent.Storage;
+using EdgeTL.Protocol.Commands;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
 using EdgeTL.Runtime.Packaging;
 using EdgeTL.Trainer;
-using EdgeTL.Trainer.Adaptation;
 using EdgeTL.Trainer.Meta;
 using EdgeTL.Trainer.Models;
 using EdgeTL.Trainer.Training;
@@ -14,7 +15,7 @@ using static TorchSharp.torch;
 
 namespace EdgeTL.Agent;
 
-/// <summary>Learning on the device: cold start, <c>finetune</c> and <c>adapt</c>, each guarded (evaluate → promote or keep the previous head).</summary>
+/// <summary>Learning on the device: cold start and <c>finetune</c>, each guarded (evaluate → promote or keep the previous head).</summary>
 public sealed partial class EdgeAgent
 {
     private bool _coldStartReported;
@@ -38,23 +39,29 @@ public sealed partial class EdgeAgent
         new Resources.ResourceGate(new Resources.SysfsThermalSensor(), new Resources.ProcLoadSensor(), new Resources.HwmonPowerSensor(),
             new Resources.ResourceGateOptions { MaxTemperatureC = Settings.MaxTemperatureC, MaxLoadPerCore = Settings.MaxLoadPerCore }).Check();
 
-    private string? TrainingBlocked()
-    {
-        if (!TorchRuntime.IsAvailable)
-            return $"Training is unavailable on this device: {TorchRuntime.Describe()}";
-        return TrainingGate();
-    }
-
     private void MaybeStartColdStart()
     {
         long counter = Server.Counter;
-        if (counter == 0 || Server.Head is not null || Jobs.Current is not null || Classes is not { } classes || TrainingBlocked() is not null)
+        if (counter == 0 || Server.Head is not null || Jobs.Current is not null || Classes is not { } classes)
             return;
         var counts = Store.Samples.LabelCounts();
         int shots = Settings.ColdStartShots;
         if (!classes.All(c => counts.GetValueOrDefault(c) >= shots))
             return;
-        var command = new CommandEnvelope($"auto-coldstart-{counter}-{Interlocked.Increment(ref _autoJobs)}", "finetune", _time.GetUtcNow(), null, null);
+        string id = $"auto-coldstart-{counter}";
+        var gate = ReadGate();
+        if (gate.State != GateState.Available)
+        {
+            // Visible, once per wait; the gate loop starts it when the gate opens.
+            if (!_coldStartDeferred)
+            {
+                _coldStartDeferred = true;
+                ReportAutomaticDeferral(id, "cold-start", gate.Reason!);
+            }
+            return;
+        }
+        _coldStartDeferred = false;
+        var command = new CommandEnvelope($"{id}-{Interlocked.Increment(ref _autoJobs)}", CommandNames.Finetune, _time.GetUtcNow());
         _ = StartJob(command, "cold-start", token => Task.FromResult(RunColdStart(command, token)));
     }
 
@@ -78,45 +85,26 @@ public sealed partial class EdgeAgent
         }
         double accuracy = HeadFitting.Accuracy(head, set);
         var record = SaveAndPromote(head, "head", 0, set.Classes, command.Id, accuracy, set.NewestSampleId);
-        double sinceDeploy = DeployedAt is { } at ? (_time.GetUtcNow() - at).TotalSeconds : double.NaN;
-        var data = new JsonObject
-        {
-            ["headId"] = record.Id,
-            ["method"] = method,
-            ["samples"] = set.Count,
-            ["shotsPerClass"] = Settings.ColdStartShots,
-            ["trainAccuracy"] = accuracy,
-            ["fitSeconds"] = clock.Elapsed.TotalSeconds,
-            ["secondsFromDeploymentToFirstModel"] = double.IsFinite(sinceDeploy) ? sinceDeploy : null,
-        };
-        Store.Runs.Add("cold-start", command.Id, "promoted", data.ToJsonString());
+        double? sinceDeploy = DeployedAt is { } at ? (_time.GetUtcNow() - at).TotalSeconds : null;
+        var report = new ColdStartReport(record.Id, method, set.Count, Settings.ColdStartShots, accuracy, clock.Elapsed.TotalSeconds, sinceDeploy);
+        Store.Runs.Add("cold-start", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.ColdStartReport));
         if (!_coldStartReported)
         {
-            Metrics.Publish("coldstart", (JsonObject)data.DeepClone(), droppable: false);
+            Metrics.Publish(MetricKinds.ColdStart, report, ProtocolJson.Default.ColdStartReport, droppable: false);
             _coldStartReported = true;
         }
-        return Result(command, CommandStatus.Ok, $"Cold start: serving head {record.Id} ({method}).", data);
+        return Result(command, CommandStatus.Ok, $"Cold start: serving head {record.Id} ({method}).", report, ProtocolJson.Default.ColdStartReport);
     }
 
-    private Task<CommandResult> FinetuneAsync(CommandEnvelope command, CommandArgs args, CancellationToken cancellationToken)
+    private Task<CommandResult> FinetuneAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
-        var settings = new FinetuneSettings
-        {
-            Mode = args.OptionalString("mode") ?? "head-only",
-            Epochs = args.WholeNumber("epochs", 30, 1, 1000),
-            LearningRate = args.Number("lr", 1e-3),
-            Schedule = args.OptionalString("schedule") ?? "cosine",
-            Seed = args.WholeNumber("seed", 0),
-        };
-        var problems = settings.Problems().ToList();
-        if (problems.Count > 0)
-            throw new InvalidCommandArgumentsException("args." + string.Join(" args.", problems));
+        var args = ArgsOf(command, ProtocolJson.Default.FinetuneArgs);
+        var settings = new FinetuneSettings { Mode = args.Mode, Epochs = args.Epochs, LearningRate = args.LearningRate, Schedule = args.Schedule, Seed = args.Seed };
         if (settings.Mode == "progressive")
             throw new AgentException(AgentErrorCode.TrainingUnavailable,
                 "Progressive unfreezing on the device is not built in this version of the agent: the served backbone is ONNX (frozen). Use mode 'head-only'.");
-        if (TrainingBlocked() is { } reason)
-            throw new AgentException(AgentErrorCode.ResourcesUnavailable, reason);
-        return StartJob(command, "finetune", token => Task.FromResult(RunFinetune(command, settings, token)));
+        RequireTrainingNow(CommandNames.Finetune);
+        return StartJob(command, CommandNames.Finetune, token => Task.FromResult(RunFinetune(command, settings, token)));
     }
 
     private CommandResult RunFinetune(CommandEnvelope command, FinetuneSettings settings, CancellationToken cancellationToken)
@@ -124,13 +112,8 @@ public sealed partial class EdgeAgent
         var clock = Stopwatch.StartNew();
         var all = LabelledFeaturesOf(Store.Samples.Labelled(), cancellationToken);
         var (train, holdout) = all.Split(0.2, minimumForHoldout: 5, settings.Seed);
-        var curve = new JsonArray();
-        var progress = new SyncProgress<Trainer.Training.EpochMetrics>(e =>
-        {
-            var point = new JsonObject { ["job"] = command.Id, ["epoch"] = e.Epoch, ["trainLoss"] = e.TrainLoss, ["trainAccuracy"] = e.TrainAccuracy, ["seconds"] = e.Seconds };
-            curve.Add((JsonNode)point.DeepClone());
-            Metrics.Publish("training", point);
-        });
+        var curve = new List<TrainingPoint>();
+        var progress = new TrainingProgressReporter(command.Id, settings.Epochs, _options.TrainingMetricsInterval, curve, PublishProgress);
         HeadModel head;
         TrainingResult result;
         try
@@ -140,9 +123,10 @@ public sealed partial class EdgeAgent
         catch (EdgeTrainerException e) when (e.Code is TrainerErrorCode.NonFiniteInput or TrainerErrorCode.NonFiniteLoss or TrainerErrorCode.Diverged)
         {
             // Caught at the step the input or loss went bad, before it was applied: nothing to keep, the serving head stays. Reported, then answered with the code.
-            var failed = new JsonObject { ["mode"] = settings.Mode, ["learningRate"] = settings.LearningRate, ["code"] = e.Code.ToString(), ["reason"] = e.Message, ["promoted"] = false, ["curve"] = curve };
-            Store.Runs.Add("finetune", command.Id, "diverged", failed.ToJsonString());
-            Metrics.Publish("training-outcome", failed, droppable: false);
+            var failed = new TrainingReport(settings.Mode, curve.Count, train.Count, holdout?.Count ?? 0, null, null, 0, null, null, false, clock.Elapsed.TotalSeconds, curve,
+                Code: e.Code.ToString(), Reason: e.Message);
+            Store.Runs.Add("finetune", command.Id, "diverged", JsonSerializer.Serialize(failed, ProtocolJson.Default.TrainingReport));
+            Metrics.Publish(MetricKinds.TrainingOutcome, failed, ProtocolJson.Default.TrainingReport, droppable: false);
             throw;
         }
         var scored = holdout ?? train;
@@ -152,33 +136,29 @@ public sealed partial class EdgeAgent
         double? baseline = comparison is null ? null : AccuracyOf(Server.Head!, comparison);
         double? candidate = comparison is null ? null : HeadFitting.Accuracy(head, comparison);
         bool promote = baseline is not { } b || candidate >= b - 0.01;
-        var data = new JsonObject
-        {
-            ["mode"] = settings.Mode,
-            ["epochs"] = result.Epochs.Count,
-            ["trainSamples"] = train.Count,
-            ["holdoutSamples"] = holdout?.Count ?? 0,
-            ["accuracy"] = accuracy,
-            ["accuracyOn"] = holdout is null ? "train" : "holdout",
-            ["comparedOn"] = comparison?.Count ?? 0,
-            ["candidateAccuracy"] = candidate,
-            ["baselineAccuracy"] = baseline,
-            ["promoted"] = promote,
-            ["seconds"] = clock.Elapsed.TotalSeconds,
-            ["curve"] = curve,
-        };
+        var report = new TrainingReport(settings.Mode, result.Epochs.Count, train.Count, holdout?.Count ?? 0, accuracy, holdout is null ? "train" : "holdout",
+            comparison?.Count ?? 0, candidate, baseline, promote, clock.Elapsed.TotalSeconds, curve);
         if (!promote)
         {
             head.Dispose();
-            Store.Runs.Add("finetune", command.Id, "rejected", data.ToJsonString());
-            Metrics.Publish("training-outcome", (JsonObject)data.DeepClone(), droppable: false);
-            return Result(command, CommandStatus.Failed, $"Not promoted: on {comparison!.Count} new holdout samples it scores {candidate:P1}, below the serving head's {baseline:P1} − 1 pt; the serving head stays.", data);
+            report = report with { Reason = $"On {comparison!.Count} new holdout samples it scores {candidate:P1}, below the serving head's {baseline:P1} − 1 pt." };
+            Store.Runs.Add("finetune", command.Id, "rejected", JsonSerializer.Serialize(report, ProtocolJson.Default.TrainingReport));
+            Metrics.Publish(MetricKinds.TrainingOutcome, report, ProtocolJson.Default.TrainingReport, droppable: false);
+            return Result(command, CommandStatus.Failed, $"Not promoted: {report.Reason} The serving head stays.", report, ProtocolJson.Default.TrainingReport);
         }
         var record = SaveAndPromote(head, "head", 0, all.Classes, command.Id, accuracy, train.NewestSampleId);
-        data["headId"] = record.Id;
-        Store.Runs.Add("finetune", command.Id, "promoted", data.ToJsonString());
-        Metrics.Publish("training-outcome", (JsonObject)data.DeepClone(), droppable: false);
-        return Result(command, CommandStatus.Ok, $"Serving head {record.Id}: accuracy {accuracy:P1} ({data["accuracyOn"]}).", data);
+        report = report with { HeadId = record.Id };
+        Store.Runs.Add("finetune", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.TrainingReport));
+        Metrics.Publish(MetricKinds.TrainingOutcome, report, ProtocolJson.Default.TrainingReport, droppable: false);
+        return Result(command, CommandStatus.Ok, $"Serving head {record.Id}: accuracy {accuracy:P1} ({report.AccuracyOn}).", report, ProtocolJson.Default.TrainingReport);
+    }
+
+    /// <summary>Publishes a throttled progress point and keeps it with the job, so an interrupted job can say how far it got.</summary>
+    private void PublishProgress(TrainingProgress point)
+    {
+        Metrics.Publish(MetricKinds.Training, point, ProtocolJson.Default.TrainingProgress);
+        if (!IsAutomatic(point.Job))
+            Store.Inbox.RecordProgress(point.Job, JsonSerializer.Serialize(point, ProtocolJson.Default.TrainingProgress));
     }
 
     /// <summary>
@@ -198,79 +178,6 @@ public sealed partial class EdgeAgent
     {
         var probabilities = head.Probabilities(set.Features, set.Count);
         return probabilities.Where((p, i) => Array.IndexOf(p, p.Max()) == set.Labels[i]).Count() / (double)set.Count;
-    }
-
-    private Task<CommandResult> AdaptAsync(CommandEnvelope command, CommandArgs args, CancellationToken cancellationToken)
-    {
-        string method = args.OptionalString("method") ?? Settings.Drift.Method;
-        if (method is not ("dann" or "mmd"))
-            throw new InvalidCommandArgumentsException("args.method must be 'dann' or 'mmd'.");
-        int steps = args.WholeNumber("steps", Settings.Drift.AdaptSteps, 1, 100_000);
-        string targetDomain = args.OptionalString("targetDomain") ?? "target";
-        if (TrainingBlocked() is { } reason)
-            throw new AgentException(AgentErrorCode.ResourcesUnavailable, reason);
-        return StartJob(command, "adapt", token => Task.FromResult(RunAdaptation(command, method, steps, targetDomain, token)));
-    }
-
-    private CommandResult RunAdaptation(CommandEnvelope command, string method, int steps, string targetDomain, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        var source = LabelledFeaturesOf([.. Store.Samples.Labelled().Where(s => s.Domain != targetDomain)], cancellationToken);
-        var targetSamples = Store.Samples.Recent(targetDomain, 1000);
-        if (targetSamples.Count < 10)
-            throw new AgentException(AgentErrorCode.NotEnoughData, $"Adaptation needs at least 10 samples of domain '{targetDomain}'; there are {targetSamples.Count}.");
-        var targetFeatures = ExtractInBatches([.. targetSamples.Select(s => s.Image)], cancellationToken);
-        var labelledTarget = targetSamples.Where(s => s.Label is not null && source.Classes.Contains(s.Label)).ToList();
-        using var scope = NewDisposeScope();
-        using var sourceSet = HeadFitting.ToFeatureSet(source);
-        var target = tensor(targetFeatures).reshape(targetSamples.Count, source.Dim);
-        using var evaluation = labelledTarget.Count >= 2 ? HeadFitting.ToFeatureSet(LabelledFeaturesOf(labelledTarget, cancellationToken)) : null;
-        var options = (method == "dann" ? AdaptationOptions.DannRecipe : new AdaptationOptions { Method = AdaptationMethod.Mmd }) with { Steps = steps };
-        var result = DomainAdaptation.Run(sourceSet, target, evaluation, options, cancellationToken: cancellationToken);
-        var data = new JsonObject
-        {
-            ["job"] = command.Id,
-            ["method"] = method,
-            ["steps"] = steps,
-            ["sourceSamples"] = source.Count,
-            ["targetSamples"] = targetSamples.Count,
-            ["targetScoreKind"] = result.TargetScoreKind,
-            ["baselineTargetScore"] = result.Baseline.TargetScore,
-            ["adaptedTargetScore"] = result.Adapted.TargetScore,
-            ["transferGain"] = result.TransferGain,
-            ["mmd2Before"] = result.Baseline.Mmd2,
-            ["mmd2After"] = result.Adapted.Mmd2,
-            ["cidBefore"] = result.Baseline.Cid,
-            ["cidAfter"] = result.Adapted.Cid,
-            ["kept"] = result.Kept,
-            ["seconds"] = clock.Elapsed.TotalSeconds,
-            ["curve"] = new JsonArray([.. result.Adapted.Curve.Select(p => (JsonNode)new JsonObject
-            {
-                ["step"] = p.Step,
-                ["sourceLoss"] = p.SourceLoss,
-                ["sourceAccuracy"] = p.SourceAccuracy,
-                ["targetLoss"] = p.TargetLoss,
-                ["targetAccuracy"] = p.TargetAccuracy,
-                ["transferLoss"] = p.TransferLoss,
-                ["weight"] = p.Weight,
-                ["reversal"] = p.Reversal,
-            })]),
-        };
-        if (result.NegativeTransfer)
-        {
-            result.Model.Dispose();
-            data["outcome"] = "rolled-back";
-            Store.Runs.Add("adapt", command.Id, "rolled-back", data.ToJsonString());
-            Metrics.Publish("adaptation", (JsonObject)data.DeepClone(), droppable: false);
-            return Result(command, CommandStatus.Failed, $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the serving head stays.", data);
-        }
-        var record = SaveAndPromote(result.Model, "adapted", result.Model.BottleneckDim, source.Classes, command.Id,
-            result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, source.NewestSampleId, driftReference: targetFeatures);
-        data["outcome"] = "promoted";
-        data["headId"] = record.Id;
-        Store.Runs.Add("adapt", command.Id, "promoted", data.ToJsonString());
-        Metrics.Publish("adaptation", (JsonObject)data.DeepClone(), droppable: false);
-        return Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.TransferGain:+0.000;-0.000}.", data);
     }
 
     /// <summary>Writes a trained module, records it, and serves it.</summary>

@@ -1,8 +1,10 @@
-using System.Text.Json.Nodes;
 using EdgeTL.Agent.Commands;
 using EdgeTL.Agent.Learning;
 using EdgeTL.Agent.Serving;
 using EdgeTL.Agent.Storage;
+using EdgeTL.Protocol.Commands;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
 using EdgeTL.Runtime.Preprocessing;
 
 namespace EdgeTL.Agent;
@@ -15,16 +17,12 @@ public sealed partial class EdgeAgent
     /// <summary>The device's classes: <c>set-config</c>'s, else the deployed package's labels, else none yet.</summary>
     public IReadOnlyList<string>? Classes => Settings.Classes ?? Server.Model?.Installed.Manifest.Labels;
 
-    private Task<CommandResult> IngestAsync(CommandEnvelope command, CommandArgs args, CancellationToken cancellationToken)
+    private Task<CommandResult> IngestAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
-        byte[] image = args.Base64("image");
-        string? label = args.OptionalString("label");
-        string domain = args.OptionalString("domain") ?? "target";
-        var (sampleId, prediction) = Ingest(image, label, domain, "mqtt");
-        var data = new JsonObject { ["sampleId"] = sampleId };
-        if (prediction is not null)
-            data["prediction"] = PredictionJson(prediction);
-        return Task.FromResult(Result(command, CommandStatus.Ok, $"Stored sample {sampleId}.", data));
+        var args = ArgsOf(command, ProtocolJson.Default.IngestArgs);
+        var (sampleId, prediction) = Ingest(args.Image, args.Label, args.Domain, "mqtt");
+        var report = new IngestReport(sampleId, prediction is null ? null : ToWire(prediction));
+        return Task.FromResult(Result(command, CommandStatus.Ok, $"Stored sample {sampleId}.", report, ProtocolJson.Default.IngestReport));
     }
 
     /// <summary>
@@ -62,7 +60,7 @@ public sealed partial class EdgeAgent
         if (features is not null && label is null && CanPredict)
         {
             prediction = Server.Predict(features, 1)[0];
-            Metrics.Publish("prediction", new JsonObject { ["sampleId"] = id, ["domain"] = domain, ["prediction"] = PredictionJson(prediction) });
+            Metrics.Publish(MetricKinds.Prediction, new PredictionEvent(id, domain, ToWire(prediction)), ProtocolJson.Default.PredictionEvent);
             ObserveForDrift(features, prediction.ClassIndex);
         }
         if (label is not null)
@@ -84,10 +82,11 @@ public sealed partial class EdgeAgent
         }
     }
 
-    private Task<CommandResult> LabelAsync(CommandEnvelope command, CommandArgs args, CancellationToken cancellationToken)
+    private Task<CommandResult> LabelAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
-        long id = args.WholeNumber("sampleId", -1, min: 1);
-        string label = args.Text("label");
+        var args = ArgsOf(command, ProtocolJson.Default.LabelArgs);
+        long id = args.SampleId;
+        string label = args.Label;
         if (Classes is { } classes && !classes.Contains(label))
             throw new InvalidCommandArgumentsException($"args.label '{label}' is not one of the device's classes ({string.Join(", ", classes)}).");
         bool found;
@@ -99,25 +98,25 @@ public sealed partial class EdgeAgent
         return Task.FromResult(Result(command, CommandStatus.Ok, $"Sample {id} is now '{label}'."));
     }
 
-    private Task<CommandResult> PredictAsync(CommandEnvelope command, CommandArgs args, CancellationToken cancellationToken)
+    private Task<CommandResult> PredictAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
-        byte[] image = args.Base64("image");
-        var features = ExtractOrRefuse([image]);
+        var args = ArgsOf(command, ProtocolJson.Default.PredictArgs);
+        var features = ExtractOrRefuse([args.Image]);
         var prediction = Server.Predict(features, 1)[0];
-        return Task.FromResult(Result(command, CommandStatus.Ok, $"{prediction.Label} ({prediction.Confidence:P1})", PredictionJson(prediction)));
+        return Task.FromResult(Result(command, CommandStatus.Ok, $"{prediction.Label} ({prediction.Confidence:P1})", ToWire(prediction), ProtocolJson.Default.Prediction));
     }
 
-    private Task<CommandResult> EvaluateAsync(CommandEnvelope command, CommandArgs args, CancellationToken cancellationToken)
+    private Task<CommandResult> EvaluateAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
-        string? domain = args.OptionalString("domain");
+        string? domain = ArgsOf(command, ProtocolJson.Default.EvaluateArgs).Domain;
         var set = LabelledFeaturesOf(Store.Samples.Labelled(domain), cancellationToken);
         var features = set.Features;
         var predictions = Server.Predict(features, set.Count);
         int correct = predictions.Where((p, i) => p.Label == set.Classes[set.Labels[i]]).Count();
         double accuracy = (double)correct / set.Count;
-        var data = new JsonObject { ["accuracy"] = accuracy, ["samples"] = set.Count, ["domain"] = domain };
-        Metrics.Publish("evaluation", (JsonObject)data.DeepClone());
-        return Task.FromResult(Result(command, CommandStatus.Ok, $"Accuracy {accuracy:P1} on {set.Count} labelled samples.", data));
+        var report = new EvaluationReport(accuracy, set.Count, domain);
+        Metrics.Publish(MetricKinds.Evaluation, report, ProtocolJson.Default.EvaluationReport);
+        return Task.FromResult(Result(command, CommandStatus.Ok, $"Accuracy {accuracy:P1} on {set.Count} labelled samples.", report, ProtocolJson.Default.EvaluationReport));
     }
 
     /// <summary>Features of labelled samples, with labels as indices into <see cref="Classes"/>.</summary>
@@ -144,12 +143,5 @@ public sealed partial class EdgeAgent
         return [.. all];
     }
 
-    private static JsonObject PredictionJson(ServedPrediction p) => new()
-    {
-        ["label"] = p.Label,
-        ["classIndex"] = p.ClassIndex,
-        ["confidence"] = p.Confidence,
-        ["model"] = p.Model,
-        ["headId"] = p.HeadId,
-    };
+    private static Prediction ToWire(ServedPrediction p) => new(p.Label, p.ClassIndex, p.Confidence, p.Model, p.HeadId);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
 
 namespace EdgeTL.Agent;
 
@@ -14,25 +15,13 @@ public sealed partial class EdgeAgent
     private readonly long _startedTimestamp = Stopwatch.GetTimestamp();
 
     /// <summary>Builds the <c>metrics/system</c> payload of this moment.</summary>
-    public JsonObject SystemHealth()
+    public SystemHealth SystemHealth()
     {
         var verdict = ReadResources();
-        var model = Server.Model?.Installed.Manifest;
         using var process = Process.GetCurrentProcess();
-        return new JsonObject
-        {
-            ["uptimeS"] = Math.Round(Stopwatch.GetElapsedTime(_startedTimestamp).TotalSeconds, 3),
-            ["outboxDepth"] = Store.Outbox.Count,
-            ["droppedTotal"] = Store.Outbox.DroppedTotal,
-            ["workingSetMb"] = Math.Round(process.WorkingSet64 / 1048576.0, 1),
-            ["managedHeapMb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),
-            ["temperatureC"] = verdict.TemperatureC,
-            ["loadPerCore"] = verdict.LoadPerCore is { } load ? Math.Round(load, 3) : null,
-            ["powerW"] = verdict.PowerWatts,
-            ["connected"] = Connection.IsConnected,
-            ["model"] = model is null ? null : new JsonObject { ["version"] = model.Version, ["counter"] = model.Counter },
-            ["job"] = Jobs.Current?.Kind,
-        };
+        return new SystemHealth(Math.Round(Stopwatch.GetElapsedTime(_startedTimestamp).TotalSeconds, 3), Store.Outbox.Count, Store.Outbox.DroppedTotal,
+            Math.Round(process.WorkingSet64 / 1048576.0, 1), Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1), verdict.TemperatureC,
+            verdict.LoadPerCore is { } load ? Math.Round(load, 3) : null, verdict.PowerWatts, Connection.IsConnected, ServedModel(), Jobs.Current?.Kind, Gate.State);
     }
 
     private async Task TelemetryLoopAsync(TimeSpan interval, CancellationToken cancellationToken)
@@ -44,7 +33,7 @@ public sealed partial class EdgeAgent
             {
                 try
                 {
-                    Metrics.Publish("system", SystemHealth());
+                    Metrics.Publish(MetricKinds.System, SystemHealth(), ProtocolJson.Default.SystemHealth);
                 }
                 catch (Exception e) when (e is AgentException or IOException or LiteDB.LiteException)
                 {

@@ -5,6 +5,8 @@ using EdgeTL.Agent.Jobs;
 using EdgeTL.Agent.Messaging;
 using EdgeTL.Agent.Serving;
 using EdgeTL.Agent.Storage;
+using EdgeTL.Protocol.Commands;
+using EdgeTL.Protocol.Topics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -40,15 +42,15 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger<EdgeAgent>();
         _time = time ?? TimeProvider.System;
-        Topics = new AgentTopics(options.Fleet, options.Device);
+        Topics = new DeviceTopics(options.Fleet, options.Device);
         Directory.CreateDirectory(options.DataDirectory);
         Store = new AgentStore(Path.Combine(options.DataDirectory, "agent.db"), _time);
         Store.Outbox.Capacity = options.OutboxCapacity;
         Metrics = new MetricsPublisher(Store.Outbox, Topics, _time);
-        _decoder = new CommandDecoder(Topics, options.MaxCommandBytes, _time);
+        _decoder = new CommandDecoder(Topics, options.MaxCommandBytes, _time, options.MaxClockSkew, options.MaxCommandAge);
         _queue = Channel.CreateBounded<CommandEnvelope>(new BoundedChannelOptions(options.CommandQueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
         _settings = LoadSettings();
-        Connection = new MqttConnection(options.Broker, Topics, [Topics.FleetCommandFilter, Topics.GroupDeploy(options.Group)], _loggers.CreateLogger<MqttConnection>());
+        Connection = new MqttConnection(options.Broker, Topics, [Topics.CommandFilter, Topics.GroupDeploy(options.Group)], _loggers.CreateLogger<MqttConnection>());
         Publisher = new OutboxPublisher(Store.Outbox, Connection, _loggers.CreateLogger<OutboxPublisher>());
         Connection.OnlineState = StatePayload;
         TrainingGate = SysfsResourceGate;
@@ -56,7 +58,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
     }
 
     /// <summary>This device's topics.</summary>
-    public AgentTopics Topics { get; }
+    public DeviceTopics Topics { get; }
 
     /// <summary>The LiteDB store.</summary>
     public AgentStore Store { get; }
@@ -99,10 +101,13 @@ public sealed partial class EdgeAgent : IAsyncDisposable
             return Task.CompletedTask;
         _started = true;
         OpenCurrentModel();
+        Volatile.Write(ref _gate, ReadGate());
+        AnswerInterruptedJobs();
         Connection.Start();
         Publisher.Start();
         _loops.Add(Task.Run(() => ReceiveLoopAsync(_stop.Token), cancellationToken));
         _loops.Add(Task.Run(() => CommandLoopAsync(_stop.Token), cancellationToken));
+        _loops.Add(Task.Run(() => GateLoopAsync(_options.GateCheckInterval, _stop.Token), cancellationToken));
         if (_options.TelemetryInterval > TimeSpan.Zero)
             _loops.Add(Task.Run(() => TelemetryLoopAsync(_options.TelemetryInterval, _stop.Token), cancellationToken));
         return Task.CompletedTask;

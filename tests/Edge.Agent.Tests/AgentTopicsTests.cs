@@ -7,7 +7,7 @@ public sealed class AgentTopicsTests
     [Fact]
     public void Topics_follow_the_architecture_and_parse_back()
     {
-        var topics = new AgentTopics("plant-a", "jetson-07");
+        var topics = new DeviceTopics("plant-a", "jetson-07");
         Assert.Equal("edgetl/plant-a/jetson-07/cmd/deploy", topics.Command("deploy"));
         Assert.Equal("edgetl/plant-a/jetson-07/cmd/+", topics.CommandFilter);
         Assert.Equal("edgetl/plant-a/jetson-07/result/c-1", topics.Result("c-1"));
@@ -27,7 +27,7 @@ public sealed class AgentTopicsTests
     [InlineData("")]
     public void Names_with_topic_syntax_are_refused(string bad)
     {
-        Assert.Throws<ArgumentException>(() => new AgentTopics(bad, "d"));
-        Assert.Throws<ArgumentException>(() => new AgentTopics("f", "d").Result(bad));
+        Assert.Throws<ArgumentException>(() => new DeviceTopics(bad, "d"));
+        Assert.Throws<ArgumentException>(() => new DeviceTopics("f", "d").Result(bad));
     }
 }

@@ -1,3 +1,5 @@
+using EdgeTL.Protocol.Commands;
+
 namespace EdgeTL.Agent.Commands;
 
 /// <summary>Either a valid command or the error result to publish for it.</summary>

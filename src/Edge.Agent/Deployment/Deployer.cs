@@ -187,9 +187,9 @@ public sealed partial class Deployer
     private static string Describe(InstalledModel? model) =>
         model is null ? "no model" : $"{model.Manifest.Name} {model.Manifest.Version} (counter {model.Manifest.Counter})";
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The installed model failed its integrity check at start: {Repair}")]
+    [LoggerMessage(EventId = 3001, EventName = "ModelIntegrityRepaired", Level = LogLevel.Error, Message = "The installed model failed its integrity check at start: {Repair}")]
     private static partial void LogRepair(ILogger logger, string repair);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deployment {Status}: now serving {Version} (counter {Counter}). {Reason}")]
+    [LoggerMessage(EventId = 3002, EventName = "DeploymentFinished", Level = LogLevel.Information, Message = "Deployment {Status}: now serving {Version} (counter {Counter}). {Reason}")]
     private static partial void LogOutcome(ILogger logger, DeploymentStatus status, string? version, long counter, string reason);
 }

@@ -76,6 +76,24 @@ public sealed record AgentOptions
     /// </summary>
     public TimeSpan TelemetryInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How far in the future a command's <c>issuedAt</c> may be (the sender's clock ahead of the
+    /// device's); further is refused as <c>notYetValid</c>.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How old a command's <c>issuedAt</c> may be; older is refused as <c>expired</c>. At most the
+    /// inbox's 7-day memory of ids, so no replay outlives its record.
+    /// </summary>
+    public TimeSpan MaxCommandAge { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>Least time between two <c>training</c> progress metrics of a job (the final result has every epoch); zero: every epoch.</summary>
+    public TimeSpan TrainingMetricsInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the training gate (temperature, load, power) is checked, so the state follows it and deferred jobs start when it opens.</summary>
+    public TimeSpan GateCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long SIGTERM waits for the outbox to drain.</summary>
     public TimeSpan ShutdownFlushTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -116,6 +134,14 @@ public sealed record AgentOptions
             problems.Add("Agent:CameraInterval must be positive.");
         if (TelemetryInterval < TimeSpan.Zero || (TelemetryInterval > TimeSpan.Zero && TelemetryInterval < TimeSpan.FromMilliseconds(10)))
             problems.Add("Agent:TelemetryInterval must be zero (off) or at least 10 ms.");
+        if (MaxClockSkew < TimeSpan.Zero || MaxClockSkew > TimeSpan.FromDays(1))
+            problems.Add("Agent:MaxClockSkew must be between 00:00:00 and 1.00:00:00.");
+        if (MaxCommandAge < TimeSpan.FromMinutes(1) || MaxCommandAge > TimeSpan.FromDays(7))
+            problems.Add("Agent:MaxCommandAge must be between 00:01:00 and 7.00:00:00 (the inbox remembers ids for 7 days).");
+        if (TrainingMetricsInterval < TimeSpan.Zero)
+            problems.Add("Agent:TrainingMetricsInterval must be zero (every epoch) or positive.");
+        if (GateCheckInterval < TimeSpan.FromMilliseconds(50) || GateCheckInterval > TimeSpan.FromHours(1))
+            problems.Add("Agent:GateCheckInterval must be between 50 ms and 1 h.");
         if (WatchdogInterval <= TimeSpan.Zero)
             problems.Add("Agent:WatchdogInterval must be positive.");
         if (TensorRtEngineCache is { } cache && !Path.IsPathFullyQualified(cache))

@@ -1,21 +1,24 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using EdgeTL.Agent.Storage;
+using EdgeTL.Protocol.Payloads;
+using EdgeTL.Protocol.Topics;
 
 namespace EdgeTL.Agent.Messaging;
 
 /// <summary>
-/// Publishes metrics and events through the outbox on <c>…/metrics/{kind}</c> as
-/// <c>{seq, device, kind, at, data}</c>; <c>seq</c> is the outbox sequence number, increasing
-/// across restarts, so a receiver sees order and drops repeats.
+/// Publishes metrics and events through the outbox on <c>…/metrics/{kind}</c> as a
+/// <see cref="MetricMessage"/> <c>{seq, device, kind, at, data}</c>; <c>seq</c> is the outbox
+/// sequence number, increasing across restarts, so a receiver sees order and drops repeats.
 /// </summary>
 public sealed class MetricsPublisher
 {
     private readonly Outbox _outbox;
-    private readonly AgentTopics _topics;
+    private readonly DeviceTopics _topics;
     private readonly TimeProvider _time;
 
     /// <summary>Creates the publisher.</summary>
-    public MetricsPublisher(Outbox outbox, AgentTopics topics, TimeProvider? time = null)
+    public MetricsPublisher(Outbox outbox, DeviceTopics topics, TimeProvider? time = null)
     {
         _outbox = outbox ?? throw new ArgumentNullException(nameof(outbox));
         _topics = topics ?? throw new ArgumentNullException(nameof(topics));
@@ -23,17 +26,19 @@ public sealed class MetricsPublisher
     }
 
     /// <summary>
-    /// Queues a metric of <paramref name="kind"/>; returns its sequence number. Events (drift,
-    /// adaptation outcomes) pass <paramref name="droppable"/> false so a full outbox never drops them.
+    /// Queues a metric of <paramref name="kind"/> (see <see cref="MetricKinds"/>) whose data is
+    /// <paramref name="data"/>; returns its sequence number. Events (drift, outcomes) pass
+    /// <paramref name="droppable"/> false so a full outbox never drops them.
     /// </summary>
-    public long Publish(string kind, JsonObject data, bool droppable = true)
+    public long Publish<T>(string kind, T data, JsonTypeInfo<T> type, bool droppable = true)
     {
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(type);
         string topic = _topics.Metrics(kind);
-        string at = _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
-        string body = data.ToJsonString();
+        var at = _time.GetUtcNow();
+        var element = JsonSerializer.SerializeToElement(data, type);
         return _outbox.Enqueue(topic, seq =>
-            System.Text.Encoding.UTF8.GetBytes($"{{\"seq\":{seq},\"device\":{JsonValue.Create(_topics.Device).ToJsonString()},\"kind\":{JsonValue.Create(kind).ToJsonString()},\"at\":\"{at}\",\"data\":{body}}}"),
+            JsonSerializer.SerializeToUtf8Bytes(new MetricMessage(seq, _topics.Device, kind, at, element), Protocol.Json.ProtocolJson.Default.MetricMessage),
             droppable: droppable);
     }
 }

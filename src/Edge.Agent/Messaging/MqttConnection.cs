@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 using MQTTnet.Protocol;
+using EdgeTL.Protocol.Topics;
 
 namespace EdgeTL.Agent.Messaging;
 
@@ -21,7 +22,7 @@ public sealed class MqttConnection : IAsyncDisposable
     private readonly IMqttClient _client;
     private readonly MqttClientOptions _options;
     private readonly BrokerOptions _broker;
-    private readonly AgentTopics _topics;
+    private readonly DeviceTopics _topics;
     private readonly IReadOnlyList<string> _subscriptions;
     private readonly ILogger _logger;
     private readonly Channel<IncomingMessage> _incoming = Channel.CreateBounded<IncomingMessage>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.Wait });
@@ -30,7 +31,7 @@ public sealed class MqttConnection : IAsyncDisposable
     private Task? _supervisor;
 
     /// <summary>Creates the connection (not yet connected: call <see cref="Start"/>).</summary>
-    public MqttConnection(BrokerOptions broker, AgentTopics topics, IReadOnlyList<string> subscriptions, ILogger<MqttConnection>? logger = null)
+    public MqttConnection(BrokerOptions broker, DeviceTopics topics, IReadOnlyList<string> subscriptions, ILogger<MqttConnection>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(broker);
         ArgumentNullException.ThrowIfNull(topics);
@@ -174,7 +175,7 @@ public sealed class MqttConnection : IAsyncDisposable
         }
     }
 
-    private static MqttClientOptions BuildOptions(BrokerOptions broker, AgentTopics topics)
+    private static MqttClientOptions BuildOptions(BrokerOptions broker, DeviceTopics topics)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(broker.Host, broker.Port)

@@ -87,7 +87,7 @@ public sealed partial class Ina219PowerSensor : IPowerSensor, IDisposable
             _device.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "INA219 read failed.")]
+    [LoggerMessage(EventId = 5005, EventName = "PowerSensorReadFailed", Level = LogLevel.Warning, Message = "INA219 read failed.")]
     private static partial void LogReadFailed(ILogger logger, Exception exception);
 
     private static void ValidateShunt(double shuntOhms)

@@ -236,12 +236,12 @@ public sealed partial class FolderSampleSource : ISampleSource
 
     private readonly record struct FileState(long Length, DateTime Written, int StablePolls);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sample folder {Folder} cannot be created or read.")]
+    [LoggerMessage(EventId = 5002, EventName = "SampleFolderUnreadable", Level = LogLevel.Warning, Message = "Sample folder {Folder} cannot be created or read.")]
     private static partial void LogFolderUnavailable(ILogger logger, string folder, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {File}: {Reason}; moving it to .failed.")]
+    [LoggerMessage(EventId = 5003, EventName = "SampleFileRejected", Level = LogLevel.Warning, Message = "Rejected {File}: {Reason}; moving it to .failed.")]
     private static partial void LogRejected(ILogger logger, string file, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not move {File} to {Destination}; it is skipped until restart.")]
+    [LoggerMessage(EventId = 5004, EventName = "SampleFileNotMoved", Level = LogLevel.Error, Message = "Could not move {File} to {Destination}; it is skipped until restart.")]
     private static partial void LogMoveFailed(ILogger logger, string file, string destination, Exception exception);
 }

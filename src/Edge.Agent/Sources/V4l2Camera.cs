@@ -84,6 +84,6 @@ public sealed partial class V4l2Camera : ICamera, IDisposable
         _device = null;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Capture from {Device} failed: {Reason}.")]
+    [LoggerMessage(EventId = 5001, EventName = "CameraCaptureFailed", Level = LogLevel.Warning, Message = "Capture from {Device} failed: {Reason}.")]
     private static partial void LogCaptureFailed(ILogger logger, string device, string reason, Exception? exception);
 }

@@ -72,6 +72,52 @@ public sealed class CommandInbox
         }
     }
 
+    /// <summary>
+    /// Marks claimed command <paramref name="id"/> as a running job of <paramref name="kind"/>: if the
+    /// agent stops before <see cref="Complete"/>, <see cref="Interrupted"/> lists it at the next start.
+    /// </summary>
+    public void MarkAccepted(string id, string kind)
+    {
+        var entry = _entries.FindById(id) ?? throw new InvalidOperationException($"Command '{id}' was never claimed.");
+        entry.JobKind = kind;
+        entry.AcceptedUtc = _time.GetUtcNow().UtcDateTime;
+        Update(entry);
+    }
+
+    /// <summary>Records how far job <paramref name="id"/> got (best effort: a full disk skips it).</summary>
+    public void RecordProgress(string id, string progressJson)
+    {
+        if (_entries.FindById(id) is not { } entry)
+            return;
+        entry.ProgressJson = progressJson;
+        try
+        {
+            _entries.Update(entry);
+        }
+        catch (Exception e) when (DiskSpace.IsFull(e))
+        {
+        }
+    }
+
+    /// <summary>Jobs that were accepted and never completed: the agent stopped while they ran.</summary>
+    public IReadOnlyList<InboxEntry> Interrupted() =>
+        [.. _entries.Find(e => e.JobKind != null && e.ResultJson == null).OrderBy(e => e.AcceptedUtc)];
+
+    /// <summary>The stored entry of <paramref name="id"/>, or null.</summary>
+    public InboxEntry? Find(string id) => _entries.FindById(id);
+
+    private void Update(InboxEntry entry)
+    {
+        try
+        {
+            _entries.Update(entry);
+        }
+        catch (Exception e) when (DiskSpace.IsFull(e))
+        {
+            throw new AgentException(AgentErrorCode.StorageFull, $"Command {entry.Id} could not be updated: the disk is full.", e);
+        }
+    }
+
     /// <summary>Forgets ids older than <see cref="Retention"/>; returns how many.</summary>
     public int Prune()
     {

@@ -49,8 +49,9 @@ public static partial class OnnxSessionFactory
     {
         if (provider is ExecutionProvider.Cuda or ExecutionProvider.TensorRt && !NvidiaDriverPresent.Value)
         {
-            // Without the driver ONNX Runtime would fail too, after printing an error of its own.
-            LogUnavailable(logger, provider, "no NVIDIA driver: libcuda.so.1 cannot be loaded");
+            // A machine without the NVIDIA driver is a CPU machine, not a fault: no warning (ONNX
+            // Runtime would fail too, after printing an error of its own).
+            LogNoDriver(logger, provider);
             return false;
         }
         try
@@ -108,14 +109,17 @@ public static partial class OnnxSessionFactory
         },
     };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "ONNX Runtime runs {Model} on {Provider} ({Precision}).")]
+    [LoggerMessage(EventId = 6001, EventName = "OnnxProviderChosen", Level = LogLevel.Information, Message = "ONNX Runtime runs {Model} on {Provider} ({Precision}).")]
     private static partial void LogChosen(ILogger logger, string model, ExecutionProvider provider, string precision);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Provider} is not available on this machine ({Reason}); falling back.")]
+    [LoggerMessage(EventId = 6002, EventName = "OnnxProviderUnavailable", Level = LogLevel.Warning, Message = "{Provider} is not available on this machine ({Reason}); falling back.")]
     private static partial void LogUnavailable(ILogger logger, ExecutionProvider provider, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Provider} could not open the model ({Reason}); trying the next provider.")]
+    [LoggerMessage(EventId = 6003, EventName = "OnnxProviderCannotOpen", Level = LogLevel.Warning, Message = "{Provider} could not open the model ({Reason}); trying the next provider.")]
     private static partial void LogCannotOpen(ILogger logger, ExecutionProvider provider, string reason);
+
+    [LoggerMessage(EventId = 6004, EventName = "OnnxNoNvidiaDriver", Level = LogLevel.Debug, Message = "{Provider} skipped: no NVIDIA driver (libcuda.so.1) on this machine.")]
+    private static partial void LogNoDriver(ILogger logger, ExecutionProvider provider);
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 }

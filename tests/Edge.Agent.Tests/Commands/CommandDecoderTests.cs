@@ -7,7 +7,7 @@ namespace EdgeTL.Agent.Tests.Commands;
 public sealed class CommandDecoderTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
-    private readonly AgentTopics _topics = new("plant-a", "jetson-07");
+    private readonly DeviceTopics _topics = new("plant-a", "jetson-07");
     private readonly CommandDecoder _decoder;
 
     public CommandDecoderTests() => _decoder = new CommandDecoder(_topics, maxPayloadBytes: 1024, new FixedTime(Now));

@@ -19,11 +19,12 @@ public sealed class BrokerOutageTests(DeploymentPackages packages, ITestOutputHe
         void Produce(int n)
         {
             for (int i = 0; i < n; i++)
-                agent.Metrics.Publish("probe", new JsonObject { ["n"] = produced++ });
+                agent.Metrics.Publish(MetricKinds.Event, new AgentEvent("probe", (produced++).ToString(System.Globalization.CultureInfo.InvariantCulture)), ProtocolJson.Default.AgentEvent);
         }
+        List<System.Text.Json.Nodes.JsonObject> Probes() => [.. cloud.Metrics(MetricKinds.Event).Where(m => m["data"]!["event"]!.GetValue<string>() == "probe")];
 
         Produce(50);
-        await TestClient.WaitAsync(() => cloud.Metrics("probe").Count >= 50 ? "" : null, TimeSpan.FromSeconds(30), "the first 50 metrics");
+        await TestClient.WaitAsync(() => Probes().Count >= 50 ? "" : null, TimeSpan.FromSeconds(30), "the first 50 metrics");
         mosquitto.Stop();
         int beforeOutage = produced;
         var down = DateTime.UtcNow;
@@ -38,9 +39,9 @@ public sealed class BrokerOutageTests(DeploymentPackages packages, ITestOutputHe
         mosquitto.Start();
         await cloud.ReconnectAsync();
         Produce(50);
-        var all = await TestClient.WaitAsync(() => cloud.Metrics("probe") is { } m && m.Count >= produced ? m : null, TimeSpan.FromSeconds(60), $"{produced} metrics");
+        var all = await TestClient.WaitAsync(() => Probes() is { } m && m.Count >= produced ? m : null, TimeSpan.FromSeconds(60), $"{produced} metrics");
 
-        var numbers = all.Select(m => m["data"]!["n"]!.GetValue<int>()).ToList();
+        var numbers = all.Select(m => int.Parse(m["data"]!["reason"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
         output.WriteLine($"produced {produced} ({producedDuringOutage} in the 60 s outage), {waiting} waited in the outbox during the outage, received {numbers.Count}, reconnects {agent.Connection.ConnectCount}");
         Assert.Equal(Enumerable.Range(0, produced), numbers);   // all, in order, none twice
         var seqs = all.Select(m => m["seq"]!.GetValue<long>()).ToList();

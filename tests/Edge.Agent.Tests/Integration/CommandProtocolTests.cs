@@ -32,8 +32,9 @@ public sealed class CommandProtocolTests(DeploymentPackages packages)
         await TestClient.WaitAsync(() => cloud.Received.Count(m => m.Topic == invalid) >= 2 ? "" : null, Wait, "the oversize result");
         TestClient.AssertStatus(cloud.Received.Where(m => m.Topic == invalid).ElementAt(1).Json, "tooLarge");
 
-        // A command addressed to another device of the fleet is answered as such, and not run.
-        await cloud.SendAsync("test", "dev2", "status");
+        // A command handed to this agent for another device (only an in-process caller can: the agent
+        // subscribes to its own topics) is answered as such, and not run.
+        harness.Agent.Submit("edgetl/test/dev2/cmd/status", Encoding.UTF8.GetBytes($$"""{"id":"other-1","name":"status","issuedAt":"{{DateTimeOffset.UtcNow:O}}"}"""));
         await TestClient.WaitAsync(() => cloud.Received.Count(m => m.Topic == invalid) >= 3 ? "" : null, Wait, "the wrong-device result");
         var wrong = cloud.Received.Where(m => m.Topic == invalid).ElementAt(2).Json;
         TestClient.AssertStatus(wrong, "wrongDevice");
@@ -44,7 +45,7 @@ public sealed class CommandProtocolTests(DeploymentPackages packages)
     }
 
     [Fact]
-    public async Task Training_commands_are_deferred_with_an_error_code_while_the_resource_gate_is_closed()
+    public async Task Training_commands_are_answered_deferred_with_the_gate_reason_while_the_resource_gate_is_closed()
     {
         await using var broker = await EmbeddedBroker.StartAsync();
         await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
@@ -53,9 +54,12 @@ public sealed class CommandProtocolTests(DeploymentPackages packages)
         agent.TrainingGate = () => "Training deferred: temperature 91.0°C is over the limit 80.0°C";
 
         var refused = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["epochs"] = 3 }), Wait);
-        TestClient.AssertStatus(refused, "failed");
-        Assert.Equal("ResourcesUnavailable", refused["data"]!["code"]!.GetValue<string>());
+        TestClient.AssertStatus(refused, "deferred");
+        Assert.Equal("finetune", refused["data"]!["kind"]!.GetValue<string>());
+        Assert.False(refused["data"]!["retriesWhenOpen"]!.GetValue<bool>());
         Assert.Contains("91.0°C", refused["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        var metric = await TestClient.WaitAsync(() => cloud.Metrics(MetricKinds.Deferred) is { Count: > 0 } m ? m[0] : null, Wait, "the deferred metric");
+        Assert.Contains("91.0°C", metric["data"]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
 
         var badArgs = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["epochs"] = -2 }), Wait);
         TestClient.AssertStatus(badArgs, "invalidArguments");
@@ -134,8 +138,9 @@ public sealed class CommandProtocolTests(DeploymentPackages packages)
         Assert.Equal(1, statuses.Count(s => s == "ok"));
         Assert.Equal(39, statuses.Count(s => s == "duplicate"));
         Assert.Equal(1, harness.Agent.Store.Samples.Count);   // stored once
-        // A duplicate carries the first run's answer.
+        // A duplicate carries the first run's whole final result.
         var duplicate = cloud.Results(id).Last(r => r["status"]!.GetValue<string>() == "duplicate");
-        Assert.Equal(1, duplicate["data"]!["sampleId"]!.GetValue<long>());
+        Assert.Equal("ok", duplicate["data"]!["firstResult"]!["status"]!.GetValue<string>());
+        Assert.Equal(1, duplicate["data"]!["firstResult"]!["data"]!["sampleId"]!.GetValue<long>());
     }
 }

@@ -24,7 +24,7 @@ public sealed record ConnectionAttempt(int ClientConnects, int BrokerAccepted, i
         var mark = broker.Broker.Log.Count;
         var errors = new ConcurrentQueue<string>();
         int connects;
-        await using (var connection = new MqttConnection(options, new AgentTopics(SecureBroker.Fleet, device), []))
+        await using (var connection = new MqttConnection(options, new DeviceTopics(SecureBroker.Fleet, device), []))
         {
             connection.ConnectFailed += errors.Enqueue;
             connection.Start();

@@ -17,7 +17,7 @@ public sealed class PinnedCaFileTests(SecureBroker broker)
     {
         var options = broker.Options("dev-good") with { CaFile = broker.Ca.KeyFile };
 
-        var error = Assert.Throws<AgentException>(() => new MqttConnection(options, new AgentTopics(SecureBroker.Fleet, "dev-good"), []));
+        var error = Assert.Throws<AgentException>(() => new MqttConnection(options, new DeviceTopics(SecureBroker.Fleet, "dev-good"), []));
 
         Assert.Equal(AgentErrorCode.InvalidConfiguration, error.Code);
         Assert.Contains($"Broker:CaFile '{broker.Ca.KeyFile}'", error.Message, StringComparison.Ordinal);

@@ -11,7 +11,7 @@ public static class SecureConnections
     public static async Task<MqttConnection> ConnectAsync(SecureBroker broker, string identity, IReadOnlyList<string> subscriptions)
     {
         ArgumentNullException.ThrowIfNull(broker);
-        var connection = new MqttConnection(broker.Options(identity), new AgentTopics(SecureBroker.Fleet, identity), subscriptions);
+        var connection = new MqttConnection(broker.Options(identity), new DeviceTopics(SecureBroker.Fleet, identity), subscriptions);
         var errors = new List<string>();
         connection.ConnectFailed += error => { lock (errors) errors.Add(error); };
         var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

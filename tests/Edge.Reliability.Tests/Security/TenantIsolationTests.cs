@@ -14,11 +14,11 @@ public sealed class TenantIsolationTests(SecureBroker broker)
     [Fact]
     public async Task A_device_can_neither_write_nor_read_another_devices_topics()
     {
-        var a = new AgentTopics(SecureBroker.Fleet, "dev-a");
-        var b = new AgentTopics(SecureBroker.Fleet, "dev-b");
+        var a = new DeviceTopics(SecureBroker.Fleet, "dev-a");
+        var b = new DeviceTopics(SecureBroker.Fleet, "dev-b");
         await using var cloud = await SecureConnections.ConnectAsync(broker, SecureBroker.Cloud, [$"{b.DevicePrefix}/#"]);
         await using var deviceB = await SecureConnections.ConnectAsync(broker, b.Device, [b.CommandFilter]);
-        await using var deviceA = await SecureConnections.ConnectAsync(broker, a.Device, [a.CommandFilter, $"{b.DevicePrefix}/#", a.FleetCommandFilter]);
+        await using var deviceA = await SecureConnections.ConnectAsync(broker, a.Device, [a.CommandFilter, $"{b.DevicePrefix}/#", $"{DeviceTopics.Root}/{a.Fleet}/+/cmd/+"]);
 
         // A's attempts on B's topics (and on the fleet's deploy topic, which only the cloud writes).
         var forged = Encoding.UTF8.GetBytes($"{{\"id\":\"forged-{Guid.NewGuid():N}\",\"name\":\"reboot\"}}");

@@ -11,7 +11,7 @@ public sealed class ValidIdentityTests(SecureBroker broker)
     public async Task A_valid_device_connects_and_exchanges_messages_on_its_own_topics()
     {
         const string device = "dev-good";
-        var topics = new AgentTopics(SecureBroker.Fleet, device);
+        var topics = new DeviceTopics(SecureBroker.Fleet, device);
         var mark = broker.Broker.Log.Count;
         await using var cloud = await SecureConnections.ConnectAsync(broker, SecureBroker.Cloud, [$"{topics.DevicePrefix}/#"]);
         await using var agent = await SecureConnections.ConnectAsync(broker, device, [topics.CommandFilter]);

@@ -1,0 +1,35 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+
+namespace EdgeTL.Protocol.Commands;
+
+/// <summary>Arguments of <c>finetune</c> (a job): train a head on the labelled samples; promoted only if it beats the serving head on held-out samples.</summary>
+public sealed record FinetuneArgs
+{
+    /// <summary><c>head-only</c> (on cached features) or <c>progressive</c> (unfreeze the backbone's top stages).</summary>
+    [Description("'head-only' trains the head on cached features; 'progressive' also unfreezes the backbone's top stages.")]
+    [AllowedValues("head-only", "progressive")]
+    public string Mode { get; set; } = "head-only";
+
+    /// <summary>Epochs, 1–1000.</summary>
+    [Description("Training epochs.")]
+    [Range(1, 1000)]
+    public int Epochs { get; set; } = 30;
+
+    /// <summary>Base learning rate in (0, 1]; the head trains at 10× it.</summary>
+    [JsonPropertyName("lr")]
+    [Description("Base learning rate; the head trains at 10x it (discriminative rates).")]
+    [Range(1e-9, 1.0)]
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary><c>cosine</c>, <c>step</c> or <c>constant</c>.</summary>
+    [Description("Learning-rate schedule.")]
+    [AllowedValues("cosine", "step", "constant")]
+    public string Schedule { get; set; } = "cosine";
+
+    /// <summary>Seed of the split, initialization and shuffling.</summary>
+    [Description("Seed of the train/holdout split, initialization and shuffling.")]
+    [Range(0, int.MaxValue)]
+    public int Seed { get; set; }
+}
