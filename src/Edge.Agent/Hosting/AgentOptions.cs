@@ -52,8 +52,12 @@ public sealed record AgentOptions
     /// <summary>Training gates: defer training when hotter or busier than this.</summary>
     public double MaxTemperatureC { get; init; } = 80;
 
-    /// <summary>Training gates: 1-minute load average per core above which training waits.</summary>
-    public double MaxLoadPerCore { get; init; } = 2;
+    /// <summary>
+    /// Training gates: 1-minute load average per core (<c>/proc/loadavg</c> ÷ cores) above which
+    /// training waits. 1.0 is every core busy; 0.9 lets a device under ordinary load train and
+    /// defers one saturated by other work (docs/configuration.md has the measurements).
+    /// </summary>
+    public double MaxLoadPerCore { get; init; } = 0.9;
 
     /// <summary>A folder to ingest images from (subfolders named after labels), or null.</summary>
     public string? SampleFolder { get; init; }
