@@ -116,6 +116,10 @@ public sealed record AgentOptions
             problems.Add("Agent:HealthLatencyBudgetMs must be positive.");
         if (ColdStartShots < 1)
             problems.Add("Agent:ColdStartShots must be at least 1.");
+        if (!(MaxTemperatureC > 0) || !double.IsFinite(MaxTemperatureC))
+            problems.Add($"Agent:MaxTemperatureC {MaxTemperatureC.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be a positive number of °C.");
+        if (!(MaxLoadPerCore > 0) || !double.IsFinite(MaxLoadPerCore))
+            problems.Add($"Agent:MaxLoadPerCore {MaxLoadPerCore.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be a positive load per core (1.0: every core busy).");
         if (CameraInterval <= TimeSpan.Zero)
             problems.Add("Agent:CameraInterval must be positive.");
         if (TelemetryInterval < TimeSpan.Zero || (TelemetryInterval > TimeSpan.Zero && TelemetryInterval < TimeSpan.FromMilliseconds(10)))

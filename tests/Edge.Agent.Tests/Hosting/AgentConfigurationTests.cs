@@ -83,6 +83,15 @@ public sealed class AgentConfigurationTests
     }
 
     [Theory]
+    [InlineData(0.0, 80.0, "Agent:MaxLoadPerCore 0 must be a positive load per core (1.0: every core busy).")]
+    [InlineData(-1.0, 80.0, "Agent:MaxLoadPerCore -1 must be a positive load per core (1.0: every core busy).")]
+    [InlineData(0.9, 0.0, "Agent:MaxTemperatureC 0 must be a positive number of °C.")]
+    [InlineData(0.9, double.NaN, "Agent:MaxTemperatureC NaN must be a positive number of °C.")]
+    public void Gate_limits_the_resource_gate_would_refuse_are_named_at_start(double maxLoad, double maxC, string problem) =>
+        // The gate throws on them at every training check; the agent should not start with them.
+        Assert.Equal([problem], new AgentOptions { MaxLoadPerCore = maxLoad, MaxTemperatureC = maxC }.Problems());
+
+    [Theory]
     [InlineData("Device", "Device", 0)]
     [InlineData("Devic", "Device", 1)]
     [InlineData("Fleat", "Fleet", 1)]
