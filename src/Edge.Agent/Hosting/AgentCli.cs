@@ -27,7 +27,7 @@ internal static class AgentCli
     private static Command Run()
     {
         var embedded = new Option<bool>("--embedded") { Description = "Start an in-process MQTT broker on 127.0.0.1 (port Agent:Broker:Port, default 1883) with the store under ./data." };
-        var config = new Option<string?>("--config") { Description = "An extra JSON configuration file, read after appsettings.json and /etc/edgetl/agent.json." };
+        var config = new Option<string?>("--config") { Description = "An extra JSON configuration file, read after appsettings.json and /etc/edgetl/agent.json.", HelpName = "FILE" };
         var command = new Command("run", "Run the agent (as a systemd service: Type=notify with WatchdogSec). " + AgentConfiguration.SourcesHelp) { embedded, config };
         command.SetAction(async (parse, cancellationToken) =>
         {

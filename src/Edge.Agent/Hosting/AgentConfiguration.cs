@@ -21,7 +21,7 @@ internal static class AgentConfiguration
     /// <summary>The prefix of the environment variables read (<c>EDGETL_Agent__Device=cam-7</c>).</summary>
     public const string EnvironmentPrefix = "EDGETL_";
 
-    /// <summary>What <c>run --help</c> and <c>config --help</c> say about where settings come from.</summary>
+    /// <summary>What <c>run --help</c> says about where settings come from.</summary>
     public const string SourcesHelp =
         "Settings (section Agent) come from appsettings.json beside the binary, then " + AgentHost.SystemConfigFile +
         ", then --config FILE, then EDGETL_Agent__<Key> environment variables (EDGETL_Agent__Broker__Port=8883); " +

@@ -12,8 +12,8 @@ internal static class ConfigCommand
 {
     public static Command Create()
     {
-        var config = new Option<string?>("--config") { Description = "The extra JSON configuration file 'run --config' would read." };
-        var command = new Command("config", "Print every setting with its current value, default and source, as 'run' would read them. " + AgentConfiguration.SourcesHelp) { config };
+        var config = new Option<string?>("--config") { Description = "The extra JSON configuration file 'run --config' would read.", HelpName = "FILE" };
+        var command = new Command("config", "Print every setting (section Agent) with the value 'run' would use, its default and its source (appsettings.json, " + AgentHost.SystemConfigFile + ", --config FILE, EDGETL_Agent__<Key>); warn of unknown keys; rc 2 for bad values. Keys: docs/configuration.md.") { config };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
