@@ -18,24 +18,33 @@ public static class AgentHost
     /// (<c>EDGETL_Agent__Device=cam-7</c>). <paramref name="embedded"/> adds the in-process broker
     /// on loopback with the store under ./data.
     /// </summary>
+    /// <exception cref="FileNotFoundException"><paramref name="configFile"/> does not exist.</exception>
+    /// <exception cref="InvalidDataException">A configuration file is not valid JSON.</exception>
     public static IHost Build(string[] args, bool embedded, string? configFile = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true });
-        builder.Configuration.AddJsonFile("appsettings.json", optional: true);
-        builder.Configuration.AddJsonFile(SystemConfigFile, optional: true);
-        if (configFile is not null)
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
-        builder.Configuration.AddEnvironmentVariables("EDGETL_");
+        builder.Configuration.AddAgentSources(configFile);
         builder.Logging.AddSimpleConsoleLogging();
-        builder.Services.AddEdgeAgent(builder.Configuration.GetSection("Agent"), embedded);
+        builder.Services.AddEdgeAgent(builder.Configuration.GetSection(AgentConfiguration.Section), embedded);
         return builder.Build();
     }
 
-    /// <summary>Registers the agent: options bound from <paramref name="section"/> and validated at start, systemd, and the worker.</summary>
+    /// <summary>
+    /// Registers the agent: options bound from <paramref name="section"/> and validated at start
+    /// (a value that cannot be read fails validation like one out of range, naming the key, the
+    /// value and the form expected), a warning at start for each key that binds to no setting,
+    /// systemd, and the worker.
+    /// </summary>
     public static IServiceCollection AddEdgeAgent(this IServiceCollection services, IConfiguration section, bool embedded = false)
     {
-        services.AddOptions<AgentOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<AgentOptions>().Configure(options =>
+        {
+            var unreadable = AgentConfiguration.Bind(section, options);
+            if (unreadable.Count > 0)
+                throw new OptionsValidationException(Options.DefaultName, typeof(AgentOptions), [.. unreadable, .. options.Problems()]);
+        }).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
+        services.AddHostedService(provider => new ConfigurationWarnings(section, provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ConfigurationWarnings>>()));
         services.AddSingleton(new EmbeddedBrokerSettings(embedded));
         services.AddSystemd();
         // AddSystemd registers the notifier only under systemd; the watchdog pinger always asks for one (disabled outside systemd).

@@ -52,8 +52,12 @@ public sealed record AgentOptions
     /// <summary>Training gates: defer training when hotter or busier than this.</summary>
     public double MaxTemperatureC { get; init; } = 80;
 
-    /// <summary>Training gates: 1-minute load average per core above which training waits.</summary>
-    public double MaxLoadPerCore { get; init; } = 2;
+    /// <summary>
+    /// Training gates: 1-minute load average per core (<c>/proc/loadavg</c> ÷ cores) above which
+    /// training waits. 1.0 is every core busy; 0.9 lets a device under ordinary load train and
+    /// defers one saturated by other work (docs/configuration.md has the measurements).
+    /// </summary>
+    public double MaxLoadPerCore { get; init; } = 0.9;
 
     /// <summary>A folder to ingest images from (subfolders named after labels), or null.</summary>
     public string? SampleFolder { get; init; }
@@ -130,6 +134,10 @@ public sealed record AgentOptions
             problems.Add("Agent:HealthLatencyBudgetMs must be positive.");
         if (ColdStartShots < 1)
             problems.Add("Agent:ColdStartShots must be at least 1.");
+        if (!(MaxTemperatureC > 0) || !double.IsFinite(MaxTemperatureC))
+            problems.Add($"Agent:MaxTemperatureC {MaxTemperatureC.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be a positive number of °C.");
+        if (!(MaxLoadPerCore > 0) || !double.IsFinite(MaxLoadPerCore))
+            problems.Add($"Agent:MaxLoadPerCore {MaxLoadPerCore.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be a positive load per core (1.0: every core busy).");
         if (CameraInterval <= TimeSpan.Zero)
             problems.Add("Agent:CameraInterval must be positive.");
         if (TelemetryInterval < TimeSpan.Zero || (TelemetryInterval > TimeSpan.Zero && TelemetryInterval < TimeSpan.FromMilliseconds(10)))

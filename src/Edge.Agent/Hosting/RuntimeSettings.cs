@@ -18,8 +18,8 @@ public sealed record RuntimeSettings
     /// <summary>Training waits while the hottest thermal zone is above this (°C).</summary>
     public double MaxTemperatureC { get; init; } = 80;
 
-    /// <summary>Training waits while the 1-minute load per core is above this.</summary>
-    public double MaxLoadPerCore { get; init; } = 2;
+    /// <summary>Training waits while the 1-minute load per core is above this (the default is <see cref="AgentOptions.MaxLoadPerCore"/>'s).</summary>
+    public double MaxLoadPerCore { get; init; } = 0.9;
 
     /// <summary>The problems of these settings (empty when valid).</summary>
     public IEnumerable<string> Problems()
