@@ -7,10 +7,10 @@ namespace EdgeTL.Protocol.Json;
 
 /// <summary>
 /// Source-generated JSON for every protocol type: camelCase names, status codes as camelCase
-/// strings, nulls left out, unknown members refused (a misspelt argument is an error, not a default).
+/// strings, nulls written out (every field is always present), unknown members refused (a misspelt argument is an error, not a default).
 /// </summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, RespectNullableAnnotations = true, AllowOutOfOrderMetadataProperties = true)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, NumberHandling = JsonNumberHandling.Strict, RespectNullableAnnotations = true, AllowOutOfOrderMetadataProperties = true)]
 [JsonSerializable(typeof(CommandEnvelope))]
 [JsonSerializable(typeof(CommandResult))]
 [JsonSerializable(typeof(StatusArgs))]

@@ -28,7 +28,17 @@ public sealed class TestClient : IAsyncDisposable
         _client.ApplicationMessageReceivedAsync += e =>
         {
             var seq = e.ApplicationMessage.UserProperties?.FirstOrDefault(p => p.Name == "edgetl-seq")?.ValueBuffer is { } buffer ? Encoding.UTF8.GetString(buffer.Span) : null;
-            Received.Enqueue(new Message(e.ApplicationMessage.Topic, Encoding.UTF8.GetString(e.ApplicationMessage.Payload.ToArray()), e.ApplicationMessage.Retain, seq));
+            var message = new Message(e.ApplicationMessage.Topic, Encoding.UTF8.GetString(e.ApplicationMessage.Payload.ToArray()), e.ApplicationMessage.Retain, seq);
+            Received.Enqueue(message);
+            try
+            {
+                foreach (var problem in ProtocolValidator.Problems(message.Topic, message.Payload))
+                    SchemaViolations.Enqueue(problem);
+            }
+            catch (JsonException ex)
+            {
+                SchemaViolations.Enqueue($"{message.Topic}: not JSON ({ex.Message})");
+            }
             return Task.CompletedTask;
         };
     }
@@ -39,6 +49,9 @@ public sealed class TestClient : IAsyncDisposable
     }
 
     public ConcurrentQueue<Message> Received { get; } = new();
+
+    /// <summary>Messages that broke the committed JSON Schemas (docs/protocol/); checked when the client is disposed.</summary>
+    public ConcurrentQueue<string> SchemaViolations { get; } = new();
 
     public static async Task<TestClient> ConnectAsync(int port, string fleet, string device, string clientId = "cloud")
     {
@@ -166,5 +179,8 @@ public sealed class TestClient : IAsyncDisposable
         if (_client.IsConnected)
             await _client.DisconnectAsync();
         _client.Dispose();
+        // Every payload the agent published in this test must fit the protocol's schemas.
+        Assert.True(SchemaViolations.IsEmpty, "Payloads that break docs/protocol/*.schema.json:\n" + string.Join("\n", SchemaViolations.Take(5)));
+
     }
 }
