@@ -8,10 +8,10 @@ command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is 
 
 # Debian packages the tests use, installed only when missing: the PyTorch peer writes the
 # weight-import parity fixtures (tools/peer/torchvision_fixtures.py); the agent's integration
-# tests start their own mosquitto on loopback; the security tests make their certificates with
+# tests start their own mosquitto on loopback and read retained state with mosquitto_sub as an operator would; the security tests make their certificates with
 # the openssl CLI (not in a bare Debian image). libtorch, ONNX Runtime
 # and SkiaSharp's natives come from NuGet.
-wanted_apt=(python3 python3-torch python3-torchvision mosquitto openssl)
+wanted_apt=(python3 python3-torch python3-torchvision mosquitto mosquitto-clients openssl)
 need_apt=()
 for package in "${wanted_apt[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$package")

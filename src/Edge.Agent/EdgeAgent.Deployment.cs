@@ -125,6 +125,8 @@ public sealed partial class EdgeAgent
             return Task.FromResult(Result(command, CommandStatus.Failed, outcome.Reason));
         Server.Replace(outcome.Served, outcome.Served is null ? null : LoadServingHead(outcome.Counter));
         ResetDriftReference();
+        RecordLastDeployment(new DeploymentRef(command.Id, DeploymentStatus.RolledBack.ToString(), $"Rolled back on command to {outcome.Version} (counter {outcome.Counter}).",
+            "rollback", _time.GetUtcNow(), outcome.Counter));
         PublishState();
         return Task.FromResult(Result(command, CommandStatus.Ok, $"Rolled back to {outcome.Version} (counter {outcome.Counter}).",
             new RollbackReport("model", outcome.Version, outcome.Counter), ProtocolJson.Default.RollbackReport));

@@ -14,7 +14,8 @@ public sealed partial class EdgeAgent
     private Task<CommandResult> StatusAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
         _ = ArgsOf(command, ProtocolJson.Default.StatusArgs);
-        var gate = ReadGate();
+        RefreshGate();   // status and the retained state report the same reading
+        var gate = Gate;
         var model = ServedModel();
         var job = Jobs.Current;
         var report = new StatusReport(Topics.Device, Topics.Fleet, model, ServingHead(), Classes, Store.Samples.Count, Store.Samples.LabelCounts(),
