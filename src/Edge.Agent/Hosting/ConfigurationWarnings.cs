@@ -21,6 +21,6 @@ internal sealed partial class ConfigurationWarnings(IConfiguration section, ILog
     /// <inheritdoc/>
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(101, LogLevel.Warning, "{Warning}")]
+    [LoggerMessage(9101, LogLevel.Warning, "{Warning}", EventName = "UnknownSetting")]
     private static partial void UnknownSetting(ILogger logger, string warning);
 }

@@ -91,6 +91,44 @@ public sealed class CommandDecoderTests
         Assert.Contains(CommandStatus.WrongDevice, seen);
     }
 
+    /// <summary>Issue 16, defect 7: a command issued a day in the future was run.</summary>
+    [Fact]
+    public void An_issuedAt_a_day_in_the_future_was_accepted()
+    {
+        var ahead = Decode("status", """{"id":"skew-1","name":"status","issuedAt":"2026-11-30T12:00:00Z"}""");
+        Assert.Equal(CommandStatus.NotYetValid, ahead.Error!.Status);
+        Assert.Equal("skew-1", ahead.Error.Id);
+        Assert.Contains("ahead of this device's clock", ahead.Error.Message, StringComparison.Ordinal);
+        // Within the allowed skew (5 min by default) it runs; older than the command age (1 day) it has expired.
+        Assert.True(Decode("status", """{"id":"skew-2","name":"status","issuedAt":"2026-11-29T12:04:00Z"}""").IsValid);
+        Assert.Equal(CommandStatus.Expired, Decode("status", """{"id":"old-1","name":"status","issuedAt":"2026-11-28T11:59:00Z"}""").Error!.Status);
+        var strict = new CommandDecoder(_topics, 1024, new FixedTime(Now), maxClockSkew: TimeSpan.FromSeconds(30));
+        Assert.Equal(CommandStatus.NotYetValid, strict.Decode(_topics.Command("status"), """{"id":"skew-3","name":"status","issuedAt":"2026-11-29T12:01:00Z"}"""u8).Error!.Status);
+    }
+
+    /// <summary>Issue 16, defect 5: a refused payload was answered on <c>result/_invalid</c> although its id could be read.</summary>
+    [Fact]
+    public void Bad_payloads_were_answered_on_result_invalid_even_when_the_id_was_readable()
+    {
+        var big = """{"id":"big-1","name":"ingest","issuedAt":"2026-11-29T11:59:00Z","args":{"image":"%"}}""".Replace("%", new string('A', 2000), StringComparison.Ordinal);
+        Assert.Equal(("big-1", CommandStatus.TooLarge), (Decode("ingest", big).Error!.Id, Decode("ingest", big).Error!.Status));
+        var broken = Decode("status", """{"id":"tail-1","name":"status","issuedAt":"2026-11-29T11:59:00Z",""");
+        Assert.Equal(("tail-1", CommandStatus.Malformed), (broken.Error!.Id, broken.Error.Status));
+        byte[] badUtf8 = [.. Encoding.UTF8.GetBytes("{\"id\":\"utf-1\",\"name\":\"status\",\"issuedAt\":\"2026-11-29T11:59:00Z\",\"args\":{\"x\":\""), 0xC3, 0x28, .. Encoding.UTF8.GetBytes("\"}}")];
+        Assert.Equal("utf-1", _decoder.Decode(_topics.Command("status"), badUtf8).Error!.Id);
+        // Nothing readable: _invalid, as before.
+        Assert.Equal(CommandDecoder.InvalidId, Decode("status", "{not json").Error!.Id);
+        Assert.Equal(CommandDecoder.InvalidId, Decode("status", """{"id":"a/b","name":"status"}""").Error!.Id);
+    }
+
+    [Fact]
+    public void Fields_outside_the_envelope_are_refused_so_a_misspelt_field_is_not_ignored()
+    {
+        var result = Decode("status", """{"id":"env-1","name":"status","issuedAt":"2026-11-29T11:59:00Z","expiresat":"2026-11-29T11:00:00Z"}""");
+        Assert.Equal(CommandStatus.Malformed, result.Error!.Status);
+        Assert.Contains("'expiresat' is not an envelope field", result.Error.Message, StringComparison.Ordinal);
+    }
+
     private CommandDecodeResult Decode(string name, string json) => _decoder.Decode(_topics.Command(name), Encoding.UTF8.GetBytes(json));
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
