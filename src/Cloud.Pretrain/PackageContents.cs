@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using System.Text.Json;
 using EdgeTL.Runtime.Packaging;
 
@@ -103,32 +102,32 @@ internal sealed class PackageContents : IDisposable
         }
     }
 
+    /// <summary>
+    /// Unpacks a package file with the Runtime's strict tar reader, the one devices use: every header
+    /// checksum, link, path, padding and end marker is checked the same way, so <c>sign</c> never
+    /// re-signs a file a device would refuse.
+    /// </summary>
     private static void ExtractTar(string path, string target, PackageLimits limits)
     {
-        if (new FileInfo(path).Length > limits.MaxPackageBytes)
+        if (new FileInfo(path).Length > limits.MaxPackageBytes + limits.MaxManifestBytes * 2)
             throw new PackageRejectedException(PackageRejection.TooLarge, $"'{path}' exceeds {limits.MaxPackageBytes} bytes");
         using var stream = File.OpenRead(path);
-        try
+        var buffer = new byte[81920];
+        StrictTar.Read(stream, limits, (entry, data) =>
         {
-            using var reader = new TarReader(stream);
-            int count = 0;
-            while (reader.GetNextEntry() is { } entry)
+            string destination = SafePath(target, entry.Name);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
+            using var file = new FileStream(destination, FileMode.CreateNew);
+            long left = entry.Size;
+            while (left > 0)
             {
-                if (entry.EntryType is TarEntryType.Directory)
-                    continue;
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
-                    throw new PackageRejectedException(PackageRejection.Link, $"'{entry.Name}' is not a regular file");
-                if (++count > limits.MaxFiles + 2)
-                    throw new PackageRejectedException(PackageRejection.TooLarge, "too many files");
-                string destination = SafePath(target, entry.Name);
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination)!);
-                entry.ExtractToFile(destination, overwrite: false);
+                int read = data.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                if (read == 0)
+                    throw new PackageRejectedException(PackageRejection.Truncated, $"'{entry.Name}' ends early");
+                file.Write(buffer, 0, read);
+                left -= read;
             }
-        }
-        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or IOException and not FileNotFoundException)
-        {
-            throw new PackageRejectedException(PackageRejection.Malformed, $"'{path}' is not a readable tar archive ({e.Message})");
-        }
+        });
     }
 
     private static void CopyDirectory(string source, string target)

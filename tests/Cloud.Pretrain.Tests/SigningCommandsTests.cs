@@ -72,6 +72,27 @@ public sealed class SigningCommandsTests(PretrainedFixture fixture) : IDisposabl
         await Cli.ExpectAsync(ExitCodes.PackageRejected, "sign", "--package", tampered, "--key", fixture.PrivateKey, "--out", Path.Combine(_dir, "blessed.tar"));
     }
 
+    /// <summary>
+    /// Issue 16: packages were read two ways; <c>sign</c> used a lax tar reader that devices do not,
+    /// so it re-signed archives a device refuses. A non-zero byte in the padding after the manifest:
+    /// devices and <c>sign</c> now both refuse it, for the same reason.
+    /// </summary>
+    [Fact]
+    public async Task Sign_read_packages_with_a_laxer_tar_reader_than_devices()
+    {
+        string padded = Path.Combine(_dir, "padding.tar");
+        byte[] bytes = File.ReadAllBytes(fixture.Package);
+        long size = Convert.ToInt64(System.Text.Encoding.ASCII.GetString(bytes, 124, 11), 8);   // the first entry (manifest.json): its ustar size field
+        Assert.NotEqual(0, size % 512);
+        bytes[512 + (int)size] = 0x41;   // the first byte of its zero padding
+        File.WriteAllBytes(padded, bytes);
+        var verify = await Cli.ExpectAsync(ExitCodes.PackageRejected, "verify", "--package", padded, "--trusted", fixture.Keys, "--json");
+        Assert.Equal(nameof(PackageRejection.Malformed), JsonNode.Parse(verify.Output)!["reason"]!.GetValue<string>());
+        var sign = await Cli.ExpectAsync(ExitCodes.PackageRejected, "sign", "--package", padded, "--key", fixture.PrivateKey, "--out", Path.Combine(_dir, "resigned.tar"));
+        Assert.Contains("padding", sign.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "resigned.tar")));
+    }
+
     [Fact]
     public async Task Verify_SignedByAnUntrustedKey_IsRejectedWithExitCode5()
     {

@@ -9,8 +9,9 @@ namespace EdgeTL.Runtime.Packaging;
 /// refused, sizes are checked against limits before data is read, and the archive must end
 /// with its two zero blocks and nothing after them.
 /// </summary>
-internal static class StrictTar
+public static class StrictTar
 {
+    /// <summary>The tar block size: headers, padding and the end marker come in blocks of 512 bytes.</summary>
     public const int Block = 512;
 
     /// <summary>One entry seen by the reader: name, size, and where its data starts in the stream.</summary>
