@@ -4,6 +4,7 @@ return args.FirstOrDefault() switch
 {
     "extract" => ExtractionBenchmark.Run(args.Skip(1).ToArray()),
     "train" => TrainingBenchmark.Run(args.Skip(1).ToArray()),
+    "agent" => AgentBenchmark.Run(args.Skip(1).ToArray()),
     "memory-child" => TrainingBenchmark.MemoryChild(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -22,6 +23,13 @@ static int Usage()
               Full fine-tune step img/s (TorchSharp fp32 and bf16 against PyTorch eager fp32),
               a head-only epoch on cached features against a full fine-tune epoch, and peak
               training memory of head-only, progressive and full fine-tuning.
+          agent [--parts a,b,c] [--seconds 5] [--step-seconds 10] [--rates 100,200,400,800,1600,3200]
+                [--minutes 10] [--soak-rate 100] [--telemetry-ms 10] [--sample-seconds 5]
+              The device agent's messaging, on a loopback mosquitto the bench starts: (a) metrics/s
+              through the durable outbox against raw MQTTnet QoS 1, to mosquitto and to the embedded
+              broker; (b) status command → result latency p50/p99, stepping the rate up until
+              p99 > 50 ms; (c) the agent process's RSS and threads over --minutes with commands
+              and metrics flowing.
         """);
     return 2;
 }

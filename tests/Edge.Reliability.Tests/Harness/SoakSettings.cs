@@ -12,6 +12,9 @@ public static class SoakSettings
     /// <summary>R2: SIGKILLs during the outage (EDGETL_R2_KILLS; full run 20).</summary>
     public static int KillsDuringOutage => Read("EDGETL_R2_KILLS", 2);
 
+    /// <summary>R3: connection flaps (EDGETL_R3_FLAPS; RELIABILITY.md's row is 50, the soak runs 500).</summary>
+    public static int ConnectionFlaps => Read("EDGETL_R3_FLAPS", 50);
+
     /// <summary>R5: SIGKILLs during model swaps (EDGETL_R5_KILLS; full run 200).</summary>
     public static int SwapKills => Read("EDGETL_R5_KILLS", 50);
 

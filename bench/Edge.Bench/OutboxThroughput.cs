@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using EdgeTL.Agent.Messaging;
+using EdgeTL.Agent.Storage;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeTL.Bench;
+
+/// <summary>
+/// Metrics per second to one broker, four ways, each counted by a subscriber until every message
+/// has arrived: raw MQTTnet QoS 1 one publish at a time (what the outbox publisher does, less the
+/// store), raw with 64 publishes in flight, the agent's durable path (<see cref="MetricsPublisher"/>
+/// → <see cref="Outbox"/> → <see cref="OutboxPublisher"/> → <see cref="MqttConnection"/>) with the
+/// producer and the drain running together, and a breakdown: enqueue alone, then a stopwatched
+/// copy of <c>OutboxPublisher.DrainOnceAsync</c> (Peek 64 / PublishAsync / Acknowledge) on that backlog.
+/// </summary>
+internal static class OutboxThroughput
+{
+    private const string Fleet = "bench";
+
+    /// <summary>The figures of one broker (all in metrics per second, times in µs per metric).</summary>
+    public sealed record Figures(double Raw, double RawPipelined, double Outbox, long OutboxCount, double EnqueueOnly, double DrainOnly,
+        double EnqueueUs, double PeekUs, double PublishUs, double AckUs, bool AllArrived);
+
+    public static async Task<Figures> MeasureAsync(int port, string label, double seconds)
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        bool all = true;
+
+        // Raw MQTTnet, one QoS 1 publish at a time (awaiting each PUBACK), the same messages.
+        double raw;
+        {
+            string device = $"raw-{label}";
+            await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
+            await using var publisher = await BenchClient.ConnectAsync(port, null).ConfigureAwait(false);
+            string topic = new AgentTopics(Fleet, device).Metrics("bench");
+            long start = Stopwatch.GetTimestamp();
+            long sent = 0;
+            while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+            {
+                sent++;
+                await publisher.Client.PublishAsync(Message(topic, Payload(device, sent), sent)).ConfigureAwait(false);
+            }
+            var (last, arrived) = await counter.WaitForAsync(sent, timeout).ConfigureAwait(false);
+            all &= arrived;
+            raw = counter.Received / Seconds(start, last);
+        }
+
+        // Raw MQTTnet with 64 QoS 1 publishes in flight (no order guarantee across a reconnect).
+        double pipelined;
+        {
+            string device = $"rawpipe-{label}";
+            await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
+            await using var publisher = await BenchClient.ConnectAsync(port, null).ConfigureAwait(false);
+            string topic = new AgentTopics(Fleet, device).Metrics("bench");
+            long start = Stopwatch.GetTimestamp();
+            long sent = 0;
+            var window = new List<Task>(64);
+            while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+            {
+                for (int i = 0; i < 64; i++)
+                {
+                    sent++;
+                    window.Add(publisher.Client.PublishAsync(Message(topic, Payload(device, sent), sent)));
+                }
+                await Task.WhenAll(window).ConfigureAwait(false);
+                window.Clear();
+            }
+            var (last, arrived) = await counter.WaitForAsync(sent, timeout).ConfigureAwait(false);
+            all &= arrived;
+            pipelined = counter.Received / Seconds(start, last);
+        }
+
+        // The agent's durable path: producer and drain together, as in the agent.
+        double outbox;
+        long outboxCount;
+        using (var dir = new TempFolder("edgetl-bench-outbox-"))
+        {
+            string device = $"outbox-{label}";
+            await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
+            using var store = new AgentStore(Path.Combine(dir.Path, "agent.db"));
+            store.Outbox.Capacity = int.MaxValue;   // nothing dropped: every metric must arrive
+            var topics = new AgentTopics(Fleet, device);
+            await using var connection = new MqttConnection(Broker(port), topics, []);
+            await using var drain = new OutboxPublisher(store.Outbox, connection);
+            var metrics = new MetricsPublisher(store.Outbox, topics);
+            connection.Start();
+            await connection.WaitConnectedAsync(new CancellationTokenSource(timeout).Token).ConfigureAwait(false);
+            drain.Start();
+            long start = Stopwatch.GetTimestamp();
+            long sent = 0;
+            while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+            {
+                sent++;
+                metrics.Publish("bench", Data(sent));
+            }
+            var (last, arrived) = await counter.WaitForAsync(sent, timeout).ConfigureAwait(false);
+            all &= arrived;
+            outboxCount = sent;
+            outbox = counter.Received / Seconds(start, last);
+        }
+
+        // Breakdown: enqueue alone (no drain running), then the drain alone on that backlog, stopwatched.
+        double enqueueOnly, drainOnly, enqueueUs, peekUs = 0, publishUs = 0, ackUs = 0;
+        using (var dir = new TempFolder("edgetl-bench-outbox-"))
+        {
+            string device = $"parts-{label}";
+            await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
+            using var store = new AgentStore(Path.Combine(dir.Path, "agent.db"));
+            store.Outbox.Capacity = int.MaxValue;
+            var topics = new AgentTopics(Fleet, device);
+            await using var connection = new MqttConnection(Broker(port), topics, []);
+            var metrics = new MetricsPublisher(store.Outbox, topics);
+            connection.Start();
+            await connection.WaitConnectedAsync(new CancellationTokenSource(timeout).Token).ConfigureAwait(false);
+            long start = Stopwatch.GetTimestamp();
+            long queued = 0;
+            while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+            {
+                queued++;
+                metrics.Publish("bench", Data(queued));
+            }
+            double enqueueSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            enqueueOnly = queued / enqueueSeconds;
+            enqueueUs = enqueueSeconds * 1e6 / queued;
+
+            long drainStart = Stopwatch.GetTimestamp();
+            long published = 0;
+            while (true)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                var batch = store.Outbox.Peek(64);
+                peekUs += Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                if (batch.Count == 0)
+                    break;
+                foreach (var message in batch)
+                {
+                    long t1 = Stopwatch.GetTimestamp();
+                    if (!await connection.PublishAsync(message.Topic, message.Payload, message.Retain, message.Id).ConfigureAwait(false))
+                        throw new InvalidOperationException("A publish failed during the drain.");
+                    long t2 = Stopwatch.GetTimestamp();
+                    store.Outbox.Acknowledge(message.Id);
+                    publishUs += Stopwatch.GetElapsedTime(t1, t2).TotalMicroseconds;
+                    ackUs += Stopwatch.GetElapsedTime(t2).TotalMicroseconds;
+                    published++;
+                }
+            }
+            var (last, arrived) = await counter.WaitForAsync(queued, timeout).ConfigureAwait(false);
+            all &= arrived;
+            drainOnly = published / Seconds(drainStart, last);
+            peekUs /= published;
+            publishUs /= published;
+            ackUs /= published;
+        }
+        return new Figures(raw, pipelined, outbox, outboxCount, enqueueOnly, drainOnly, enqueueUs, peekUs, publishUs, ackUs, all);
+    }
+
+    private static BrokerOptions Broker(int port) =>
+        new() { Port = port, ReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromSeconds(1) };
+
+    private static double Seconds(long start, long end) => Math.Max(1e-6, Stopwatch.GetElapsedTime(start, end).TotalSeconds);
+
+    /// <summary>A training-progress-sized metric body.</summary>
+    private static JsonObject Data(long step) => new()
+    {
+        ["step"] = step,
+        ["loss"] = 0.2345,
+        ["accuracy"] = 0.9125,
+        ["latencyMs"] = 12.5,
+    };
+
+    /// <summary>Exactly what <see cref="MetricsPublisher.Publish"/> writes for <paramref name="seq"/>.</summary>
+    private static byte[] Payload(string device, long seq)
+    {
+        string at = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        string body = Data(seq).ToJsonString();
+        return Encoding.UTF8.GetBytes($"{{\"seq\":{seq},\"device\":{JsonValue.Create(device).ToJsonString()},\"kind\":\"bench\",\"at\":\"{at}\",\"data\":{body}}}");
+    }
+
+    /// <summary>The message <see cref="MqttConnection.PublishAsync"/> builds: QoS 1, JSON content type, <c>edgetl-seq</c>.</summary>
+    private static MqttApplicationMessage Message(string topic, byte[] payload, long seq) =>
+        new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithContentType("application/json")
+            .WithUserProperty("edgetl-seq", new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(seq.ToString(CultureInfo.InvariantCulture))))
+            .Build();
+}
