@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using EdgeTL.Agent.Messaging;
 using EdgeTL.Agent.Storage;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
+using EdgeTL.Protocol.Topics;
 using MQTTnet;
 using MQTTnet.Protocol;
 
@@ -36,7 +39,7 @@ internal static class OutboxThroughput
             string device = $"raw-{label}";
             await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
             await using var publisher = await BenchClient.ConnectAsync(port, null).ConfigureAwait(false);
-            string topic = new AgentTopics(Fleet, device).Metrics("bench");
+            string topic = new DeviceTopics(Fleet, device).Metrics(MetricKinds.Training);
             long start = Stopwatch.GetTimestamp();
             long sent = 0;
             while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
@@ -55,7 +58,7 @@ internal static class OutboxThroughput
             string device = $"rawpipe-{label}";
             await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
             await using var publisher = await BenchClient.ConnectAsync(port, null).ConfigureAwait(false);
-            string topic = new AgentTopics(Fleet, device).Metrics("bench");
+            string topic = new DeviceTopics(Fleet, device).Metrics(MetricKinds.Training);
             long start = Stopwatch.GetTimestamp();
             long sent = 0;
             var window = new List<Task>(64);
@@ -83,7 +86,7 @@ internal static class OutboxThroughput
             await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
             using var store = new AgentStore(Path.Combine(dir.Path, "agent.db"));
             store.Outbox.Capacity = int.MaxValue;   // nothing dropped: every metric must arrive
-            var topics = new AgentTopics(Fleet, device);
+            var topics = new DeviceTopics(Fleet, device);
             await using var connection = new MqttConnection(Broker(port), topics, []);
             await using var drain = new OutboxPublisher(store.Outbox, connection);
             var metrics = new MetricsPublisher(store.Outbox, topics);
@@ -95,7 +98,7 @@ internal static class OutboxThroughput
             while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
             {
                 sent++;
-                metrics.Publish("bench", Data(sent));
+                metrics.Publish(MetricKinds.Training, Data(sent), ProtocolJson.Default.TrainingProgress);
             }
             var (last, arrived) = await counter.WaitForAsync(sent, timeout).ConfigureAwait(false);
             all &= arrived;
@@ -111,7 +114,7 @@ internal static class OutboxThroughput
             await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
             using var store = new AgentStore(Path.Combine(dir.Path, "agent.db"));
             store.Outbox.Capacity = int.MaxValue;
-            var topics = new AgentTopics(Fleet, device);
+            var topics = new DeviceTopics(Fleet, device);
             await using var connection = new MqttConnection(Broker(port), topics, []);
             var metrics = new MetricsPublisher(store.Outbox, topics);
             connection.Start();
@@ -121,7 +124,7 @@ internal static class OutboxThroughput
             while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
             {
                 queued++;
-                metrics.Publish("bench", Data(queued));
+                metrics.Publish(MetricKinds.Training, Data(queued), ProtocolJson.Default.TrainingProgress);
             }
             double enqueueSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             enqueueOnly = queued / enqueueSeconds;
@@ -163,22 +166,13 @@ internal static class OutboxThroughput
 
     private static double Seconds(long start, long end) => Math.Max(1e-6, Stopwatch.GetElapsedTime(start, end).TotalSeconds);
 
-    /// <summary>A training-progress-sized metric body.</summary>
-    private static JsonObject Data(long step) => new()
-    {
-        ["step"] = step,
-        ["loss"] = 0.2345,
-        ["accuracy"] = 0.9125,
-        ["latencyMs"] = 12.5,
-    };
+    /// <summary>A training-progress metric, as a job publishes it.</summary>
+    private static TrainingProgress Data(long step) => new("bench-job", (int)(step % 100_000), 100_000, 0.2345, 0.9125, 12.5);
 
     /// <summary>Exactly what <see cref="MetricsPublisher.Publish"/> writes for <paramref name="seq"/>.</summary>
-    private static byte[] Payload(string device, long seq)
-    {
-        string at = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
-        string body = Data(seq).ToJsonString();
-        return Encoding.UTF8.GetBytes($"{{\"seq\":{seq},\"device\":{JsonValue.Create(device).ToJsonString()},\"kind\":\"bench\",\"at\":\"{at}\",\"data\":{body}}}");
-    }
+    private static byte[] Payload(string device, long seq) =>
+        JsonSerializer.SerializeToUtf8Bytes(new MetricMessage(seq, device, MetricKinds.Training, DateTimeOffset.UtcNow,
+            JsonSerializer.SerializeToElement(Data(seq), ProtocolJson.Default.TrainingProgress)), ProtocolJson.Default.MetricMessage);
 
     /// <summary>The message <see cref="MqttConnection.PublishAsync"/> builds: QoS 1, JSON content type, <c>edgetl-seq</c>.</summary>
     private static MqttApplicationMessage Message(string topic, byte[] payload, long seq) =>
