@@ -63,7 +63,7 @@ public sealed class InterruptedJobTests(ITestOutputHelper output)
                 await Task.Delay(10);
         }
         await started;
-        output.WriteLine($"restart → interrupted result of {id} arrived after {arrival.TotalSeconds:F2} s (budget {Budget.TotalSeconds:F0} s); " +
+        output.WriteLine($"restart → {(interrupted is null ? "no" : "the")} second result of {id} after {arrival.TotalSeconds:F2} s (budget {Budget.TotalSeconds:F0} s); " +
             $"the agent's log said running at {running?.TotalSeconds:F2} s, connected at {connected?.TotalSeconds:F2} s (a blank figure: not logged before the result came)");
         Assert.True(interrupted is not null, $"no result for {id} within 60 s of the restart:\n{agent.Tail()}");
         TestClient.AssertStatus(interrupted, "interrupted");
