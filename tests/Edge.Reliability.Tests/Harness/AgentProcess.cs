@@ -91,7 +91,7 @@ public sealed class AgentProcess : IDisposable
         Starts++;
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (!Output.Skip(before).Any(line => line.Contains($"Agent test/{Device} running", StringComparison.Ordinal))
-            || (waitForBroker && !Output.Skip(before).Any(line => line.Contains("MqttConnection[1] Connected to", StringComparison.Ordinal))))
+            || (waitForBroker && !Output.Skip(before).Any(IsBrokerConnected)))
         {
             if (process.HasExited)
                 throw new InvalidOperationException($"The agent exited with {process.ExitCode} while starting:\n{Tail()}");
@@ -100,6 +100,13 @@ public sealed class AgentProcess : IDisposable
             Thread.Sleep(20);
         }
     }
+
+    /// <summary>
+    /// The agent's BrokerConnected event (<c>MqttConnection[1001] Connected to …</c>), which it logs once
+    /// subscribed; matched without its event id, which changed from 1 to 1001 once.
+    /// </summary>
+    private static bool IsBrokerConnected(string line) =>
+        line.Contains("Messaging.MqttConnection[", StringComparison.Ordinal) && line.Contains("] Connected to ", StringComparison.Ordinal);
 
     /// <summary>SIGKILL: the process dies at once, with no chance to flush or close anything.</summary>
     public void Kill()
