@@ -151,11 +151,17 @@ public sealed partial class EdgeAgent
     /// <summary>Reads the command's arguments as <typeparamref name="T"/>; a bad field is an <c>invalidArguments</c> answer naming it.</summary>
     private static T ArgsOf<T>(CommandEnvelope command, JsonTypeInfo<T> type) where T : class => PayloadReader.Read(command.Args, type, "args");
 
-    /// <summary>Runs <paramref name="work"/> as the one job; answers <c>accepted</c>, or <c>busy</c> when a job runs.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> as the one job; answers <c>accepted</c>, or <c>busy</c> when a job runs.
+    /// The job is recorded as accepted in the inbox before its work begins, so its final result can
+    /// never be overwritten by that record (a fast job would otherwise look interrupted at the next start).
+    /// </summary>
     private Task<CommandResult> StartJob(CommandEnvelope command, string kind, Func<CancellationToken, Task<CommandResult>> work)
     {
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bool started = Jobs.TryStart(command.Id, kind, async token =>
         {
+            await recorded.Task.ConfigureAwait(false);
             CommandResult final;
             try
             {
@@ -167,15 +173,20 @@ public sealed partial class EdgeAgent
             }
             Complete(final);
         }, out string? running);
-        if (started && !IsAutomatic(command.Id))
+        if (started)
         {
             try
             {
-                Store.Inbox.MarkAccepted(command.Id, kind);
+                if (!IsAutomatic(command.Id))
+                    Store.Inbox.MarkAccepted(command.Id, kind);
             }
             catch (Exception e) when (e is InvalidOperationException or AgentException)
             {
                 // Not in the inbox (a read-only command on a full disk) or the disk is full: the job runs, unrecorded.
+            }
+            finally
+            {
+                recorded.SetResult();
             }
         }
         return Task.FromResult(started
