@@ -1,3 +1,3 @@
 using EdgeTL.Agent.Hosting;
 
-return await AgentCli.Build().Parse(args).InvokeAsync().ConfigureAwait(false);
+return await AgentCommandLine.InvokeAsync(args).ConfigureAwait(false);

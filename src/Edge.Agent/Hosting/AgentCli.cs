@@ -21,6 +21,7 @@ internal static class AgentCli
         root.Subcommands.Add(DeviceCommands.Status());
         root.Subcommands.Add(DeviceCommands.Predict());
         root.Subcommands.Add(DeviceCommands.Extract());
+        root.Subcommands.Add(SendCommand.Create());
         return root;
     }
 

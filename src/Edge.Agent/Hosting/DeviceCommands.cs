@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
-using EdgeTL.Agent.Messaging;
+using EdgeTL.Protocol.Commands;
 using EdgeTL.Runtime.Features;
 using EdgeTL.Runtime.Packaging;
 
@@ -9,8 +10,10 @@ namespace EdgeTL.Agent.Hosting;
 
 /// <summary>
 /// <c>status</c>, <c>predict</c> and <c>extract</c>: against a running agent over MQTT
-/// (<c>--broker host:port --device D</c>), or offline on a signed package (<c>--package P --trusted DIR</c>).
-/// Exit codes: 0 ok, 2 bad arguments, 3 the device or package refused, 8 the broker could not be reached.
+/// (<c>--broker host:port --device D</c>, through <see cref="RemoteCall"/> as <c>send</c> does), or offline
+/// on a signed package (<c>--package P --trusted DIR</c>). Exit codes: 0 ok, 2 bad arguments, 3 the
+/// device or package refused, 8 the broker could not be reached, 124 no answer in time; the rest of
+/// <see cref="SendExitCodes"/> for the other final statuses.
 /// </summary>
 internal static class DeviceCommands
 {
@@ -44,8 +47,9 @@ internal static class DeviceCommands
                     Console.WriteLine($"{p.Label} ({p.Confidence.ToString("P1", CultureInfo.InvariantCulture)})");
                 });
             }
+            using var args = JsonDocument.Parse(new JsonObject { ["image"] = Convert.ToBase64String(bytes) }.ToJsonString());
             return await RemoteAsync(parse.GetValue(broker)!, parse.GetValue(fleet)!, parse.GetValue(device)!, "predict",
-                new JsonObject { ["image"] = Convert.ToBase64String(bytes) }, cancellationToken).ConfigureAwait(false);
+                args.RootElement.Clone(), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -69,44 +73,25 @@ internal static class DeviceCommands
         return command;
     }
 
-    private static (Option<string> Broker, Option<string> Fleet, Option<string> Device) RemoteOptions() =>
+    /// <summary>The options that name a running agent: <c>--broker host:port</c>, <c>--fleet</c>, <c>--device</c>.</summary>
+    internal static (Option<string> Broker, Option<string> Fleet, Option<string> Device) RemoteOptions() =>
         (new Option<string>("--broker") { Description = "host:port of the broker the agent uses.", DefaultValueFactory = _ => "127.0.0.1:1883" },
          new Option<string>("--fleet") { Description = "Fleet of the device.", DefaultValueFactory = _ => "default" },
          new Option<string>("--device") { Description = "Device id.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() });
 
-    private static async Task<int> RemoteAsync(string broker, string fleet, string device, string name, JsonObject? args, CancellationToken cancellationToken)
+    /// <summary>Sends <paramref name="name"/> and prints its final result as indented JSON.</summary>
+    private static Task<int> RemoteAsync(string broker, string fleet, string device, string name, JsonElement? args, CancellationToken cancellationToken)
     {
-        var parts = broker.Split(':');
-        if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int port))
+        var envelope = new CommandEnvelope(RemoteCall.NewId(name), name, DateTimeOffset.UtcNow, Args: args);
+        return RemoteCall.RunAsync(broker, fleet, device, envelope, TimeSpan.FromSeconds(30), (result, payload) =>
         {
-            await Console.Error.WriteLineAsync($"error: --broker must be host:port, not '{broker}'.").ConfigureAwait(false);
-            return 2;
-        }
-        AgentClient client;
-        try
-        {
-            client = await AgentClient.ConnectAsync(parts[0], port, fleet, device, cancellationToken).ConfigureAwait(false);
-        }
-        catch (MQTTnet.Exceptions.MqttCommunicationException e)
-        {
-            await Console.Error.WriteLineAsync($"error: the broker {broker} cannot be reached: {e.Message}").ConfigureAwait(false);
-            return 8;
-        }
-        await using (client.ConfigureAwait(false))
-        {
-            try
-            {
-                var result = await client.SendAsync(name, args, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-                Console.WriteLine(result.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-                return result["status"]?.GetValue<string>() == "ok" ? 0 : 3;
-            }
-            catch (TimeoutException)
-            {
-                await Console.Error.WriteLineAsync($"error: device {fleet}/{device} did not answer within 30 s.").ConfigureAwait(false);
-                return 3;
-            }
-        }
+            if (result.IsFinal)
+                Console.WriteLine(JsonNode.Parse(payload)?.ToJsonString(Indented) ?? payload);
+            return Task.CompletedTask;
+        }, Console.Error, cancellationToken);
     }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     private static int Offline(string package, string? trustedDirectory, Action<ServedModel> use)
     {

@@ -1,7 +1,12 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using EdgeTL.Protocol.Commands;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Topics;
 using MQTTnet;
 using MQTTnet.Protocol;
 
@@ -10,12 +15,17 @@ namespace EdgeTL.Agent.Messaging;
 /// <summary>
 /// A remote client of one device, as a fleet backend (or the demo, or <c>edgetl-agent status</c>)
 /// uses it: an ordinary MQTT 5 client that sends commands and reads the device's results and
-/// metrics (repeats dropped by <c>seq</c>).
+/// metrics (repeats dropped by <c>seq</c>). Connected with <c>watch: false</c> it subscribes to
+/// nothing up front: <see cref="CallAsync"/> subscribes to one command's result topic before it
+/// sends (what <c>edgetl-agent send</c>, <c>status</c> and <c>predict</c> do).
 /// </summary>
 internal sealed class AgentClient : IAsyncDisposable
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private readonly string _prefix;
+    private readonly DeviceTopics _topics;
+    private readonly bool _watch;
+    private readonly ConcurrentDictionary<string, ChannelWriter<string>> _calls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonObject>> _pending = new();
     private readonly ConcurrentQueue<(string Kind, JsonObject Message)> _metrics = new();
     private readonly ConcurrentDictionary<long, bool> _seen = new();
@@ -24,13 +34,29 @@ internal sealed class AgentClient : IAsyncDisposable
     private Task? _keepAlive;
     private int _next;
 
-    private AgentClient(string fleet, string device)
+    private AgentClient(string fleet, string device, bool watch)
     {
-        _prefix = $"edgetl/{fleet}/{device}";
+        _topics = new DeviceTopics(fleet, device);
+        _prefix = _topics.DevicePrefix;
+        _watch = watch;
         _client.ApplicationMessageReceivedAsync += e =>
         {
             string topic = e.ApplicationMessage.Topic;
-            var json = JsonNode.Parse(Encoding.UTF8.GetString(e.ApplicationMessage.Payload.ToArray())) as JsonObject;
+            string text = Encoding.UTF8.GetString(e.ApplicationMessage.Payload.ToArray());
+            if (topic.StartsWith($"{_prefix}/result/", StringComparison.Ordinal) && _calls.TryGetValue(topic[($"{_prefix}/result/".Length)..], out var call))
+            {
+                call.TryWrite(text);
+                return Task.CompletedTask;
+            }
+            JsonObject? json;
+            try
+            {
+                json = JsonNode.Parse(text) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                return Task.CompletedTask;
+            }
             if (json is null)
                 return Task.CompletedTask;
             if (topic.StartsWith($"{_prefix}/result/", StringComparison.Ordinal))
@@ -58,12 +84,23 @@ internal sealed class AgentClient : IAsyncDisposable
     public static Task<AgentClient> ConnectAsync(int port, string fleet, string device, CancellationToken cancellationToken) =>
         ConnectAsync("127.0.0.1", port, fleet, device, cancellationToken);
 
-    public static async Task<AgentClient> ConnectAsync(string host, int port, string fleet, string device, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to the broker at <paramref name="host"/>:<paramref name="port"/> as a client of device
+    /// <paramref name="fleet"/>/<paramref name="device"/> that watches every topic of the device (results and metrics).
+    /// </summary>
+    public static Task<AgentClient> ConnectAsync(string host, int port, string fleet, string device, CancellationToken cancellationToken) =>
+        ConnectAsync(host, port, fleet, device, watch: true, cancellationToken);
+
+    /// <summary>Connects as a client that only sends commands: it subscribes to each command's result topic in <see cref="CallAsync"/>, and to nothing else.</summary>
+    public static Task<AgentClient> ConnectForCommandsAsync(string host, int port, string fleet, string device, CancellationToken cancellationToken) =>
+        ConnectAsync(host, port, fleet, device, watch: false, cancellationToken);
+
+    private static async Task<AgentClient> ConnectAsync(string host, int port, string fleet, string device, bool watch, CancellationToken cancellationToken)
     {
-        var cloud = new AgentClient(fleet, device);
+        var cloud = new AgentClient(fleet, device, watch);
         // A persistent session: results published while a reconnect is under way wait at the broker.
         cloud._options = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId($"edgetl-client-{Guid.NewGuid():N}")
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(false).WithSessionExpiryInterval(600).Build();
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(false).WithSessionExpiryInterval(watch ? 600u : 60u).Build();
         await cloud.ConnectAsync(cancellationToken).ConfigureAwait(false);
         cloud._keepAlive = Task.Run(() => cloud.KeepAliveAsync(cloud._stop.Token), CancellationToken.None);
         return cloud;
@@ -72,7 +109,7 @@ internal sealed class AgentClient : IAsyncDisposable
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var result = await _client.ConnectAsync(_options, cancellationToken).ConfigureAwait(false);
-        if (!result.IsSessionPresent)
+        if (!result.IsSessionPresent && _watch)
             await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter($"{_prefix}/#", MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
     }
 
@@ -136,6 +173,72 @@ internal sealed class AgentClient : IAsyncDisposable
             if (result["status"]?.GetValue<string>() != "busy" || attempt > 50)
                 return result;
             await Task.Delay(200, cancellationToken).ConfigureAwait(false);   // a busy device: try again shortly
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="envelope"/> as it is (no retry on <c>busy</c>: that is an answer) and hands
+    /// every result on its topic to <paramref name="onResult"/> (the parsed result and the payload as
+    /// received) until the final one, which it returns. The result topic is subscribed before the
+    /// command is published, so not even an immediate answer is missed. Throws
+    /// <see cref="TimeoutException"/> when no final result came within <paramref name="timeout"/>, and
+    /// <see cref="ProtocolException"/> when the device answered something that is not a result.
+    /// </summary>
+    public async Task<CommandResult> CallAsync(CommandEnvelope envelope, Func<CommandResult, string, Task> onResult, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(onResult);
+        string topic = _topics.Result(envelope.Id);
+        var results = Channel.CreateUnbounded<string>();
+        if (!_calls.TryAdd(envelope.Id, results.Writer))
+            throw new InvalidOperationException($"Command {envelope.Id} is already being sent by this client.");
+        try
+        {
+            await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topic, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
+            byte[] payload = JsonSerializer.SerializeToUtf8Bytes(envelope, ProtocolJson.Default.CommandEnvelope);
+            await _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(_topics.Command(envelope.Name)).WithPayload(payload)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken).ConfigureAwait(false);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            try
+            {
+                while (true)
+                {
+                    string raw = await results.Reader.ReadAsync(deadline.Token).ConfigureAwait(false);
+                    CommandResult result;
+                    try
+                    {
+                        result = JsonSerializer.Deserialize(raw, ProtocolJson.Default.CommandResult)
+                            ?? throw new ProtocolException($"The answer on {topic} is not a result: {raw}");
+                    }
+                    catch (JsonException e)
+                    {
+                        throw new ProtocolException($"The answer on {topic} is not a protocol result ({e.Message}): {raw}", e);
+                    }
+                    await onResult(result, raw).ConfigureAwait(false);
+                    if (result.IsFinal)
+                        return result;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"No final result on {topic} within {timeout.TotalSeconds:0.#} s.");
+            }
+        }
+        finally
+        {
+            _calls.TryRemove(envelope.Id, out _);
+            if (_client.IsConnected)
+            {
+                try
+                {
+                    await _client.UnsubscribeAsync(topic, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (MQTTnet.Exceptions.MqttCommunicationException)
+                {
+                    // Gone with the connection.
+                }
+            }
         }
     }
 
