@@ -25,4 +25,6 @@ public enum AgentErrorCode
     NotEnoughData,
     /// <summary>A hardware read failed (camera, sensor).</summary>
     DeviceUnavailable,
+    /// <summary>A rollback found no earlier model or head to return to.</summary>
+    NothingToRollBack,
 }

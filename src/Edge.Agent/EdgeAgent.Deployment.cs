@@ -122,7 +122,7 @@ public sealed partial class EdgeAgent
             return Task.FromResult(RollBackHead(command));
         var outcome = _deployer.RollBack();
         if (outcome.Status != DeploymentStatus.RolledBack)
-            return Task.FromResult(Result(command, CommandStatus.Failed, outcome.Reason));
+            return Task.FromResult(Failed(command, outcome.Reason, nameof(AgentErrorCode.NothingToRollBack)));
         Server.Replace(outcome.Served, outcome.Served is null ? null : LoadServingHead(outcome.Counter));
         ResetDriftReference();
         RecordLastDeployment(new DeploymentRef(command.Id, DeploymentStatus.RolledBack.ToString(), $"Rolled back on command to {outcome.Version} (counter {outcome.Counter}).",
@@ -136,7 +136,7 @@ public sealed partial class EdgeAgent
     {
         long counter = Server.Counter;
         if (Store.Heads.LastRetired(counter) is not { } previous)
-            return Result(command, CommandStatus.Failed, "There is no earlier head of this model to roll back to.");
+            return Failed(command, "There is no earlier head of this model to roll back to.", nameof(AgentErrorCode.NothingToRollBack));
         Store.Heads.Promote(previous.Id);
         Server.ReplaceHead(HeadClassifier.Load(previous));
         ResetDriftReference();

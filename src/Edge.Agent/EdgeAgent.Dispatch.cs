@@ -159,10 +159,10 @@ public sealed partial class EdgeAgent
     private Task<CommandResult> StartJob(CommandEnvelope command, string kind, Func<CancellationToken, Task<CommandResult>> work)
     {
         var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        CommandResult? final = null;
         bool started = Jobs.TryStart(command.Id, kind, async token =>
         {
             await recorded.Task.ConfigureAwait(false);
-            CommandResult final;
             try
             {
                 final = await work(token).ConfigureAwait(false);
@@ -171,8 +171,7 @@ public sealed partial class EdgeAgent
             {
                 final = Failure(command, e);
             }
-            Complete(final);
-        }, out string? running);
+        }, out string? running, whenReleased: () => Complete(final ?? Failure(command, new InvalidOperationException("The job ended without a result."))));
         if (started)
         {
             try

@@ -170,13 +170,17 @@ public sealed class CommandDecoder
         time = null;
         if (!root.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
             return true;
-        if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var parsed))
+        // ISO 8601 with an offset only: a time without one would be read in this device's own zone.
+        if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var parsed) && HasOffset(value.GetString()!))
         {
             time = parsed;
             return true;
         }
         return false;
     }
+
+    private static bool HasOffset(string text) =>
+        text.EndsWith('Z') || text.EndsWith('z') || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
 
     private static CommandDecodeResult Fail(string id, string name, CommandStatus status, string message, DateTimeOffset now) =>
         new(null, new CommandResult(id, name, status, message, now));

@@ -21,8 +21,10 @@ public sealed class JobRunner : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="work"/> unless a job runs; false (with the running job's id) when busy.
+    /// <paramref name="whenReleased"/> runs after the slot is free again: a final result published
+    /// there can be followed at once by the next job, which is not answered <c>busy</c>.
     /// </summary>
-    public bool TryStart(string id, string kind, Func<CancellationToken, Task> work, out string? runningId)
+    public bool TryStart(string id, string kind, Func<CancellationToken, Task> work, out string? runningId, Action? whenReleased = null)
     {
         ArgumentNullException.ThrowIfNull(work);
         lock (_gate)
@@ -46,6 +48,7 @@ public sealed class JobRunner : IAsyncDisposable
                     lock (_gate)
                         _current = null;
                     cts.Dispose();
+                    whenReleased?.Invoke();
                 }
             });
             runningId = null;

@@ -30,6 +30,9 @@ public sealed class Issue16FleetTests(DeploymentPackages packages, ITestOutputHe
             await two.StartAsync();
             // ConnectCount rises once the subscriptions are made and the state is published.
             await TestClient.WaitAsync(() => one.Agent.Connection.ConnectCount > 0 && two.Agent.Connection.ConnectCount > 0 ? "" : null, Wait, "both agents subscribed");
+            // cam-01's own retained state (published as it connects) has arrived before anything is counted.
+            await TestClient.WaitAsync(() => watch1.Received.Any(m => m.Topic == "edgetl/test/cam-01/state") ? "" : null, Wait, "cam-01's state");
+            await Task.Delay(300);
             int before = watch1.Received.Count;
 
             // Commands to cam-02, good and bad: cam-02 answers them; cam-01 must publish nothing.

@@ -48,10 +48,10 @@ public sealed class Issue16StateTests(DeploymentPackages packages, ITestOutputHe
         Assert.NotEqual(tuned["data"]!["headId"]!.GetValue<long>(), rolledBack["data"]!["headId"]!.GetValue<long>());
         await Agree("head rollback");
 
-        // A restart keeps the last deployment.
+        // A restart keeps the last deployment (the model rollback above).
         agent = await harness.RestartAsync();
         var afterRestart = await Status();
-        Assert.Equal("Promoted", afterRestart["lastDeployment"]!["status"]!.GetValue<string>());
+        Assert.Equal("RolledBack", afterRestart["lastDeployment"]!["status"]!.GetValue<string>());
         await Agree("restart");
 
         // The gate closes and opens: the state follows within the check interval.
