@@ -1,4 +1,5 @@
 using EdgeTL.Agent.Hosting;
+using Microsoft.Extensions.Logging;
 using EdgeTL.Agent.Messaging;
 using EdgeTL.Runtime.Packaging;
 
@@ -30,13 +31,16 @@ public sealed class AgentHarness : IAsyncDisposable
 
     public AgentOptions Options { get; private set; }
 
+    /// <summary>What the agent logged (Information and above), across restarts.</summary>
+    public CapturedLog Log { get; } = new();
+
     public EdgeAgent Agent { get; private set; } = null!;
 
     public string Directory0 => _dir;
 
     public async Task<EdgeAgent> StartAsync()
     {
-        Agent = new EdgeAgent(Options);
+        Agent = new EdgeAgent(Options, LoggerFactory.Create(b => b.AddProvider(Log)));
         await Agent.StartAsync();
         await Agent.Connection.WaitConnectedAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
         return Agent;

@@ -15,6 +15,9 @@ public sealed class DriftAdaptationTests(DeploymentPackages packages, ITestOutpu
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
 
+    /// <summary>An adaptation job takes ~40 s on an idle 2-core machine, and several times that while the other test projects run beside it.</summary>
+    private static readonly TimeSpan AdaptationWait = TimeSpan.FromSeconds(360);
+
     [Fact]
     public async Task Injected_drift_publishes_an_event_runs_an_adaptation_job_and_reports_promote_or_rollback()
     {
@@ -56,7 +59,16 @@ public sealed class DriftAdaptationTests(DeploymentPackages packages, ITestOutpu
         Assert.True(drift["data"]!["drift"]!.GetValue<bool>());
         Assert.Equal("adapting", drift["data"]!["action"]!.GetValue<string>());
 
-        var adaptation = await TestClient.WaitAsync(() => cloud.Metrics("adaptation") is [var a, ..] ? a : null, Wait, "the adaptation outcome");
+        JsonObject adaptation;
+        try
+        {
+            adaptation = await TestClient.WaitAsync(() => cloud.Metrics("adaptation") is [var a, ..] ? a : null, AdaptationWait, "the adaptation outcome");
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine("agent log:\n" + string.Join("\n", harness.Log.Lines.TakeLast(30)));
+            throw;
+        }
         output.WriteLine($"adaptation: {adaptation["data"]!.ToJsonString()}");
         var outcome = adaptation["data"]!["outcome"]!.GetValue<string>();
         Assert.True(outcome is "promoted" or "rolled-back", outcome);
