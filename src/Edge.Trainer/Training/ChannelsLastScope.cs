@@ -18,10 +18,14 @@ internal sealed class ChannelsLastScope : IDisposable
         Relayout(ChannelsLast);
     }
 
-    /// <summary>Applies channels-last unless <paramref name="format"/> is channels-first or the network has no convolutions (then null).</summary>
+    /// <summary>
+    /// Applies channels-last unless <paramref name="format"/> is channels-first, the network has
+    /// no convolutions, or this libtorch computes channels-last convolutions wrongly
+    /// (<see cref="ChannelsLastCheck"/>); then null, and the run is channels-first.
+    /// </summary>
     public static ChannelsLastScope? Enter(nn.Module network, MemoryFormat format)
     {
-        if (format == MemoryFormat.ChannelsFirst || !network.parameters().Any(p => p.dim() == 4))
+        if (format == MemoryFormat.ChannelsFirst || !network.parameters().Any(p => p.dim() == 4) || !ChannelsLastCheck.Verdict.IsCorrect)
             return null;
         return new ChannelsLastScope(network);
     }
@@ -40,7 +44,7 @@ internal sealed class ChannelsLastScope : IDisposable
 
     private static Tensor Contiguous(Tensor p) => p.contiguous();
 
-    private static Tensor ChannelsLast(Tensor p) => p.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    private static Tensor ChannelsLast(Tensor p) => ChannelsLastCheck.ToChannelsLast(p);
 
     private void Relayout(Func<Tensor, Tensor> layout)
     {

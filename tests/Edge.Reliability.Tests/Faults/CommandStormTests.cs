@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeTL.Agent.Storage;
 using EdgeTL.Agent.Tests.Integration;
+using EdgeTL.Protocol.Commands;
 using EdgeTL.Reliability.Tests.Harness;
 using Xunit.Abstractions;
 
@@ -14,7 +16,8 @@ namespace EdgeTL.Reliability.Tests.Faults;
 /// </summary>
 public sealed class CommandStormTests(ITestOutputHelper output)
 {
-    private static readonly HashSet<string> Statuses = ["ok", "accepted", "failed", "busy", "duplicate", "malformed", "unknownCommand", "expired", "invalidArguments", "tooLarge", "wrongDevice", "cancelled"];
+    /// <summary>Every status of the protocol, as it is spelled on the wire.</summary>
+    private static readonly HashSet<string> Statuses = [.. Enum.GetNames<CommandStatus>().Select(JsonNamingPolicy.CamelCase.ConvertName)];
 
     [Fact]
     public async Task Ten_thousand_mutated_oversized_and_unknown_commands_each_get_one_structured_answer_and_nothing_crashes()

@@ -4,11 +4,12 @@ using EdgeTL.Trainer.Training.Optim;
 using EdgeTL.Trainer.Training.Precision;
 using TorchSharp;
 using TorchSharp.Modules;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace EdgeTL.Trainer.Tests.Optim;
 
-public sealed class FusedKernelTests
+public sealed class FusedKernelTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("contiguous")]
@@ -116,6 +117,7 @@ public sealed class FusedKernelTests
 
         double first = Run(MemoryFormat.ChannelsFirst, out var a);
         double last = Run(MemoryFormat.ChannelsLast, out var b);
+        output.WriteLine($"{ChannelsLastCheck.Verdict}; channels-first loss {first}, channels-last {last}");
         Assert.True(Math.Abs(first - last) < 1e-3, $"channels-first loss {first}, channels-last {last}");
         Assert.All(b.parameters(), p => Assert.True(p.is_contiguous()));
         var pa = a.parameters().ToArray();
@@ -124,6 +126,46 @@ public sealed class FusedKernelTests
             Assert.True(pa[i].allclose(pb[i], rtol: 1e-3, atol: 1e-4), $"parameter {i} differs between layouts");
         a.Dispose();
         b.Dispose();
+    }
+
+    [Theory]
+    [InlineData("resnet18", 32)]
+    [InlineData("resnet18", 64)]
+    [InlineData("mobilenet_v2", 32)]
+    public void The_layout_a_run_uses_computes_what_channels_first_computes(string architecture, int side)
+    {
+        // The end-to-end property the check protects: whatever layout a run gets (channels-last
+        // where this libtorch computes it correctly, else channels-first), a backbone gives the
+        // same outputs. On a libtorch with a faulty channels-last kernel, ResNet-18's downsample
+        // path alone moved logits by 0.1-0.5 (README figures in docs/architecture.md).
+        var verdict = ChannelsLastCheck.Verdict;
+        output.WriteLine($"channels-last check: {(verdict.IsCorrect ? "used" : "not used")}, worst relative deviation {verdict.WorstDeviation:E2} ({verdict.WorstCase})");
+        using var model = TransferModel.Create(architecture, 4, seed: 3);
+        model.Network.eval();
+        manual_seed(4);
+        var x = randn(3, 3, side, side);
+        using var noGrad = no_grad();
+        var expected = model.Network.forward(x);
+        Tensor actual;
+        using (var layout = ChannelsLastScope.Enter(model.Network, MemoryFormat.Auto))
+        {
+            Assert.Equal(verdict.IsCorrect, layout is not null);
+            actual = model.Network.forward(verdict.IsCorrect ? ChannelsLastCheck.ToChannelsLast(x) : x);
+        }
+        double deviation = (actual - expected).abs().max().item<float>() / expected.abs().max().item<float>();
+        output.WriteLine($"{architecture} at {side}×{side}: relative deviation {deviation:E2}");
+        Assert.True(deviation < 1e-3, $"{architecture} at {side}: {deviation:E2}");
+    }
+
+    [Fact]
+    public void The_channels_last_check_is_quick_and_names_its_worst_case()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var verdict = ChannelsLastCheck.Run();
+        output.WriteLine($"{verdict} in {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(verdict.WorstDeviation <= ChannelsLastCheck.Tolerance, verdict.IsCorrect);
+        Assert.False(string.IsNullOrEmpty(verdict.WorstCase));
+        Assert.Equal(verdict, ChannelsLastCheck.Run());   // deterministic: the same inputs every time
     }
 
     [Fact]
