@@ -3,10 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using EdgeTL.Trainer;
 using EdgeTL.Trainer.Backbones;
-using EdgeTL.Trainer.Interop;
 using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Models;
-using EdgeTL.Trainer.Training;
 using Google.Protobuf;
 using static TorchSharp.torch;
 
@@ -43,7 +41,7 @@ internal static class ExportOnnxCommand
             var model = TransferModel.Create(architecture, parse.GetValue(classes), seed: 0);
             string weightsPath = parse.GetValue(weights) ?? "";
             if (weightsPath.Length > 0)
-                LoadWeights(model, weightsPath);
+                ModelWeights.Load(model, weightsPath);
             model.eval();
             nn.Module<Tensor, Tensor> exported = what switch
             {
@@ -87,20 +85,5 @@ internal static class ExportOnnxCommand
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
-    }
-
-    /// <summary>A PyTorch zip or safetensors state dict by content, else a pretrain checkpoint.</summary>
-    private static void LoadWeights(TransferModel model, string path)
-    {
-        if (!File.Exists(path))
-            throw new EdgeTrainerException(TrainerErrorCode.InvalidWeightsFile, $"Weights file '{path}' does not exist.");
-        var head = new byte[9];
-        using (var stream = File.OpenRead(path))
-            stream.ReadExactly(head, 0, (int)Math.Min(9, stream.Length));
-        bool stateDict = (head[0] == (byte)'P' && head[1] == (byte)'K') || head[8] == (byte)'{';
-        if (stateDict)
-            StateDictLoader.LoadFile(model, path, new WeightLoadOptions { SkipHead = true });
-        else
-            Checkpoint.Load(model, path);
     }
 }

@@ -81,7 +81,7 @@ internal static class ImportCommand
             throw new FormatException("--arch is required for PyTorch weights (.pt, .safetensors): which zoo architecture are they for?");
         using var scope = NewDisposeScope();
         var reference = BackboneZoo.CreateReference(arch);
-        var report = StateDictLoader.LoadFile(reference, path, new WeightLoadOptions { SkipHead = skipHead });
+        var report = WeightFiles.Load(reference, path, new WeightLoadOptions { SkipHead = skipHead });
         using var backbone = BackboneZoo.Create(arch);
         StateDictLoader.Load(backbone, reference.state_dict(), new WeightLoadOptions { SkipHead = true });
         string weightsPath = Path.Combine(outDir, "weights.safetensors");
@@ -90,9 +90,18 @@ internal static class ImportCommand
         OnnxExporter.Save(backbone, onnxPath);
         var probe = randn(2, 3, 64, 64, generator: new Generator(0));
         double diff = OnnxValidation.Compare(backbone, File.ReadAllBytes(onnxPath), probe).MaxAbsDifference;
-        return new ImportSummary(path, Path.GetExtension(path).TrimStart('.'), arch, OnnxExportOptions.MaxOpset, backbone.FeatureDim, null,
+        return new ImportSummary(path, FormatName(report.Format), arch, OnnxExportOptions.MaxOpset, backbone.FeatureDim, null,
             backbone.parameters().Sum(p => p.numel()), Groups(backbone.LayerGroups), report.Loaded.Count, report.Skipped, diff, weightsPath, onnxPath);
     }
+
+    /// <summary>The format found in the file (not its extension), as <c>import --json</c> names it.</summary>
+    private static string FormatName(WeightFormat? format) => format switch
+    {
+        WeightFormat.PyTorch => "pt",
+        WeightFormat.SafeTensors => "safetensors",
+        WeightFormat.TorchSharp => "torchsharp",
+        _ => "unknown",
+    };
 
     private static List<GroupSummary> Groups(IEnumerable<EdgeTL.Trainer.Models.LayerGroup> groups) =>
         [.. groups.Select(g => new GroupSummary(g.Name, g.ParameterCount))];

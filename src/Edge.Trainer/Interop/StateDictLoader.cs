@@ -6,7 +6,7 @@ namespace EdgeTL.Trainer.Interop;
 /// <summary>
 /// Copies a state dict into a model's parameters and buffers in place. Unlike
 /// <c>load_state_dict</c> it keeps each parameter's <c>requires_grad</c> (PyBridge's
-/// <c>load_py</c> clears it) and can skip a head of another shape (where <c>load_py</c> with
+/// <c>load_py</c> clears it) and can skip a head of another shape, whole (where <c>load_py</c> with
 /// <c>skip</c> crashes). Any other mismatch is an error listing the missing, unexpected and
 /// mis-shaped keys, and nothing is copied.
 /// </summary>
@@ -14,20 +14,9 @@ public static class StateDictLoader
 {
     private const int ListedKeys = 12;
 
-    /// <summary>Reads <paramref name="path"/> (<c>.pt</c> or <c>.safetensors</c>) and loads it into <paramref name="model"/>.</summary>
-    public static WeightLoadReport LoadFile(nn.Module model, string path, WeightLoadOptions? options = null)
-    {
-        var state = WeightFiles.Read(path);
-        try
-        {
-            return Load(model, state, options);
-        }
-        finally
-        {
-            foreach (var t in state.Values)
-                t.Dispose();
-        }
-    }
+    /// <summary>Reads <paramref name="path"/> (PyTorch zip, safetensors or TorchSharp, told apart by content) and loads it: the same as <see cref="WeightFiles.Load"/>.</summary>
+    public static WeightLoadReport LoadFile(nn.Module model, string path, WeightLoadOptions? options = null) =>
+        WeightFiles.Load(model, path, options);
 
     /// <summary>Loads <paramref name="state"/> into <paramref name="model"/> (tensors are copied; the caller keeps ownership).</summary>
     public static WeightLoadReport Load(nn.Module model, IReadOnlyDictionary<string, Tensor> state, WeightLoadOptions? options = null)
@@ -39,15 +28,22 @@ public static class StateDictLoader
         string prefix = options.KeyPrefix ?? DetectPrefix(target.Keys, state.Keys);
         var source = state.ToDictionary(kv => prefix + kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
-        bool IsHead(string key) => options.SkipHead && options.HeadPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal) || key.StartsWith(prefix + p, StringComparison.Ordinal));
+        string? HeadOf(string key) => options.HeadPrefixes
+            .Select(p => key.StartsWith(p, StringComparison.Ordinal) ? p : key.StartsWith(prefix + p, StringComparison.Ordinal) ? prefix + p : null)
+            .FirstOrDefault(p => p is not null);
 
         var missing = target.Keys.Where(k => !source.ContainsKey(k)).ToList();
         var unexpected = source.Keys.Where(k => !target.ContainsKey(k)).ToList();
         var misshaped = target.Keys.Where(k => source.TryGetValue(k, out var s) && !s.shape.SequenceEqual(target[k].shape)).ToList();
-        var skipped = missing.Concat(unexpected).Concat(misshaped).Where(IsHead).Distinct().Order(StringComparer.Ordinal).ToList();
-        missing.RemoveAll(IsHead);
-        unexpected.RemoveAll(IsHead);
-        misshaped.RemoveAll(IsHead);
+        // A head any key of which does not fit is skipped whole: a classifier is never half loaded.
+        var brokenHeads = options.SkipHead
+            ? missing.Concat(unexpected).Concat(misshaped).Select(HeadOf).OfType<string>().ToHashSet(StringComparer.Ordinal)
+            : [];
+        bool IsSkipped(string key) => HeadOf(key) is { } head && brokenHeads.Contains(head);
+        var skipped = target.Keys.Concat(source.Keys).Where(IsSkipped).Distinct().Order(StringComparer.Ordinal).ToList();
+        missing.RemoveAll(IsSkipped);
+        unexpected.RemoveAll(IsSkipped);
+        misshaped.RemoveAll(IsSkipped);
         if (missing.Count + unexpected.Count + misshaped.Count > 0)
             throw Mismatch(missing, unexpected, misshaped.Select(k => $"{k} (file [{string.Join(", ", source[k].shape)}], model [{string.Join(", ", target[k].shape)}])").ToList(), options.SkipHead);
 

@@ -5,25 +5,89 @@ using static TorchSharp.torch;
 namespace EdgeTL.Trainer.Interop;
 
 /// <summary>
-/// Reads a state dict from a PyTorch <c>torch.save(model.state_dict())</c> file (zip format,
-/// via TorchSharp.PyBridge's unpickler) or a <c>.safetensors</c> file, told apart by content,
-/// not by extension.
+/// The one place that decides what a weights file is and loads it: a PyTorch
+/// <c>torch.save(model.state_dict())</c> zip (via TorchSharp.PyBridge's unpickler), a
+/// <c>.safetensors</c> file, or a TorchSharp <c>Module.save</c> checkpoint (what
+/// <see cref="Training.Checkpoint"/> and <c>pretrain</c> write). The format is told by content
+/// alone; the extension is never consulted, so a file with a misleading name loads as what it is.
 /// </summary>
 public static class WeightFiles
 {
-    /// <summary>Loads every tensor of a weights file. Unknown, corrupt or truncated files give <see cref="TrainerErrorCode.InvalidWeightsFile"/>.</summary>
-    public static Dictionary<string, Tensor> Read(string path)
+    /// <summary>How much of a file <see cref="Detect"/> reads: room for a TorchSharp first entry header.</summary>
+    private const int ProbeBytes = 8192;
+
+    /// <summary>
+    /// The format of <paramref name="path"/>, from its first bytes. The rest of the file is not
+    /// checked here: truncation past the first bytes is found when it is read.
+    /// </summary>
+    /// <exception cref="EdgeTrainerException"><see cref="TrainerErrorCode.InvalidWeightsFile"/>: missing, or none of the formats.</exception>
+    public static WeightFormat Detect(string path)
+    {
+        EnsureExists(path);
+        byte[] probe;
+        using (var stream = File.OpenRead(path))
+        {
+            probe = new byte[(int)Math.Min(ProbeBytes, stream.Length)];
+            stream.ReadExactly(probe);
+        }
+        return Identify(probe, path);
+    }
+
+    /// <summary>Loads every tensor of a weights file (CPU). Unknown, corrupt or truncated files give <see cref="TrainerErrorCode.InvalidWeightsFile"/>.</summary>
+    public static Dictionary<string, Tensor> Read(string path) => Read(path, out _);
+
+    /// <summary>As <see cref="Read(string)"/>, also telling which format the file was.</summary>
+    public static Dictionary<string, Tensor> Read(string path, out WeightFormat format)
+    {
+        EnsureExists(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        format = Identify(bytes, path);
+        return format switch
+        {
+            WeightFormat.PyTorch => ReadPyTorch(bytes, path),
+            WeightFormat.SafeTensors => SafeTensors.Parse(bytes, path),
+            _ => TorchSharpWeights.Parse(bytes, path),
+        };
+    }
+
+    /// <summary>
+    /// Reads <paramref name="path"/>, whatever its format, and copies it into <paramref name="model"/>
+    /// with <see cref="StateDictLoader.Load"/> (key prefix detection, head skipping, a key-listing
+    /// <see cref="TrainerErrorCode.WeightsMismatch"/> when it does not fit; nothing is copied then).
+    /// </summary>
+    /// <exception cref="EdgeTrainerException"><see cref="TrainerErrorCode.InvalidWeightsFile"/> or <see cref="TrainerErrorCode.WeightsMismatch"/>.</exception>
+    public static WeightLoadReport Load(nn.Module model, string path, WeightLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var state = Read(path, out var format);
+        try
+        {
+            return StateDictLoader.Load(model, state, options) with { Format = format };
+        }
+        finally
+        {
+            foreach (var t in state.Values)
+                t.Dispose();
+        }
+    }
+
+    private static void EnsureExists(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
             throw new EdgeTrainerException(TrainerErrorCode.InvalidWeightsFile, $"Weights file '{path}' does not exist.");
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.Length >= 4 && bytes[0] == (byte)'P' && bytes[1] == (byte)'K')
-            return ReadPyTorch(bytes, path);
-        if (bytes.Length >= 9 && bytes[8] == (byte)'{')
-            return SafeTensors.Parse(bytes, path);
+    }
+
+    private static WeightFormat Identify(ReadOnlySpan<byte> head, string path)
+    {
+        if (head.Length >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4)
+            return WeightFormat.PyTorch;
+        if (head.Length >= 9 && head[8] == (byte)'{')
+            return WeightFormat.SafeTensors;
+        if (TorchSharpWeights.LooksLike(head))
+            return WeightFormat.TorchSharp;
         throw new EdgeTrainerException(TrainerErrorCode.InvalidWeightsFile,
-            $"'{path}' is neither a PyTorch zip checkpoint (torch.save, PyTorch ≥ 1.6) nor a safetensors file.");
+            $"'{path}' is neither a PyTorch zip checkpoint (torch.save, PyTorch ≥ 1.6), a safetensors file nor a TorchSharp checkpoint (Module.save, as pretrain writes).");
     }
 
     private static Dictionary<string, Tensor> ReadPyTorch(byte[] bytes, string path)

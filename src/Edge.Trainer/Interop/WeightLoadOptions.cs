@@ -5,8 +5,10 @@ public sealed record WeightLoadOptions
 {
     /// <summary>
     /// Skip classifier keys (see <see cref="HeadPrefixes"/>) that are missing, unexpected or of
-    /// another shape, e.g. an ImageNet <c>fc</c> loaded into a model with a 10-class head.
-    /// Every other mismatch is still an error.
+    /// another shape, e.g. an ImageNet <c>fc</c> loaded into a model with a 10-class head. A head
+    /// any key of which does not fit is skipped whole (a checkpoint's two-layer head of another
+    /// class count leaves the model's head as it was, not half loaded). Every other mismatch is
+    /// still an error.
     /// </summary>
     public bool SkipHead { get; init; }
 
