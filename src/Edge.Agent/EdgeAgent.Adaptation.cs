@@ -62,7 +62,7 @@ public sealed partial class EdgeAgent
             Store.Runs.Add("adapt", command.Id, "rolled-back", JsonSerializer.Serialize(report, ProtocolJson.Default.AdaptationReport));
             Metrics.Publish(MetricKinds.Adaptation, report, ProtocolJson.Default.AdaptationReport, droppable: false);
             string why = result.NegativeTransfer
-                ? $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3})"
+                ? $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the source-only model kept instead is {decision.Reason}"
                 : $"Adaptation {decision.Reason}";
             return Result(command, CommandStatus.Failed, $"{why}; the serving head stays.", report, ProtocolJson.Default.AdaptationReport);
         }

@@ -60,6 +60,40 @@ public sealed class PromotionGuardFlowTests(DeploymentPackages packages, ITestOu
         output.WriteLine($"first head: {firstData["reason"]}; second fine-tune: {second["message"]}");
     }
 
+    /// <summary>
+    /// With label-free promotion switched off, an adaptation is judged on labelled target holdout
+    /// samples only: with a few of them it is rolled back, and the guard's reason names n.
+    /// </summary>
+    [Fact]
+    public async Task Without_label_free_promotion_an_adaptation_on_few_labelled_target_samples_is_rolled_back_naming_n()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync();
+        await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, broker.Port, configure: o => o with { ColdStartShots = 10_000, AllowLabelFreePromotion = false });
+        var agent = await harness.StartAsync();
+        TestClient.AssertStatus(await SendAsync(cloud, "deploy", new JsonObject { ["url"] = new Uri(packages.Sign(packages.First, $"guard-{Guid.NewGuid():N}", counter: 1)).AbsoluteUri }), "ok");
+        var source = SampleImages.FirstFiveClasses(perClass: 8, seed: 8);
+        for (int i = 0; i < source.Count; i++)
+            agent.Ingest(SampleImages.Png(source, i), source.ClassNames[source.Labels[i]], "source", "test");
+        TestClient.AssertStatus(await SendAsync(cloud, "finetune", new JsonObject { ["epochs"] = 10 }), "ok");
+        long serving = agent.Server.Head!.Record.Id;
+        var target = SampleImages.Inverted(SampleImages.FirstFiveClasses(perClass: 4, seed: 9));
+        for (int i = 0; i < target.Count; i++)
+            agent.Ingest(SampleImages.Png(target, i), i % 2 == 0 ? target.ClassNames[target.Labels[i]] : null, "target", "test");
+        int held = agent.Store.Samples.Labelled("target").Count(s => HoldoutSplit.IsHoldout(s.Id));
+
+        var result = await SendAsync(cloud, "adapt", new JsonObject { ["method"] = "mmd", ["steps"] = 30 });
+
+        TestClient.AssertStatus(result, "failed");
+        var data = result["data"]!;
+        Assert.Equal("rolled-back", data["outcome"]!.GetValue<string>());
+        var guard = data["guard"]!;
+        Assert.Equal(("discordant-pairs", held, false), (guard["test"]!.GetValue<string>(), guard["comparedOn"]!.GetValue<int>(), guard["promoted"]!.GetValue<bool>()));
+        Assert.Equal($"not promoted: too few holdout samples (n = {held} < MinHoldout 20)", guard["reason"]!.GetValue<string>());
+        Assert.Equal(serving, agent.Server.Head!.Record.Id);
+        output.WriteLine($"adaptation with {held} labelled target holdout samples: {result["message"]}");
+    }
+
     private static async Task<JsonObject> SendAsync(TestClient cloud, string name, JsonObject? args = null) =>
         await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", name, args), Wait);
 }
