@@ -101,6 +101,10 @@ public sealed class Issue16StateTests(DeploymentPackages packages, ITestOutputHe
         output.WriteLine($"cold start after the gate opened: {coldStart["data"]!.ToJsonString()}");
         Assert.NotNull(agent.Server.Head);
         Assert.Equal(2, coldStart["data"]!["shotsPerClass"]!.GetValue<int>());
+        // A first head is served without comparison, and its report says so (issue 17).
+        Assert.Equal(0, coldStart["data"]!["comparedOn"]!.GetValue<int>());
+        Assert.Equal("first-head", coldStart["data"]!["guard"]!["test"]!.GetValue<string>());
+        Assert.Contains("not a promotion over a serving model (comparedOn: 0)", coldStart["data"]!["guard"]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
