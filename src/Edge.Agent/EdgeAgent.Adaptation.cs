@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace EdgeTL.Agent;
 
-/// <summary><c>adapt</c> and automatic adaptation after drift: DANN or MMD on the head's features, kept only when it helps the target.</summary>
+/// <summary><c>adapt</c> and automatic adaptation after drift: DANN or MMD on the head's features, promoted only when it beats its source-only baseline and passes the promotion guard against the serving head.</summary>
 public sealed partial class EdgeAgent
 {
     private Task<CommandResult> AdaptAsync(CommandEnvelope command, CancellationToken cancellationToken)
@@ -32,35 +32,66 @@ public sealed partial class EdgeAgent
     private CommandResult RunAdaptation(CommandEnvelope command, string method, int steps, string targetDomain, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var source = LabelledFeaturesOf([.. Store.Samples.Labelled().Where(s => s.Domain != targetDomain)], cancellationToken);
-        var targetSamples = Store.Samples.Recent(targetDomain, 1000);
+        // The fixed holdout: source rows of it are the source golden set, labelled target rows of it the label-based holdout; neither is trained on.
+        var (source, golden) = LabelledFeaturesOf([.. Store.Samples.Labelled().Where(s => s.Domain != targetDomain)], cancellationToken).SplitByHoldout();
+        if (source.Count == 0)
+            throw new AgentException(AgentErrorCode.NotEnoughData, "Every labelled source sample falls in the holdout, which no candidate trains on; label more samples.");
+        var recent = Store.Samples.Recent(targetDomain, 1000);
+        bool Held(Storage.SampleRecord s) => s.Label is not null && source.Classes.Contains(s.Label) && HoldoutSplit.IsHoldout(s.Id);
+        var targetSamples = recent.Where(s => !Held(s)).ToList();
         if (targetSamples.Count < 10)
-            throw new AgentException(AgentErrorCode.NotEnoughData, $"Adaptation needs at least 10 samples of domain '{targetDomain}'; there are {targetSamples.Count}.");
+            throw new AgentException(AgentErrorCode.NotEnoughData, $"Adaptation needs at least 10 samples of domain '{targetDomain}' outside the holdout; there are {targetSamples.Count}.");
         var targetFeatures = ExtractInBatches([.. targetSamples.Select(s => s.Image)], cancellationToken);
-        var labelledTarget = targetSamples.Where(s => s.Label is not null && source.Classes.Contains(s.Label)).ToList();
+        var heldTarget = recent.Where(Held).ToList();
+        var targetHoldout = heldTarget.Count > 0 ? LabelledFeaturesOf(heldTarget, cancellationToken) : null;
         using var scope = NewDisposeScope();
         using var sourceSet = HeadFitting.ToFeatureSet(source);
         var target = tensor(targetFeatures).reshape(targetSamples.Count, source.Dim);
-        using var evaluation = labelledTarget.Count >= 2 ? HeadFitting.ToFeatureSet(LabelledFeaturesOf(labelledTarget, cancellationToken)) : null;
+        using var evaluation = targetHoldout is { Count: >= 2 } ? HeadFitting.ToFeatureSet(targetHoldout) : null;
         var options = (method == "dann" ? AdaptationOptions.DannRecipe : new AdaptationOptions { Method = AdaptationMethod.Mmd }) with { Steps = steps };
         var result = DomainAdaptation.Run(sourceSet, target, evaluation, options, cancellationToken: cancellationToken);
+        var decision = AdaptationDecision(result.Model, source.Classes, targetHoldout, golden, targetFeatures, targetSamples.Count);
+        bool promote = !result.NegativeTransfer && decision.Promoted;
         var curve = result.Adapted.Curve.Select(p => new AdaptationPoint(p.Step, p.SourceLoss, p.SourceAccuracy, p.TargetLoss, p.TargetAccuracy, p.TransferLoss, p.Weight, p.Reversal)).ToList();
         var report = new AdaptationReport(command.Id, method, steps, source.Count, targetSamples.Count, result.TargetScoreKind,
             result.Baseline.TargetScore, result.Adapted.TargetScore, result.TransferGain, result.Baseline.Mmd2, result.Adapted.Mmd2,
-            result.Baseline.Cid, result.Adapted.Cid, result.Kept, clock.Elapsed.TotalSeconds, curve, "rolled-back");
-        if (result.NegativeTransfer)
+            result.Baseline.Cid, result.Adapted.Cid, result.Kept, clock.Elapsed.TotalSeconds, curve, "rolled-back", Guard: ToWire(decision));
+        if (!promote)
         {
             result.Model.Dispose();
             Store.Runs.Add("adapt", command.Id, "rolled-back", JsonSerializer.Serialize(report, ProtocolJson.Default.AdaptationReport));
             Metrics.Publish(MetricKinds.Adaptation, report, ProtocolJson.Default.AdaptationReport, droppable: false);
-            return Result(command, CommandStatus.Failed, $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the serving head stays.",
-                report, ProtocolJson.Default.AdaptationReport);
+            string why = result.NegativeTransfer
+                ? $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the source-only model kept instead is {decision.Reason}"
+                : $"Adaptation {decision.Reason}";
+            return Result(command, CommandStatus.Failed, $"{why}; the serving head stays.", report, ProtocolJson.Default.AdaptationReport);
         }
         var record = SaveAndPromote(result.Model, "adapted", result.Model.BottleneckDim, source.Classes, command.Id,
-            result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, source.NewestSampleId, driftReference: targetFeatures);
+            result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, source.NewestSampleId, holdoutExcluded: true, driftReference: targetFeatures);
         report = report with { Outcome = "promoted", HeadId = record.Id };
         Store.Runs.Add("adapt", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.AdaptationReport));
         Metrics.Publish(MetricKinds.Adaptation, report, ProtocolJson.Default.AdaptationReport, droppable: false);
-        return Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.TransferGain:+0.000;-0.000}.", report, ProtocolJson.Default.AdaptationReport);
+        return Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.TransferGain:+0.000;-0.000}; {decision.Reason}.",
+            report, ProtocolJson.Default.AdaptationReport);
+    }
+
+    /// <summary>
+    /// The guard for an adaptation: label-based on the labelled target holdout rows when there are
+    /// at least MinHoldout of them (or when label-free promotion is not allowed); else label-free:
+    /// target entropy and the source golden set. Nothing serving these classes: nothing to compare, not promoted.
+    /// </summary>
+    private PromotionDecision AdaptationDecision(AdaptationModel candidate, IReadOnlyList<string> classes, LabelledFeatures? targetHoldout, LabelledFeatures golden,
+        float[] targetFeatures, int targetCount)
+    {
+        if (ServingHeadOf(classes) is not { } serving)
+            return new PromotionDecision(false, "discordant-pairs", 0, null, null, null, 0, 0,
+                "not promoted: no device head of these classes serves to compare with (n = 0); an adaptation replaces a serving head");
+        var labelled = targetHoldout is null ? null : UnseenBy(serving, targetHoldout);
+        if ((labelled?.Count ?? 0) >= _options.MinHoldout || !_options.AllowLabelFreePromotion)
+            return labelled is null ? Guard.Decide([], []) : CompareOnHoldout(candidate, serving, labelled);
+        var goldenRows = UnseenBy(serving, golden);
+        double candidateEntropy = CandidateScoring.MeanEntropy(CandidateScoring.Probabilities(candidate, targetFeatures, targetCount));
+        double servingEntropy = CandidateScoring.MeanEntropy(serving.Probabilities(targetFeatures, targetCount));
+        return Guard.DecideLabelFree(candidateEntropy, servingEntropy, CandidateScoring.Correct(candidate, goldenRows), CandidateScoring.Correct(serving, goldenRows));
     }
 }

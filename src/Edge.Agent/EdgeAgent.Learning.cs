@@ -15,7 +15,7 @@ using static TorchSharp.torch;
 
 namespace EdgeTL.Agent;
 
-/// <summary>Learning on the device: cold start and <c>finetune</c>, each guarded (evaluate → promote or keep the previous head).</summary>
+/// <summary>Learning on the device: cold start (a first head, served without comparison) and <c>finetune</c> (guarded: promoted over the serving head only by <see cref="PromotionGuard"/>).</summary>
 public sealed partial class EdgeAgent
 {
     private bool _coldStartReported;
@@ -84,9 +84,12 @@ public sealed partial class EdgeAgent
             method = "head-only fit (30 epochs)";
         }
         double accuracy = HeadFitting.Accuracy(head, set);
-        var record = SaveAndPromote(head, "head", 0, set.Classes, command.Id, accuracy, set.NewestSampleId);
+        // The first head of a deployment: nothing serves to be worse than, so nothing is compared (and the report says so).
+        // It fits on every labelled sample (a few shots are all there are), so later candidates are compared with it only on newer holdout rows.
+        var first = PromotionGuard.FirstHead("the first head of this deployment, fitted on every labelled sample");
+        var record = SaveAndPromote(head, "head", 0, set.Classes, command.Id, accuracy, set.NewestSampleId, holdoutExcluded: false);
         double? sinceDeploy = DeployedAt is { } at ? (_time.GetUtcNow() - at).TotalSeconds : null;
-        var report = new ColdStartReport(record.Id, method, set.Count, Settings.ColdStartShots, accuracy, clock.Elapsed.TotalSeconds, sinceDeploy);
+        var report = new ColdStartReport(record.Id, method, set.Count, Settings.ColdStartShots, accuracy, clock.Elapsed.TotalSeconds, sinceDeploy, first.N, ToWire(first));
         Store.Runs.Add("cold-start", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.ColdStartReport));
         if (!_coldStartReported)
         {
@@ -111,7 +114,10 @@ public sealed partial class EdgeAgent
     {
         var clock = Stopwatch.StartNew();
         var all = LabelledFeaturesOf(Store.Samples.Labelled(), cancellationToken);
-        var (train, holdout) = all.Split(0.2, minimumForHoldout: 5, settings.Seed);
+        // The fixed holdout: the same sample ids every run, never trained on, growing as labels arrive.
+        var (train, holdout) = all.SplitByHoldout();
+        if (train.Count == 0)
+            throw new AgentException(AgentErrorCode.NotEnoughData, $"All {all.Count} labelled samples fall in the holdout, which no candidate trains on; label more samples.");
         var curve = new List<TrainingPoint>();
         var progress = new TrainingProgressReporter(command.Id, settings.Epochs, _options.TrainingMetricsInterval, curve, PublishProgress);
         HeadModel head;
@@ -123,34 +129,32 @@ public sealed partial class EdgeAgent
         catch (EdgeTrainerException e) when (e.Code is TrainerErrorCode.NonFiniteInput or TrainerErrorCode.NonFiniteLoss or TrainerErrorCode.Diverged)
         {
             // Caught at the step the input or loss went bad, before it was applied: nothing to keep, the serving head stays. Reported, then answered with the code.
-            var failed = new TrainingReport(settings.Mode, curve.Count, train.Count, holdout?.Count ?? 0, null, null, 0, null, null, false, clock.Elapsed.TotalSeconds, curve,
+            var failed = new TrainingReport(settings.Mode, curve.Count, train.Count, holdout.Count, null, null, 0, null, null, false, clock.Elapsed.TotalSeconds, curve,
                 Code: e.Code.ToString(), Reason: e.Message);
             Store.Runs.Add("finetune", command.Id, "diverged", JsonSerializer.Serialize(failed, ProtocolJson.Default.TrainingReport));
             Metrics.Publish(MetricKinds.TrainingOutcome, failed, ProtocolJson.Default.TrainingReport, droppable: false);
             throw;
         }
-        var scored = holdout ?? train;
-        double accuracy = HeadFitting.Accuracy(head, scored);
-        // The guard compares both heads on the same rows: holdout samples the serving head never saw.
-        var comparison = holdout is null ? null : UnseenBy(holdout);
-        double? baseline = comparison is null ? null : AccuracyOf(Server.Head!, comparison);
-        double? candidate = comparison is null ? null : HeadFitting.Accuracy(head, comparison);
-        bool promote = baseline is not { } b || candidate >= b - 0.01;
-        var report = new TrainingReport(settings.Mode, result.Epochs.Count, train.Count, holdout?.Count ?? 0, accuracy, holdout is null ? "train" : "holdout",
-            comparison?.Count ?? 0, candidate, baseline, promote, clock.Elapsed.TotalSeconds, curve);
-        if (!promote)
+        bool heldOut = holdout.Count > 0;
+        double accuracy = HeadFitting.Accuracy(head, heldOut ? holdout : train);
+        var decision = ServingHeadOf(all.Classes) is { } serving
+            ? CompareOnHoldout(head, serving, holdout)
+            : PromotionGuard.FirstHead("no device head of these classes serves yet, this is the first one");
+        var report = new TrainingReport(settings.Mode, result.Epochs.Count, train.Count, holdout.Count, accuracy, heldOut ? "holdout" : "train",
+            decision.N, decision.CandidateAccuracy, decision.ServingAccuracy, decision.Promoted, clock.Elapsed.TotalSeconds, curve,
+            Reason: decision.Reason, LowerBound: decision.LowerBound, Guard: ToWire(decision));
+        if (!decision.Promoted)
         {
             head.Dispose();
-            report = report with { Reason = $"On {comparison!.Count} new holdout samples it scores {candidate:P1}, below the serving head's {baseline:P1} − 1 pt." };
             Store.Runs.Add("finetune", command.Id, "rejected", JsonSerializer.Serialize(report, ProtocolJson.Default.TrainingReport));
             Metrics.Publish(MetricKinds.TrainingOutcome, report, ProtocolJson.Default.TrainingReport, droppable: false);
-            return Result(command, CommandStatus.Failed, $"Not promoted: {report.Reason} The serving head stays.", report, ProtocolJson.Default.TrainingReport);
+            return Result(command, CommandStatus.Failed, $"{Sentence(decision.Reason)} The serving head stays.", report, ProtocolJson.Default.TrainingReport);
         }
-        var record = SaveAndPromote(head, "head", 0, all.Classes, command.Id, accuracy, train.NewestSampleId);
+        var record = SaveAndPromote(head, "head", 0, all.Classes, command.Id, accuracy, train.NewestSampleId, holdoutExcluded: true);
         report = report with { HeadId = record.Id };
         Store.Runs.Add("finetune", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.TrainingReport));
         Metrics.Publish(MetricKinds.TrainingOutcome, report, ProtocolJson.Default.TrainingReport, droppable: false);
-        return Result(command, CommandStatus.Ok, $"Serving head {record.Id}: accuracy {accuracy:P1} ({report.AccuracyOn}).", report, ProtocolJson.Default.TrainingReport);
+        return Result(command, CommandStatus.Ok, $"Serving head {record.Id}: accuracy {accuracy:P1} ({report.AccuracyOn}); {decision.Reason}.", report, ProtocolJson.Default.TrainingReport);
     }
 
     /// <summary>Publishes a throttled progress point and keeps it with the job, so an interrupted job can say how far it got.</summary>
@@ -161,28 +165,9 @@ public sealed partial class EdgeAgent
             Store.Inbox.RecordProgress(point.Job, JsonSerializer.Serialize(point, ProtocolJson.Default.TrainingProgress));
     }
 
-    /// <summary>
-    /// The rows of <paramref name="holdout"/> the serving head never trained on (samples newer
-    /// than it), or null when no device head of these classes serves or no such row exists: a head
-    /// scored on its own training samples would look better than it is and block fair promotions.
-    /// </summary>
-    private LabelledFeatures? UnseenBy(LabelledFeatures holdout)
-    {
-        if (Server.Head is not { } serving || !serving.Labels.SequenceEqual(holdout.Classes))
-            return null;
-        int[] unseen = [.. Enumerable.Range(0, holdout.Count).Where(i => holdout.SampleIds[i] > serving.Record.TrainedThroughSampleId)];
-        return unseen.Length == 0 ? null : holdout.Subset(unseen);
-    }
-
-    private static double AccuracyOf(HeadClassifier head, LabelledFeatures set)
-    {
-        var probabilities = head.Probabilities(set.Features, set.Count);
-        return probabilities.Where((p, i) => Array.IndexOf(p, p.Max()) == set.Labels[i]).Count() / (double)set.Count;
-    }
-
     /// <summary>Writes a trained module, records it, and serves it.</summary>
     private HeadRecord SaveAndPromote(nn.Module<Tensor, Tensor> module, string kind, int bottleneck, IReadOnlyList<string> classes, string origin, double accuracy,
-        long trainedThrough, float[]? driftReference = null)
+        long trainedThrough, bool holdoutExcluded, float[]? driftReference = null)
     {
         var record = new HeadRecord
         {
@@ -194,6 +179,7 @@ public sealed partial class EdgeAgent
             Origin = origin,
             Accuracy = accuracy,
             TrainedThroughSampleId = trainedThrough,
+            HoldoutExcluded = holdoutExcluded,
             Status = "candidate",
             CreatedTicks = _time.GetUtcNow().UtcTicks,
         };

@@ -95,6 +95,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         await agent.Jobs.WaitIdleAsync(cancellationToken).ConfigureAwait(false);
         double coldAccuracy = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
         Step($"  first model {toFirstModel:F1} s after deployment ({coldStart["data"]!["method"]}); held-out accuracy {coldAccuracy:P1}");
+        Step($"  {coldStart["data"]!["guard"]!["reason"]}");
 
         // More labels arrive: head-only fine-tune.
         Step($"head-only fine-tune with {options.FinetunePerClass} more labelled samples per class");
@@ -104,7 +105,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         if (tuned["data"]?["promoted"] is null)
             Ok(tuned);   // anything but a guarded "not promoted" is an error
         double tunedAccuracy = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
-        Step($"  {tuned["message"]}; held-out accuracy {tunedAccuracy:P1}");
+        Step($"  {tuned["message"]}");
+        Step($"  held-out accuracy {tunedAccuracy:P1} (the fixed holdout is {tuned["data"]!["holdoutSamples"]} of the labelled samples, never trained on)");
         Step("  progressive unfreezing on the device: not in this version (the served backbone is frozen ONNX)");
         TrainingChart(tuned, Path.Combine(options.OutputDirectory, "finetune-curves.png"));
 
@@ -121,6 +123,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         await agent.Jobs.WaitIdleAsync(cancellationToken).ConfigureAwait(false);
         var a = adaptation["data"]!;
         Step($"  adaptation ({a["method"]}, {a["steps"]} steps): MMD² {a["mmd2Before"]!.GetValue<double>():F3} → {a["mmd2After"]!.GetValue<double>():F3}, {a["outcome"]}");
+        Step($"  promotion guard ({a["guard"]!["test"]}): {a["guard"]!["reason"]}");
         double shiftedAfter = await AccuracyAsync(cloud, shiftedTest, cancellationToken).ConfigureAwait(false);
         Step($"  accuracy on shifted held-out images {shiftedBefore:P1} → {shiftedAfter:P1}");
         var after = FeaturesForPictures(agent, test, shiftedTest, adapted: true);

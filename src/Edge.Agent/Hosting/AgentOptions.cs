@@ -46,6 +46,25 @@ public sealed record AgentOptions
     /// <summary>Cold start: labelled samples per class before the first head is fitted.</summary>
     public int ColdStartShots { get; init; } = 5;
 
+    /// <summary>
+    /// Promotion guard: fewest holdout rows (labelled samples no candidate trained on) on which a
+    /// fine-tuned or adapted head may be promoted over the serving one; with fewer it is not.
+    /// </summary>
+    public int MinHoldout { get; init; } = 20;
+
+    /// <summary>
+    /// Promotion guard: how much worse than the serving head a candidate may be (accuracy as a
+    /// fraction; 0.02 is 2 points), at the one-sided 95 % lower bound from the discordant pairs.
+    /// </summary>
+    public double PromotionTolerance { get; init; } = 0.02;
+
+    /// <summary>
+    /// Promotion guard: an adaptation without <see cref="MinHoldout"/> labelled target rows may
+    /// still be promoted when its mean prediction entropy on the target and its agreement with the
+    /// source golden set (labelled source holdout rows) do not get worse.
+    /// </summary>
+    public bool AllowLabelFreePromotion { get; init; } = true;
+
     /// <summary>Drift monitoring and automatic adaptation.</summary>
     public DriftPolicy Drift { get; init; } = new();
 
@@ -134,6 +153,10 @@ public sealed record AgentOptions
             problems.Add("Agent:HealthLatencyBudgetMs must be positive.");
         if (ColdStartShots < 1)
             problems.Add("Agent:ColdStartShots must be at least 1.");
+        if (MinHoldout is < 1 or > 100_000)
+            problems.Add($"Agent:MinHoldout {MinHoldout.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be between 1 and 100000.");
+        if (!(PromotionTolerance is >= 0 and <= 0.5))
+            problems.Add($"Agent:PromotionTolerance {PromotionTolerance.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be between 0 and 0.5 (accuracy as a fraction; 0.02 is 2 points).");
         if (!(MaxTemperatureC > 0) || !double.IsFinite(MaxTemperatureC))
             problems.Add($"Agent:MaxTemperatureC {MaxTemperatureC.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be a positive number of °C.");
         if (!(MaxLoadPerCore > 0) || !double.IsFinite(MaxLoadPerCore))

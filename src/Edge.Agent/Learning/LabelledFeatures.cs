@@ -19,21 +19,12 @@ public sealed record LabelledFeatures(float[] Features, int[] Labels, int Dim, I
     }
 
     /// <summary>
-    /// A stratified split: every class with at least <paramref name="minimumForHoldout"/> rows
-    /// gives ⌈<paramref name="fraction"/> × n⌉ of them to the holdout; the rest train.
+    /// The fixed split (<see cref="HoldoutSplit"/>): the rows whose sample id belongs to the
+    /// holdout, and the rest to train on. Either part may be empty.
     /// </summary>
-    public (LabelledFeatures Train, LabelledFeatures? Holdout) Split(double fraction, int minimumForHoldout, int seed)
+    public (LabelledFeatures Train, LabelledFeatures Holdout) SplitByHoldout()
     {
-        var random = new Random(seed);
-        var train = new List<int>();
-        var holdout = new List<int>();
-        foreach (var group in Enumerable.Range(0, Count).GroupBy(i => Labels[i]))
-        {
-            int[] rows = [.. group.OrderBy(_ => random.Next())];
-            int held = rows.Length >= minimumForHoldout ? (int)Math.Ceiling(fraction * rows.Length) : 0;
-            holdout.AddRange(rows[..held]);
-            train.AddRange(rows[held..]);
-        }
-        return (Subset(train), holdout.Count > 0 ? Subset(holdout) : null);
+        var rows = Enumerable.Range(0, Count).ToLookup(i => HoldoutSplit.IsHoldout(SampleIds[i]));
+        return (Subset([.. rows[false]]), Subset([.. rows[true]]));
     }
 }

@@ -30,8 +30,15 @@ public sealed class HeadRecord
     /// <summary>What made it (command id or "cold-start", "drift").</summary>
     public string Origin { get; set; } = "";
 
-    /// <summary>The newest sample it was trained on: only later samples can judge it fairly.</summary>
+    /// <summary>The newest sample it was trained on: only later samples can judge it fairly, unless <see cref="HoldoutExcluded"/>.</summary>
     public long TrainedThroughSampleId { get; set; }
+
+    /// <summary>
+    /// True when it trained on the train part of the fixed holdout split only, so every holdout
+    /// row judges it fairly; false (cold start, and heads from before the fixed split) when only
+    /// holdout rows newer than <see cref="TrainedThroughSampleId"/> do.
+    /// </summary>
+    public bool HoldoutExcluded { get; set; }
 
     /// <summary>Holdout accuracy when it was made.</summary>
     public double Accuracy { get; set; }

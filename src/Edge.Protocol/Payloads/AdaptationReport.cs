@@ -4,7 +4,7 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="Job">The command or automatic job id.</param>
 /// <param name="Method"><c>dann</c> or <c>mmd</c>.</param>
 /// <param name="Steps">Optimizer steps.</param>
-/// <param name="SourceSamples">Labelled source samples.</param>
+/// <param name="SourceSamples">Labelled source samples trained on (the train part of the fixed holdout split).</param>
 /// <param name="TargetSamples">Target samples.</param>
 /// <param name="TargetScoreKind">What the target score is: labelled target accuracy, or a label-free proxy.</param>
 /// <param name="BaselineTargetScore">Target score before.</param>
@@ -14,11 +14,12 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="Mmd2After">MMD² after.</param>
 /// <param name="CidBefore">Class separation (CID) before.</param>
 /// <param name="CidAfter">CID after.</param>
-/// <param name="Kept">What the run kept: <c>adapted</c> or <c>baseline</c> (negative transfer).</param>
+/// <param name="Kept">What the run kept: <c>adapted</c> or <c>baseline</c> (negative transfer: then nothing is promoted).</param>
 /// <param name="Seconds">Wall time.</param>
 /// <param name="Curve">Logged steps.</param>
 /// <param name="Outcome"><c>promoted</c> or <c>rolled-back</c>.</param>
 /// <param name="HeadId">The new head, when promoted.</param>
+/// <param name="Guard">The promotion guard's check of the kept model against the serving head (n, both accuracies, the bound, the reason).</param>
 public sealed record AdaptationReport(string Job, string Method, int Steps, int SourceSamples, int TargetSamples, string TargetScoreKind,
     double BaselineTargetScore, double AdaptedTargetScore, double TransferGain, double Mmd2Before, double Mmd2After, double? CidBefore, double? CidAfter,
-    string Kept, double Seconds, IReadOnlyList<AdaptationPoint> Curve, string Outcome, long? HeadId = null);
+    string Kept, double Seconds, IReadOnlyList<AdaptationPoint> Curve, string Outcome, long? HeadId = null, PromotionCheck? Guard = null);

@@ -7,10 +7,10 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="Mode"><c>head-only</c> or <c>progressive</c>.</param>
 /// <param name="Epochs">Epochs run.</param>
 /// <param name="TrainSamples">Samples trained on.</param>
-/// <param name="HoldoutSamples">Samples held out.</param>
+/// <param name="HoldoutSamples">Samples of the fixed holdout (by sample id; never trained on).</param>
 /// <param name="Accuracy">The candidate's accuracy (on <see cref="AccuracyOn"/>).</param>
 /// <param name="AccuracyOn"><c>holdout</c> or <c>train</c> (too few samples to hold any out).</param>
-/// <param name="ComparedOn">Held-out samples both heads were scored on (the serving head never trained on them).</param>
+/// <param name="ComparedOn">Held-out samples both heads were scored on (n; the serving head never trained on them); 0 for a first head.</param>
 /// <param name="CandidateAccuracy">The candidate's accuracy on those.</param>
 /// <param name="BaselineAccuracy">The serving head's accuracy on those.</param>
 /// <param name="Promoted">Whether the candidate now serves.</param>
@@ -18,7 +18,9 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="Curve">Every epoch.</param>
 /// <param name="HeadId">The new head, when promoted.</param>
 /// <param name="Code">The error code when the run diverged.</param>
-/// <param name="Reason">Why it was not promoted, for people.</param>
+/// <param name="Reason">The promotion guard's decision (or why the run failed), for people.</param>
+/// <param name="LowerBound">The guard's one-sided 95 % lower bound on candidate − serving accuracy (null when not computed).</param>
+/// <param name="Guard">The promotion guard's whole check (null when the run failed before it).</param>
 public sealed record TrainingReport(string Mode, int Epochs, int TrainSamples, int HoldoutSamples, double? Accuracy, string? AccuracyOn, int ComparedOn,
     double? CandidateAccuracy, double? BaselineAccuracy, bool Promoted, double Seconds, IReadOnlyList<TrainingPoint> Curve,
-    long? HeadId = null, string? Code = null, string? Reason = null);
+    long? HeadId = null, string? Code = null, string? Reason = null, double? LowerBound = null, PromotionCheck? Guard = null);

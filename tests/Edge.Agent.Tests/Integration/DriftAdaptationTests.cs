@@ -8,7 +8,7 @@ namespace EdgeTL.Agent.Tests.Integration;
 /// <summary>
 /// Drift end to end: a head serves Fashion-MNIST; then the same garments arrive with inverted
 /// intensities (a real shift). The agent must publish a drift event, run an adaptation job by
-/// itself, and publish whether it promoted the adapted head or kept the old one.
+/// itself, and publish whether it promoted the adapted head or kept the old one, with the promotion guard's check.
 /// </summary>
 [Collection(SharedPackages.Name)]
 public sealed class DriftAdaptationTests(DeploymentPackages packages, ITestOutputHelper output)
@@ -77,6 +77,12 @@ public sealed class DriftAdaptationTests(DeploymentPackages packages, ITestOutpu
         Assert.True(double.IsFinite(mmd2After) && mmd2After > -0.05, $"MMD² after {mmd2After}");
         if (outcome == "promoted")
             Assert.True(mmd2After < mmd2Before, $"promoted although MMD² went from {mmd2Before} to {mmd2After}");
+        // Every outcome carries the promotion guard's check; a promotion needs both the negative-transfer guard and the promotion guard.
+        var guard = adaptation["data"]!["guard"]!;
+        Assert.True(guard["test"]!.GetValue<string>() is "discordant-pairs" or "label-free", guard.ToJsonString());
+        Assert.Contains($"n = {guard["comparedOn"]!.GetValue<int>()}", guard["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        bool passed = guard["promoted"]!.GetValue<bool>() && adaptation["data"]!["kept"]!.GetValue<string>() == "adapted";
+        Assert.Equal(passed, outcome == "promoted");
         if (outcome == "promoted")
             Assert.Equal("adapted", agent.Server.Head!.Record.Kind);
         else

@@ -42,7 +42,13 @@ public sealed class Issue16StateTests(DeploymentPackages packages, ITestOutputHe
             TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "ingest", SampleImages.IngestArgs(train, i, labelled: true, domain: "source")), Wait), "ok");
         await TestClient.WaitAsync(() => cloud.Metrics(MetricKinds.ColdStart) is { Count: > 0 } m ? m[0] : null, Wait, "the cold-start head");
         await Agree("cold start");
-        var tuned = TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["epochs"] = 5 }), Wait), "ok");
+        // The promotion guard compares the fine-tune with the cold-start head on holdout samples that head never saw (labelled after it):
+        // 100 more labelled samples put about 24 of them in the holdout, over MinHoldout 20, and the fine-tune trains on the rest.
+        var more = SampleImages.FirstFiveClasses(perClass: 20, seed: 7);
+        for (int i = 0; i < more.Count; i++)
+            agent.Ingest(SampleImages.Png(more, i), more.ClassNames[more.Labels[i]], "source", "test");
+        var tuned = TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "finetune", new JsonObject { ["epochs"] = 30 }), Wait), "ok");
+        output.WriteLine($"fine-tune over the cold-start head: {tuned["data"]!["reason"]}");
         await Agree("a promoted head");
         var rolledBack = TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "rollback", new JsonObject { ["target"] = "head" }), Wait), "ok");
         Assert.NotEqual(tuned["data"]!["headId"]!.GetValue<long>(), rolledBack["data"]!["headId"]!.GetValue<long>());
@@ -95,6 +101,10 @@ public sealed class Issue16StateTests(DeploymentPackages packages, ITestOutputHe
         output.WriteLine($"cold start after the gate opened: {coldStart["data"]!.ToJsonString()}");
         Assert.NotNull(agent.Server.Head);
         Assert.Equal(2, coldStart["data"]!["shotsPerClass"]!.GetValue<int>());
+        // A first head is served without comparison, and its report says so (issue 17).
+        Assert.Equal(0, coldStart["data"]!["comparedOn"]!.GetValue<int>());
+        Assert.Equal("first-head", coldStart["data"]!["guard"]!["test"]!.GetValue<string>());
+        Assert.Contains("not a promotion over a serving model (comparedOn: 0)", coldStart["data"]!["guard"]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
