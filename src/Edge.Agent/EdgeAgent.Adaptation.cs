@@ -49,12 +49,14 @@ public sealed partial class EdgeAgent
         var target = tensor(targetFeatures).reshape(targetSamples.Count, source.Dim);
         using var evaluation = targetHoldout is { Count: >= 2 } ? HeadFitting.ToFeatureSet(targetHoldout) : null;
         var options = (method == "dann" ? AdaptationOptions.DannRecipe : new AdaptationOptions { Method = AdaptationMethod.Mmd }) with { Steps = steps };
+        // The labelled target holdout scores the run (the target curves and accuracies); it does not pick between adapted and
+        // source-only inside the run (that uses the unlabelled proxy): the promotion guard below is the one decision made on it.
         var result = DomainAdaptation.Run(sourceSet, target, evaluation, options, cancellationToken: cancellationToken);
         var decision = AdaptationDecision(result.Model, source.Classes, targetHoldout, golden, targetFeatures, targetSamples.Count);
         bool promote = !result.NegativeTransfer && decision.Promoted;
         var curve = result.Adapted.Curve.Select(p => new AdaptationPoint(p.Step, p.SourceLoss, p.SourceAccuracy, p.TargetLoss, p.TargetAccuracy, p.TransferLoss, p.Weight, p.Reversal)).ToList();
         var report = new AdaptationReport(command.Id, method, steps, source.Count, targetSamples.Count, result.TargetScoreKind,
-            result.Baseline.TargetScore, result.Adapted.TargetScore, result.TransferGain, result.Baseline.Mmd2, result.Adapted.Mmd2,
+            result.Baseline.TargetScore, result.Adapted.TargetScore, result.Adapted.TargetScore - result.Baseline.TargetScore, result.Baseline.Mmd2, result.Adapted.Mmd2,
             result.Baseline.Cid, result.Adapted.Cid, result.Kept, clock.Elapsed.TotalSeconds, curve, "rolled-back", Guard: ToWire(decision));
         if (!promote)
         {
@@ -71,7 +73,7 @@ public sealed partial class EdgeAgent
         report = report with { Outcome = "promoted", HeadId = record.Id };
         Store.Runs.Add("adapt", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.AdaptationReport));
         Metrics.Publish(MetricKinds.Adaptation, report, ProtocolJson.Default.AdaptationReport, droppable: false);
-        return Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.TransferGain:+0.000;-0.000}; {decision.Reason}.",
+        return Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.Adapted.TargetScore - result.Baseline.TargetScore:+0.000;-0.000} ({result.TargetScoreKind}); {decision.Reason}.",
             report, ProtocolJson.Default.AdaptationReport);
     }
 

@@ -12,15 +12,19 @@ public static class IdxReader
 {
     private const byte UnsignedByteType = 0x08;
 
-    /// <summary>Reads an image file ([N,H,W] ubyte) and its label file ([N] ubyte) into a set.</summary>
+    /// <summary>Reads an image file ([N,H,W] grey or [N,H,W,C] with C = 1 or 3, ubyte) and its label file ([N] ubyte) into a set.</summary>
     /// <param name="imagesPath">The <c>*-images-idx3-ubyte[.gz]</c> file.</param>
     /// <param name="labelsPath">The <c>*-labels-idx1-ubyte[.gz]</c> file.</param>
     /// <param name="classNames">Class names; by default "0".."9", or as many as the labels need.</param>
     public static LabeledImageSet ReadImageSet(string imagesPath, string labelsPath, IReadOnlyList<string>? classNames = null)
     {
         var (imageDims, pixels) = ReadTensor(imagesPath);
-        if (imageDims.Length != 3)
-            throw EdgeRuntimeException.Corrupt(imagesPath, $"expected 3 dimensions [N,H,W], found {imageDims.Length}");
+        // [N,H,W] grey, or [N,H,W,C] with C = 1 or 3 (channels interleaved, as LabeledImageSet keeps them).
+        if (imageDims.Length is not (3 or 4))
+            throw EdgeRuntimeException.Corrupt(imagesPath, $"expected 3 dimensions [N,H,W] or 4 [N,H,W,C], found {imageDims.Length}");
+        int channels = imageDims.Length == 4 ? imageDims[3] : 1;
+        if (channels is not (1 or 3))
+            throw EdgeRuntimeException.Corrupt(imagesPath, $"expected 1 or 3 channels in [N,H,W,C], found {channels}");
         var (labelDims, labelBytes) = ReadTensor(labelsPath);
         if (labelDims.Length != 1)
             throw EdgeRuntimeException.Corrupt(labelsPath, $"expected 1 dimension [N], found {labelDims.Length}");
@@ -30,7 +34,7 @@ public static class IdxReader
             throw EdgeRuntimeException.Empty($"IDX file '{imagesPath}'");
         var labels = labelBytes.Select(b => (int)b).ToArray();
         var names = classNames ?? Enumerable.Range(0, Math.Max(10, labels.Max() + 1)).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        return new LabeledImageSet(pixels, labels, imageDims[1], imageDims[2], 1, names);
+        return new LabeledImageSet(pixels, labels, imageDims[1], imageDims[2], channels, names);
     }
 
     /// <summary>Reads one IDX unsigned-byte tensor: its dimensions and its payload.</summary>

@@ -13,13 +13,15 @@ public sealed record AdaptationResult
     /// <summary>The adapted model's metrics.</summary>
     public required AdaptationRunMetrics Adapted { get; init; }
     /// <summary>
-    /// Transfer gain, TG = target score with adaptation − without (accuracy points as a fraction
-    /// when the target is labelled, else the proxy of <see cref="TargetScoreKind"/>).
+    /// Transfer gain, TG = target accuracy with adaptation − without, on the score set when one was
+    /// given; else the difference of the guard's score (<see cref="TargetScoreKind"/>).
     /// </summary>
-    public double TransferGain => Adapted.TargetScore - Baseline.TargetScore;
-    /// <summary>What the target score is: "accuracy", or "neg-entropy" (minus the mean prediction entropy) without labels.</summary>
+    public double TransferGain => Adapted.TargetAccuracy is { } adapted && Baseline.TargetAccuracy is { } baseline
+        ? adapted - baseline
+        : Adapted.TargetScore - Baseline.TargetScore;
+    /// <summary>What the guard compared (<see cref="AdaptationRunMetrics.TargetScore"/>): "accuracy" on the guard set, or "neg-entropy" (minus the mean prediction entropy on the unlabelled target) without one.</summary>
     public required string TargetScoreKind { get; init; }
-    /// <summary>True when adaptation did not beat the baseline by the required margin, so the baseline was kept.</summary>
+    /// <summary>True when adaptation did not beat the baseline on the guard's score by the required margin, so the baseline was kept.</summary>
     public required bool NegativeTransfer { get; init; }
     /// <summary>The model returned: the adapted one, or the baseline when the guard fired.</summary>
     public required AdaptationModel Model { get; init; }

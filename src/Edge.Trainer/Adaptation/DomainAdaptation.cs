@@ -20,11 +20,16 @@ public static class DomainAdaptation
 
     /// <summary>
     /// Adapts from labelled <paramref name="source"/> features to unlabelled <paramref name="target"/>
-    /// features [m, d]. <paramref name="targetEvaluation"/> (labelled target rows, disjoint from
-    /// training) scores both models; without it the guard uses the unlabelled proxy.
+    /// features [m, d]. Two labelled target sets, both disjoint from training, have two separate jobs:
+    /// <paramref name="targetGuard"/> decides (the negative-transfer guard compares the models' accuracy
+    /// on it; without it the guard uses the unlabelled proxy, minus the mean prediction entropy on
+    /// <paramref name="target"/>), and <paramref name="targetEvaluation"/> only scores the result (the
+    /// accuracies and the transfer gain reported). One set doing both would report a gain selected on
+    /// the rows that measure it, so the same set in both places is refused.
     /// </summary>
+    /// <exception cref="EdgeTrainerException">Wrong shapes, bad options, or the guard set is the score set.</exception>
     public static AdaptationResult Run(FeatureSet source, Tensor target, FeatureSet? targetEvaluation, AdaptationOptions options,
-        FeatureSet? sourceEvaluation = null, CancellationToken cancellationToken = default)
+        FeatureSet? sourceEvaluation = null, FeatureSet? targetGuard = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
@@ -34,24 +39,52 @@ public static class DomainAdaptation
             throw new EdgeTrainerException(TrainerErrorCode.InvalidInputShape,
                 $"Target features must be [m ≥ 2, {source.Dim}], got [{string.Join(", ", target.shape)}].");
         Models.InputGuard.RequireFeatures(target, source.Dim);
-        if (targetEvaluation is not null && (targetEvaluation.Dim != source.Dim || targetEvaluation.ClassCount != source.ClassCount))
-            throw new EdgeTrainerException(TrainerErrorCode.InvalidInputShape, "Target evaluation features must match the source's width and classes.");
-        var clock = Stopwatch.StartNew();
-        var scoring = new Scoring(source, sourceEvaluation ?? source, target, targetEvaluation);
-        var (baseline, baselineMetrics) = Train(source, target, options with { Method = AdaptationMethod.SourceOnly }, scoring, cancellationToken);
-        var (adapted, adaptedMetrics) = Train(source, target, options, scoring, cancellationToken);
-        bool negative = !(adaptedMetrics.TargetScore - baselineMetrics.TargetScore > options.MinimumGain);
-        (negative ? adapted : baseline).Dispose();
-        return new AdaptationResult
+        foreach (var (set, name) in new[] { (targetEvaluation, "Target evaluation"), (targetGuard, "Target guard") })
         {
-            Method = options.Method,
-            Baseline = baselineMetrics,
-            Adapted = adaptedMetrics,
-            TargetScoreKind = targetEvaluation is null ? "neg-entropy" : "accuracy",
-            NegativeTransfer = negative,
-            Model = negative ? baseline : adapted,
-            Seconds = clock.Elapsed.TotalSeconds,
-        };
+            if (set is not null && (set.Dim != source.Dim || set.ClassCount != source.ClassCount))
+                throw new EdgeTrainerException(TrainerErrorCode.InvalidInputShape, $"{name} features must match the source's width and classes.");
+        }
+        if (targetGuard is not null && targetEvaluation is not null && SameRows(targetGuard, targetEvaluation))
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration,
+                "The guard set and the score set are the same rows: a gain selected on the rows that measure it is not a held-out figure. Pass disjoint labelled target sets.");
+        int? threadsBefore = options.Threads is null ? null : get_num_threads();
+        if (options.Threads is { } threads)
+            set_num_threads(threads);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var scoring = new Scoring(source, sourceEvaluation ?? source, target, targetEvaluation, targetGuard);
+            var baselineOptions = options with { Method = AdaptationMethod.SourceOnly, Steps = options.BaselineSteps };
+            var (baseline, baselineMetrics) = Train(source, target, baselineOptions, scoring, cancellationToken);
+            var (adapted, adaptedMetrics) = Train(source, target, options, scoring, cancellationToken);
+            bool negative = !(adaptedMetrics.TargetScore - baselineMetrics.TargetScore > options.MinimumGain);
+            (negative ? adapted : baseline).Dispose();
+            return new AdaptationResult
+            {
+                Method = options.Method,
+                Baseline = baselineMetrics,
+                Adapted = adaptedMetrics,
+                TargetScoreKind = targetGuard is null ? "neg-entropy" : "accuracy",
+                NegativeTransfer = negative,
+                Model = negative ? baseline : adapted,
+                Seconds = clock.Elapsed.TotalSeconds,
+            };
+        }
+        finally
+        {
+            if (threadsBefore is { } before)
+                set_num_threads(before);
+        }
+    }
+
+    private static bool SameRows(FeatureSet a, FeatureSet b)
+    {
+        if (ReferenceEquals(a, b) || ReferenceEquals(a.Features, b.Features))
+            return true;
+        if (a.Count != b.Count)
+            return false;
+        using var scope = NewDisposeScope();
+        return a.Features.equal(b.Features).all().item<bool>();
     }
 
     private static (AdaptationModel Model, AdaptationRunMetrics Metrics) Train(FeatureSet source, Tensor target, AdaptationOptions options,
@@ -125,7 +158,7 @@ public static class DomainAdaptation
     private static long[] Draw(Random random, int count, int batch) => [.. Enumerable.Range(0, batch).Select(_ => (long)random.Next(count))];
 
     /// <summary>Evaluates a model on the scoring sets (eval mode, no gradients).</summary>
-    private sealed class Scoring(FeatureSet sourceTrain, FeatureSet sourceEvaluation, Tensor target, FeatureSet? targetEvaluation)
+    private sealed class Scoring(FeatureSet sourceTrain, FeatureSet sourceEvaluation, Tensor target, FeatureSet? targetEvaluation, FeatureSet? targetGuard)
     {
         public AdaptationCurvePoint CurvePoint(AdaptationModel model, int step, double transfer, double weight, double lambda)
         {
@@ -142,7 +175,7 @@ public static class DomainAdaptation
             var (_, sourceAccuracy) = LossAndAccuracy(model, sourceEvaluation);
             double? targetAccuracy = targetEvaluation is null ? null : LossAndAccuracy(model, targetEvaluation).Accuracy;
             var targetRows = targetEvaluation?.Features ?? target;
-            double score = targetAccuracy ?? -MeanEntropy(model.forward(targetRows));
+            double score = targetGuard is null ? -MeanEntropy(model.forward(target)) : LossAndAccuracy(model, targetGuard).Accuracy;
             var es = model.Embed(Spread(sourceEvaluation.Features));
             var et = model.Embed(Spread(targetRows));
             double mmd2 = Mmd.GaussianUnbiased(es, et);

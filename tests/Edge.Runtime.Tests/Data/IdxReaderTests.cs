@@ -39,6 +39,29 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadImageSet_RgbFourDimensions_KeepsChannelsInterleaved()
+    {
+        // Two 2×1 RGB images, [N,H,W,C] = [2,2,1,3].
+        byte[] pixels = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120];
+        var images = Write("rgb.idx", Header(4, 2, 2, 1, 3), pixels);
+        var labels = Write("rgb-labels.idx", Header(1, 2), [1, 0]);
+        var set = IdxReader.ReadImageSet(images, labels);
+        Assert.Equal((2, 1, 3), (set.Height, set.Width, set.Channels));
+        Assert.Equal([1, 0], set.Labels);
+        Assert.Equal(pixels[6..], set.Image(1).ToArray());
+    }
+
+    [Fact]
+    public void ReadImageSet_FourChannels_ThrowsCorruptNamingTheCount()
+    {
+        var images = Write("rgba.idx", Header(4, 1, 1, 1, 4), [1, 2, 3, 4]);
+        var labels = Write("rgba-labels.idx", Header(1, 1), [0]);
+        var e = Assert.Throws<EdgeRuntimeException>(() => IdxReader.ReadImageSet(images, labels));
+        Assert.Equal(RuntimeErrorCode.CorruptDataFile, e.Code);
+        Assert.Contains("found 4", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReadTensor_TruncatedPayload_ThrowsCorrupt()
     {
         var path = Write("short.idx", Header(3, 2, 2, 2), [1, 2, 3]);
