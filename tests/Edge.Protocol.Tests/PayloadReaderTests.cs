@@ -42,6 +42,11 @@ public sealed class PayloadReaderTests
         Assert.Equal("args.url is required.", e.Message);
         var label = Assert.Throws<ProtocolException>(() => PayloadReader.Read(Json("""{"sampleId":3}"""), ProtocolJson.Default.LabelArgs, "args"));
         Assert.Equal("args.label is required.", label.Message);
+        // No args at all (absent or null) is the same as {}: the required fields are named, not an internal error.
+        var absent = Assert.Throws<ProtocolException>(() => PayloadReader.Read(null, ProtocolJson.Default.IngestArgs, "args"));
+        Assert.Equal("args.image is required.", absent.Message);
+        var nullArgs = Assert.Throws<ProtocolException>(() => PayloadReader.Read(Json("null"), ProtocolJson.Default.CancelArgs, "args"));
+        Assert.Equal("args.id is required.", nullArgs.Message);
     }
 
     [Fact]

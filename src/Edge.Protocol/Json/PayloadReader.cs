@@ -16,23 +16,24 @@ public static class PayloadReader
     {
         ArgumentNullException.ThrowIfNull(type);
         T? value;
-        if (element is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } json)
+        try
         {
-            using var none = JsonDocument.Parse("{}");
-            value = empty?.Invoke() ?? none.RootElement.Deserialize(type);
-        }
-        else
-        {
-            if (json.ValueKind != JsonValueKind.Object)
-                throw new ProtocolException($"{prefix} must be an object.");
-            try
+            if (element is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } json)
             {
+                // No args: read as {} so that a command with required arguments names them.
+                using var none = JsonDocument.Parse("{}");
+                value = empty?.Invoke() ?? none.RootElement.Deserialize(type);
+            }
+            else
+            {
+                if (json.ValueKind != JsonValueKind.Object)
+                    throw new ProtocolException($"{prefix} must be an object.");
                 value = json.Deserialize(type);
             }
-            catch (JsonException e)
-            {
-                throw new ProtocolException(Describe(e, prefix, type), e);
-            }
+        }
+        catch (JsonException e)
+        {
+            throw new ProtocolException(Describe(e, prefix, type), e);
         }
         if (value is null)
             throw new ProtocolException($"{prefix} must be an object.");
