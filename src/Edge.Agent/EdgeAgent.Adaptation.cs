@@ -48,7 +48,7 @@ public sealed partial class EdgeAgent
         using var sourceSet = HeadFitting.ToFeatureSet(source);
         var target = tensor(targetFeatures).reshape(targetSamples.Count, source.Dim);
         using var evaluation = targetHoldout is { Count: >= 2 } ? HeadFitting.ToFeatureSet(targetHoldout) : null;
-        var options = (method == "dann" ? AdaptationOptions.DannRecipe : new AdaptationOptions { Method = AdaptationMethod.Mmd }) with { Steps = steps };
+        var options = (method == "dann" ? AdaptationOptions.DannRecipe : new AdaptationOptions { Method = AdaptationMethod.Mmd }) with { Steps = steps, BaselineSteps = steps };
         // The labelled target holdout scores the run (the target curves and accuracies); it does not pick between adapted and
         // source-only inside the run (that uses the unlabelled proxy): the promotion guard below is the one decision made on it.
         var result = DomainAdaptation.Run(sourceSet, target, evaluation, options, cancellationToken: cancellationToken);

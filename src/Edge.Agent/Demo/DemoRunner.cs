@@ -25,7 +25,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
     private const string Device = "jetson-demo";
     private static readonly int[] SourceClasses = [0, 1, 2, 3, 4];
     private static readonly int[] NewClasses = [5, 6, 7, 8, 9];
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Called with the embedded broker's port once it listens (an independent subscriber can join then).</summary>
     public Func<int, Task>? BrokerStarted { get; init; }
