@@ -4,7 +4,7 @@ namespace EdgeTL.Protocol.Payloads;
 /// The result of <c>finetune</c> (and the <c>training-outcome</c> metric): the run, how the candidate
 /// and the serving head compared on held-out samples neither trained on, and whether it was promoted.
 /// </summary>
-/// <param name="Mode"><c>head-only</c> or <c>progressive</c>.</param>
+/// <param name="Mode"><c>head-only</c>, <c>progressive</c> or <c>surgical</c>.</param>
 /// <param name="Epochs">Epochs run.</param>
 /// <param name="TrainSamples">Samples trained on.</param>
 /// <param name="HoldoutSamples">Samples held out.</param>
@@ -19,6 +19,7 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="HeadId">The new head, when promoted.</param>
 /// <param name="Code">The error code when the run diverged.</param>
 /// <param name="Reason">Why it was not promoted, for people.</param>
+/// <param name="Backbone">For <c>progressive</c> and <c>surgical</c>: what was trained, and the device-made version when promoted.</param>
 public sealed record TrainingReport(string Mode, int Epochs, int TrainSamples, int HoldoutSamples, double? Accuracy, string? AccuracyOn, int ComparedOn,
     double? CandidateAccuracy, double? BaselineAccuracy, bool Promoted, double Seconds, IReadOnlyList<TrainingPoint> Curve,
-    long? HeadId = null, string? Code = null, string? Reason = null);
+    long? HeadId = null, string? Code = null, string? Reason = null, BackboneReport? Backbone = null);
