@@ -98,6 +98,31 @@ public sealed partial class Deployer
     }
 
     /// <summary>
+    /// Installs a version made on the device from the current model (<see cref="ModelStore.InstallLocal"/>)
+    /// and opens it; the parent becomes the previous model, so <see cref="RollBack"/> returns to it.
+    /// Serialized with deployments and rollbacks. When it cannot be opened, the store goes back to the parent.
+    /// </summary>
+    public ServedModel InstallLocal(InstalledModel parent, IReadOnlyDictionary<string, string> replaced, IReadOnlyCollection<string> dropped, string version, DeviceOrigin origin)
+    {
+        lock (_sync)
+        {
+            var installed = _store.InstallLocal(parent, replaced, dropped, version, origin);
+            try
+            {
+                var served = ServedModel.Open(installed, _sessions, _logger);
+                string reason = $"Device-made version of {Describe(parent)} ({origin.Mode}, job {origin.Job}).";
+                LogOutcome(_logger, DeploymentStatus.Promoted, installed.Manifest.Version, installed.Manifest.Counter, reason);
+                return served;
+            }
+            catch (EdgeRuntimeException)
+            {
+                _store.Revert();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
     /// Opens the current model at startup after checking its files against its manifest (a damaged
     /// model falls back to the previous one); null before the first deployment.
     /// </summary>
