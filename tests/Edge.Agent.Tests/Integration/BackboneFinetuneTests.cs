@@ -21,7 +21,7 @@ public sealed class BackboneFinetuneTests(DeploymentPackages packages, ITestOutp
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(240);
 
     [Fact]
-    public async Task Progressive_trains_stage4_then_stage3_serves_the_new_backbone_and_rolls_back_to_the_package()
+    public async Task Progressive_trains_stage4_then_stage3_serves_the_new_backbone_across_a_restart_and_rolls_back_to_the_package()
     {
         await using var broker = await EmbeddedBroker.StartAsync();
         await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
@@ -48,6 +48,12 @@ public sealed class BackboneFinetuneTests(DeploymentPackages packages, ITestOutp
         Assert.Equal($"fmnist-resnet18@{installed.Manifest.Version}", after["model"]!.GetValue<string>());
         Assert.NotEqual(before["confidence"]!.GetValue<double>(), after["confidence"]!.GetValue<double>());
         AssertMatchesOnnx(installed, probe, after);
+
+        // A restart serves the device-made version again, with its own head.
+        await harness.RestartAsync();
+        var restarted = await PredictAsync(cloud, probe, 0);
+        Assert.Equal(after["model"]!.GetValue<string>(), restarted["model"]!.GetValue<string>());
+        Assert.Equal(after["confidence"]!.GetValue<double>(), restarted["confidence"]!.GetValue<double>());
 
         // rollback returns to the package: the same output as before the fine-tune.
         TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "rollback"), Wait), "ok");
