@@ -39,7 +39,21 @@ public static class BackboneTuning
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(settings);
-        var options = new TrainerOptions
+        using var rows = HeadFitting.ToFeatureSet(train);
+        int batch = Math.Min(16, train.Count);
+        return new TrainingLoop(Options(settings)).Fit(model, new ImageRowBatches(rows, 3, side, batch, shuffle: true, settings.Seed),
+            progress: progress, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// The training options of a backbone mode: its unfreeze schedule, the backbone at the base rate and
+    /// the head at 10× (discriminative rates), BatchNorm statistics frozen in every group (few images),
+    /// fp32, and the head fit's divergence guard.
+    /// </summary>
+    public static TrainerOptions Options(FinetuneSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new TrainerOptions
         {
             Epochs = settings.Epochs,
             LearningRates = new LearningRatePolicy { BaseLearningRate = settings.LearningRate, HeadMultiplier = 10 },
@@ -50,10 +64,6 @@ public static class BackboneTuning
             Seed = settings.Seed,
             DivergenceFactor = HeadFitting.DivergenceFactor,
         };
-        using var rows = HeadFitting.ToFeatureSet(train);
-        int batch = Math.Min(16, train.Count);
-        return new TrainingLoop(options).Fit(model, new ImageRowBatches(rows, 3, side, batch, shuffle: true, settings.Seed),
-            progress: progress, cancellationToken: cancellationToken);
     }
 
     /// <summary>Accuracy of <paramref name="model"/> on image rows.</summary>
