@@ -24,6 +24,9 @@ public sealed partial class EdgeAgent
     /// <summary>Images checked module-against-ONNX after export.</summary>
     private const int ExportCheckImages = 8;
 
+    /// <summary>Where exports wait for their check and install (under the data directory; emptied at start).</summary>
+    private const string ExportsFolder = "exports";
+
     private CommandResult RunBackboneFinetune(CommandEnvelope command, FinetuneSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -134,7 +137,7 @@ public sealed partial class EdgeAgent
     {
         var parent = Server.Model!.Installed;
         var input = parent.Manifest.Input;
-        string folder = Path.Combine(_options.DataDirectory, "exports", $"{Guid.NewGuid():N}");
+        string folder = Path.Combine(_options.DataDirectory, ExportsFolder, $"{Guid.NewGuid():N}");
         try
         {
             (string backbone, string head, delta) = BackboneTuning.Export(model, check, input.Size, folder);

@@ -36,6 +36,10 @@ public sealed partial class EdgeAgent
         var gate = new HealthGate(new HealthGateOptions { LatencyBudget = TimeSpan.FromMilliseconds(_options.HealthLatencyBudgetMs) }, _time);
         _deployer = new Deployer(_models, fetcher, gate, _loggers.CreateLogger<Deployer>(), _options.Sessions(), _time);
         _lastDeployment = LoadLastDeployment();
+        // What a backbone fine-tune killed between its export and its install leaves; the served model never depends on it.
+        string exports = Path.Combine(_options.DataDirectory, ExportsFolder);
+        if (Directory.Exists(exports))
+            Directory.Delete(exports, recursive: true);
     }
 
     private DeploymentRef? LoadLastDeployment()

@@ -48,6 +48,9 @@ public sealed class BackboneFinetuneTests(DeploymentPackages packages, ITestOutp
         Assert.Equal($"fmnist-resnet18@{installed.Manifest.Version}", after["model"]!.GetValue<string>());
         Assert.NotEqual(before["confidence"]!.GetValue<double>(), after["confidence"]!.GetValue<double>());
         AssertMatchesOnnx(installed, probe, after);
+        var state = await TestClient.WaitAsync(() => cloud.Received.LastOrDefault(m => m.Topic == "edgetl/test/dev1/state"
+            && m.Json["model"]?["version"]?.GetValue<string>() == installed.Manifest.Version), Wait, "a state naming the device-made version");
+        Assert.Equal(1, state.Json["model"]!["counter"]!.GetValue<long>());
 
         // A restart serves the device-made version again, with its own head.
         await harness.RestartAsync();
