@@ -77,7 +77,7 @@ public sealed partial class EdgeAgent
         }
 
         var check = scored.Subset([.. Enumerable.Range(0, Math.Min(ExportCheckImages, scored.Count))]);
-        var installed = InstallDeviceVersion(command, settings, model, check, out double delta);
+        var installed = InstallDeviceVersion(command, settings, parent, model, check, out double delta);
         report = report with { Backbone = Describe(installed?.Manifest.Version, delta, check.Count), Seconds = clock.Elapsed.TotalSeconds };
         if (installed is null)
         {
@@ -133,9 +133,9 @@ public sealed partial class EdgeAgent
     /// serves it as a device-made version of the served package. Null (nothing changed) when the
     /// export differs by more than <see cref="BackboneTuning.ExportTolerance"/>.
     /// </summary>
-    private InstalledModel? InstallDeviceVersion(CommandEnvelope command, FinetuneSettings settings, Trainer.Models.TransferModel model, LabelledFeatures check, out double delta)
+    private InstalledModel? InstallDeviceVersion(CommandEnvelope command, FinetuneSettings settings, InstalledModel parent, Trainer.Models.TransferModel model,
+        LabelledFeatures check, out double delta)
     {
-        var parent = Server.Model!.Installed;
         var input = parent.Manifest.Input;
         string folder = Path.Combine(_options.DataDirectory, ExportsFolder, $"{Guid.NewGuid():N}");
         try
