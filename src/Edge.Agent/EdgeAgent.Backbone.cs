@@ -40,7 +40,8 @@ public sealed partial class EdgeAgent
         var (train, holdout) = all.Split(0.2, minimumForHoldout: 5, settings.Seed);
         var curve = new List<TrainingPoint>();
         var progress = new TrainingProgressReporter(command.Id, settings.Epochs, _options.TrainingMetricsInterval, curve, PublishProgress);
-        using var model = BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, all.Classes.Count, Server.Head?.SeedHead, settings.Seed);
+        using var model = BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, all.Classes.Count, Server.Head?.SeedHead,
+            Server.Head is null && all.Classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, settings.Seed);
         var trained = BackboneModes.TrainedGroups(settings.Mode);
         var frozen = model.Groups.Select(g => g.Name).Where(g => !trained.Contains(g)).ToList();
         BackboneReport Describe(string? version, double? delta, int checkedOn) =>

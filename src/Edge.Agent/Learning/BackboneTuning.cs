@@ -21,14 +21,24 @@ public static class BackboneTuning
     /// <summary>The largest |Δ| between the module and its export that is accepted.</summary>
     public const double ExportTolerance = 1e-4;
 
-    /// <summary>A trainable backbone (imported from <paramref name="backboneOnnx"/>) plus the seed head of <paramref name="classes"/> outputs.</summary>
-    public static TransferModel Build(string backboneOnnx, int classes, nn.Module<Tensor, Tensor>? servingHead, int seed)
+    /// <summary>
+    /// A trainable backbone (imported from <paramref name="backboneOnnx"/>) plus the seed head of
+    /// <paramref name="classes"/> outputs, starting from <paramref name="servingHead"/> (the device head)
+    /// or else from the package's ONNX head at <paramref name="packageHeadOnnx"/>, when either has the
+    /// seed head's shape; otherwise fresh.
+    /// </summary>
+    public static TransferModel Build(string backboneOnnx, int classes, nn.Module<Tensor, Tensor>? servingHead, string? packageHeadOnnx, int seed)
     {
         manual_seed(seed);
         var backbone = OnnxImporter.ImportBackbone(backboneOnnx, new OnnxImportOptions { Name = "served" });
         var model = new TransferModel(backbone, classes);
         if (servingHead is not null)
             CopyIfSameShape(servingHead, model.Head);
+        else if (packageHeadOnnx is not null)
+        {
+            using var shipped = OnnxImporter.Import(packageHeadOnnx, new OnnxImportOptions { Name = "shipped-head" });
+            CopyIfSameShape(shipped, model.Head);
+        }
         return model;
     }
 
