@@ -27,4 +27,8 @@ public enum AgentErrorCode
     DeviceUnavailable,
     /// <summary>A rollback found no earlier model or head to return to.</summary>
     NothingToRollBack,
+    /// <summary>A backbone trained on the device did not survive its ONNX export (the export differs from the module); nothing changed.</summary>
+    ExportMismatch,
+    /// <summary>The served model changed (a rollback) while a backbone trained on it; the tuned version was not installed.</summary>
+    ModelChanged,
 }

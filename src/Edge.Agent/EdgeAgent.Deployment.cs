@@ -36,6 +36,10 @@ public sealed partial class EdgeAgent
         var gate = new HealthGate(new HealthGateOptions { LatencyBudget = TimeSpan.FromMilliseconds(_options.HealthLatencyBudgetMs) }, _time);
         _deployer = new Deployer(_models, fetcher, gate, _loggers.CreateLogger<Deployer>(), _options.Sessions(), _time);
         _lastDeployment = LoadLastDeployment();
+        // What a backbone fine-tune killed between its export and its install leaves; the served model never depends on it.
+        string exports = Path.Combine(_options.DataDirectory, ExportsFolder);
+        if (Directory.Exists(exports))
+            Directory.Delete(exports, recursive: true);
     }
 
     private DeploymentRef? LoadLastDeployment()
@@ -68,17 +72,21 @@ public sealed partial class EdgeAgent
     private void OpenCurrentModel()
     {
         var served = _deployer.OpenCurrent();
-        Server.Replace(served, served is null ? null : LoadServingHead(served.Installed.Manifest.Counter));
+        Server.Replace(served, served is null ? null : LoadServingHead(served.Installed.Manifest));
         if (served is not null)
             ResetDriftReference();
     }
 
-    private HeadClassifier? LoadServingHead(long counter)
+    /// <summary>The device head serving on <paramref name="model"/> (its package counter and, for a device-made version, its version), or null.</summary>
+    private HeadClassifier? LoadServingHead(ModelManifest model)
     {
-        if (Store.Heads.Serving(counter) is not { } record || !File.Exists(record.Path) || !Trainer.TorchRuntime.IsAvailable)
+        if (Store.Heads.Serving(model.Counter, HeadKey(model)) is not { } record || !File.Exists(record.Path) || !Trainer.TorchRuntime.IsAvailable)
             return null;
         return HeadClassifier.Load(record);
     }
+
+    /// <summary>What device heads are recorded under besides the counter: the version of a device-made model, null for a shipped package.</summary>
+    private static string? HeadKey(ModelManifest model) => model.DeviceMade is null ? null : model.Version;
 
     private Task<CommandResult> DeployAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
@@ -97,8 +105,7 @@ public sealed partial class EdgeAgent
             outcome.Code?.ToString(), health, command.Id);
         if (outcome.Status is DeploymentStatus.Promoted or DeploymentStatus.RolledBack)
         {
-            long counter = outcome.Served?.Installed.Manifest.Counter ?? 0;
-            Server.Replace(outcome.Served, counter == 0 ? null : LoadServingHead(counter));
+            Server.Replace(outcome.Served, outcome.Served is null ? null : LoadServingHead(outcome.Served.Installed.Manifest));
             if (outcome.Status == DeploymentStatus.Promoted)
             {
                 DeployedAt = _time.GetUtcNow();
@@ -123,7 +130,7 @@ public sealed partial class EdgeAgent
         var outcome = _deployer.RollBack();
         if (outcome.Status != DeploymentStatus.RolledBack)
             return Task.FromResult(Failed(command, outcome.Reason, nameof(AgentErrorCode.NothingToRollBack)));
-        Server.Replace(outcome.Served, outcome.Served is null ? null : LoadServingHead(outcome.Counter));
+        Server.Replace(outcome.Served, outcome.Served is null ? null : LoadServingHead(outcome.Served.Installed.Manifest));
         ResetDriftReference();
         RecordLastDeployment(new DeploymentRef(command.Id, DeploymentStatus.RolledBack.ToString(), $"Rolled back on command to {outcome.Version} (counter {outcome.Counter}).",
             "rollback", _time.GetUtcNow(), outcome.Counter));
@@ -134,8 +141,7 @@ public sealed partial class EdgeAgent
 
     private CommandResult RollBackHead(CommandEnvelope command)
     {
-        long counter = Server.Counter;
-        if (Store.Heads.LastRetired(counter) is not { } previous)
+        if (Server.Model?.Installed.Manifest is not { } model || Store.Heads.LastRetired(model.Counter, HeadKey(model)) is not { } previous)
             return Failed(command, "There is no earlier head of this model to roll back to.", nameof(AgentErrorCode.NothingToRollBack));
         Store.Heads.Promote(previous.Id);
         Server.ReplaceHead(HeadClassifier.Load(previous));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using EdgeTL.Agent.Commands;
 using EdgeTL.Agent.Learning;
 using EdgeTL.Agent.Serving;
 using EdgeTL.Agent.Storage;
@@ -42,7 +43,8 @@ public sealed partial class EdgeAgent
     private void MaybeStartColdStart()
     {
         long counter = Server.Counter;
-        if (counter == 0 || Server.Head is not null || Jobs.Current is not null || Classes is not { } classes)
+        // A device-made version carries the head it was tuned with: no cold start on it.
+        if (counter == 0 || Server.Head is not null || Server.Model?.Installed.Manifest.DeviceMade is not null || Jobs.Current is not null || Classes is not { } classes)
             return;
         var counts = Store.Samples.LabelCounts();
         int shots = Settings.ColdStartShots;
@@ -103,11 +105,12 @@ public sealed partial class EdgeAgent
     {
         var args = ArgsOf(command, ProtocolJson.Default.FinetuneArgs);
         var settings = new FinetuneSettings { Mode = args.Mode, Epochs = args.Epochs, LearningRate = args.LearningRate, Schedule = args.Schedule, Seed = args.Seed };
-        if (settings.Mode == "progressive")
-            throw new AgentException(AgentErrorCode.TrainingUnavailable,
-                "Progressive unfreezing on the device is not built in this version of the agent: the served backbone is ONNX (frozen). Use mode 'head-only'.");
+        if (settings.TrainsBackbone && settings.Epochs < BackboneModes.MinimumEpochs)
+            throw new InvalidCommandArgumentsException($"args.epochs must be at least {BackboneModes.MinimumEpochs} for mode '{settings.Mode}' (the head first, then the backbone's stages).");
         RequireTrainingNow(CommandNames.Finetune);
-        return StartJob(command, CommandNames.Finetune, token => Task.FromResult(RunFinetune(command, settings, token)));
+        return StartJob(command, CommandNames.Finetune, token => Task.FromResult(settings.TrainsBackbone
+            ? RunBackboneFinetune(command, settings, token)
+            : RunFinetune(command, settings, token)));
     }
 
     private CommandResult RunFinetune(CommandEnvelope command, FinetuneSettings settings, CancellationToken cancellationToken)
@@ -173,6 +176,7 @@ public sealed partial class EdgeAgent
         {
             Kind = kind,
             PackageCounter = Server.Counter,
+            ModelVersion = HeadKey(Server.Model!.Installed.Manifest),
             FeatureDim = Server.Model!.Features.FeatureDim,
             BottleneckDim = bottleneck,
             Labels = [.. classes],

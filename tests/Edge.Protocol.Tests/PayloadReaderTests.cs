@@ -26,7 +26,7 @@ public sealed class PayloadReaderTests
     [Theory]
     [InlineData("""{"epochs":0}""", "args.epochs must be between 1 and 1000.")]
     [InlineData("""{"epochs":"ten"}""", "args.epochs: has the wrong type (expected an integer)")]
-    [InlineData("""{"mode":"all"}""", "args.mode must be one of 'head-only', 'progressive'.")]
+    [InlineData("""{"mode":"all"}""", "args.mode must be one of 'head-only', 'progressive', 'surgical'.")]
     [InlineData("""{"epoch":5}""", "args.epoch is not a field here (known: mode, epochs, lr, schedule, seed).")]
     [InlineData("""{"lr":2}""", "args.lr must be between 1E-09 and 1.")]
     public void Read_bad_finetune_arguments_names_the_field_and_the_rule(string json, string expected)

@@ -3,7 +3,7 @@ namespace EdgeTL.Agent.Learning;
 /// <summary>Arguments of a <c>finetune</c> job.</summary>
 public sealed record FinetuneSettings
 {
-    /// <summary>"head-only" (on cached features) or "progressive" (unfreeze the backbone's top stages).</summary>
+    /// <summary>"head-only" (on cached features), "progressive" (unfreeze the backbone's top stages) or "surgical" (its earliest stages).</summary>
     public string Mode { get; init; } = "head-only";
 
     /// <summary>Epochs.</summary>
@@ -18,13 +18,18 @@ public sealed record FinetuneSettings
     /// <summary>Seed of the split, initialization and shuffling.</summary>
     public int Seed { get; init; }
 
+    /// <summary>True for the modes that train the backbone (on images, not cached features).</summary>
+    public bool TrainsBackbone => Mode is "progressive" or "surgical";
+
     /// <summary>The problems of these settings (empty when valid).</summary>
     public IEnumerable<string> Problems()
     {
-        if (Mode is not ("head-only" or "progressive"))
-            yield return $"mode '{Mode}' must be 'head-only' or 'progressive'.";
+        if (Mode is not ("head-only" or "progressive" or "surgical"))
+            yield return $"mode '{Mode}' must be 'head-only', 'progressive' or 'surgical'.";
         if (Epochs is < 1 or > 1000)
             yield return $"epochs {Epochs} must be 1–1000.";
+        if (TrainsBackbone && Epochs < BackboneModes.MinimumEpochs)
+            yield return $"mode '{Mode}' needs at least {BackboneModes.MinimumEpochs} epochs (the head first, then the backbone's stages).";
         if (!(LearningRate is > 0 and <= 1))
             yield return $"lr {LearningRate} must be in (0, 1].";
         if (Schedule is not ("cosine" or "step" or "constant"))

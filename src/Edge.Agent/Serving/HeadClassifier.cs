@@ -25,6 +25,9 @@ public sealed class HeadClassifier : IDisposable
     /// <summary>What it is and where its weights are.</summary>
     public HeadRecord Record { get; }
 
+    /// <summary>The seed head itself (null for an adapted head): where a backbone fine-tune starts its head from.</summary>
+    public nn.Module<Tensor, Tensor>? SeedHead => _module is HeadModel seed ? seed.Head : null;
+
     /// <summary>Class labels in output order.</summary>
     public IReadOnlyList<string> Labels => Record.Labels;
 

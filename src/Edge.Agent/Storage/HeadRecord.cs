@@ -15,6 +15,9 @@ public sealed class HeadRecord
     /// <summary>Counter of the package (backbone) it was trained on.</summary>
     public long PackageCounter { get; set; }
 
+    /// <summary>The device-made model version it was trained on, or null for the package as shipped (same counter, another backbone).</summary>
+    public string? ModelVersion { get; set; }
+
     /// <summary>Feature width.</summary>
     public int FeatureDim { get; set; }
 

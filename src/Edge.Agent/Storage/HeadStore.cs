@@ -2,7 +2,10 @@ using LiteDB;
 
 namespace EdgeTL.Agent.Storage;
 
-/// <summary>The heads trained on the device; exactly one is "serving" per package at a time.</summary>
+/// <summary>
+/// The heads trained on the device; exactly one is "serving" per model at a time. A model is a
+/// package counter plus, for a version made on the device, its version (null for the package as shipped).
+/// </summary>
 public sealed class HeadStore
 {
     private readonly ILiteCollection<HeadRecord> _heads;
@@ -24,7 +27,7 @@ public sealed class HeadStore
     public void Promote(long id)
     {
         var head = _heads.FindById(id) ?? throw new AgentException(AgentErrorCode.NoModel, $"There is no head {id}.");
-        foreach (var other in _heads.Find(h => h.Status == "serving" && h.PackageCounter == head.PackageCounter))
+        foreach (var other in _heads.Find(h => h.Status == "serving" && h.PackageCounter == head.PackageCounter).Where(h => h.ModelVersion == head.ModelVersion))
         {
             other.Status = "retired";
             _heads.Update(other);
@@ -43,11 +46,11 @@ public sealed class HeadStore
         }
     }
 
-    /// <summary>The serving head for package <paramref name="packageCounter"/>, or null.</summary>
-    public HeadRecord? Serving(long packageCounter) =>
-        _heads.Find(h => h.Status == "serving" && h.PackageCounter == packageCounter).OrderByDescending(h => h.Id).FirstOrDefault();
+    /// <summary>The serving head for package <paramref name="packageCounter"/> (and device-made <paramref name="modelVersion"/>, null for the package itself), or null.</summary>
+    public HeadRecord? Serving(long packageCounter, string? modelVersion = null) =>
+        _heads.Find(h => h.Status == "serving" && h.PackageCounter == packageCounter).Where(h => h.ModelVersion == modelVersion).OrderByDescending(h => h.Id).FirstOrDefault();
 
     /// <summary>The newest retired head of the package (what a head rollback returns to), or null.</summary>
-    public HeadRecord? LastRetired(long packageCounter) =>
-        _heads.Find(h => h.Status == "retired" && h.PackageCounter == packageCounter).OrderByDescending(h => h.Id).FirstOrDefault();
+    public HeadRecord? LastRetired(long packageCounter, string? modelVersion = null) =>
+        _heads.Find(h => h.Status == "retired" && h.PackageCounter == packageCounter).Where(h => h.ModelVersion == modelVersion).OrderByDescending(h => h.Id).FirstOrDefault();
 }

@@ -7,9 +7,9 @@ namespace EdgeTL.Protocol.Commands;
 /// <summary>Arguments of <c>finetune</c> (a job): train a head on the labelled samples; promoted only if it beats the serving head on held-out samples.</summary>
 public sealed record FinetuneArgs
 {
-    /// <summary><c>head-only</c> (on cached features) or <c>progressive</c> (unfreeze the backbone's top stages).</summary>
-    [Description("'head-only' trains the head on cached features; 'progressive' also unfreezes the backbone's top stages.")]
-    [AllowedValues("head-only", "progressive")]
+    /// <summary><c>head-only</c> (on cached features), <c>progressive</c> (then the backbone's top stages) or <c>surgical</c> (then its earliest stages).</summary>
+    [Description("'head-only' trains the head on cached features; 'progressive' also unfreezes the backbone's top stages (stage4, then stage3); 'surgical' tunes only its earliest stages (stem, stage1) and the head. Both backbone modes install a device-made model version when promoted.")]
+    [AllowedValues("head-only", "progressive", "surgical")]
     public string Mode { get; set; } = "head-only";
 
     /// <summary>Epochs, 1–1000.</summary>

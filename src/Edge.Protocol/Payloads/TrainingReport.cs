@@ -4,7 +4,7 @@ namespace EdgeTL.Protocol.Payloads;
 /// The result of <c>finetune</c> (and the <c>training-outcome</c> metric): the run, how the candidate
 /// and the serving head compared on held-out samples neither trained on, and whether it was promoted.
 /// </summary>
-/// <param name="Mode"><c>head-only</c> or <c>progressive</c>.</param>
+/// <param name="Mode"><c>head-only</c>, <c>progressive</c> or <c>surgical</c>.</param>
 /// <param name="Epochs">Epochs run.</param>
 /// <param name="TrainSamples">Samples trained on.</param>
 /// <param name="HoldoutSamples">Samples of the fixed holdout (by sample id; never trained on).</param>
@@ -21,6 +21,7 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="Reason">The promotion guard's decision (or why the run failed), for people.</param>
 /// <param name="LowerBound">The guard's one-sided 95 % lower bound on candidate − serving accuracy (null when not computed).</param>
 /// <param name="Guard">The promotion guard's whole check (null when the run failed before it).</param>
+/// <param name="Backbone">For <c>progressive</c> and <c>surgical</c>: what was trained, and the device-made version when promoted.</param>
 public sealed record TrainingReport(string Mode, int Epochs, int TrainSamples, int HoldoutSamples, double? Accuracy, string? AccuracyOn, int ComparedOn,
     double? CandidateAccuracy, double? BaselineAccuracy, bool Promoted, double Seconds, IReadOnlyList<TrainingPoint> Curve,
-    long? HeadId = null, string? Code = null, string? Reason = null, double? LowerBound = null, PromotionCheck? Guard = null);
+    long? HeadId = null, string? Code = null, string? Reason = null, double? LowerBound = null, PromotionCheck? Guard = null, BackboneReport? Backbone = null);

@@ -51,6 +51,9 @@ public sealed partial record ModelManifest
     /// <summary>Golden inputs with expected outputs, for a health check after install.</summary>
     public GoldenSet? Golden { get; init; }
 
+    /// <summary>Set on a version made on the device (see <see cref="ModelStore.InstallLocal"/>); null on a shipped package.</summary>
+    public DeviceOrigin? DeviceMade { get; init; }
+
     /// <summary>The file with <paramref name="role"/>, or null.</summary>
     public PackageFile? FileFor(string role) => Files.FirstOrDefault(f => f.Role == role);
 

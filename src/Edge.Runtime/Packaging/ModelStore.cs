@@ -75,21 +75,96 @@ public sealed class ModelStore
         try
         {
             ModelPackage.Extract(package, staging, _limits);
-            string name = string.Create(CultureInfo.InvariantCulture, $"v{package.Manifest.Counter:D10}-{DateTime.UtcNow:yyyyMMddHHmmssfffffff}-{Guid.NewGuid().ToString("N")[..6]}");
-            string final = Path.Combine(VersionsDirectory, name);
-            Directory.Move(staging, final);
-            var previous = Current;
-            if (previous is not null)
-                WritePointer(PreviousPointer, Path.GetFileName(previous.Directory));
-            WritePointer(CurrentPointer, name);
-            Prune(keep: [name, previous is null ? "" : Path.GetFileName(previous.Directory)]);
-            return new InstalledModel(final, package.Manifest);
+            return Commit(staging, package.Manifest);
         }
         finally
         {
             if (Directory.Exists(staging))
                 Directory.Delete(staging, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Installs a version made on the device from <paramref name="parent"/> and makes it current
+    /// (the parent becomes <see cref="Previous"/>, so <see cref="RollBack"/> returns to it). It keeps
+    /// the parent's files except those of <paramref name="dropped"/> roles, takes the files of
+    /// <paramref name="replaced"/> roles from the given paths, and gets a manifest of its own (no
+    /// signature: it never leaves the device) with the parent's counter, <paramref name="version"/>
+    /// and <see cref="ModelManifest.DeviceMade"/> set. Staged, flushed and switched like
+    /// <see cref="Install"/>: a failure leaves the current model as it was.
+    /// </summary>
+    public InstalledModel InstallLocal(InstalledModel parent, IReadOnlyDictionary<string, string> replaced, IReadOnlyCollection<string> dropped,
+        string version, DeviceOrigin origin)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        ArgumentNullException.ThrowIfNull(replaced);
+        ArgumentNullException.ThrowIfNull(dropped);
+        ArgumentNullException.ThrowIfNull(origin);
+        string staging = Path.Combine(Root, $".staging-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var files = new List<PackageFile>();
+            var kept = parent.Manifest.Files.Where(f => !dropped.Contains(f.Role)).ToList();
+            // A replaced role the parent lacks (a package without a head) is added under device/.
+            kept.AddRange(replaced.Keys.Where(role => kept.All(f => f.Role != role)).Select(role => new PackageFile($"device/{role}.onnx", "", 0, role)));
+            foreach (var file in kept)
+            {
+                string source = replaced.TryGetValue(file.Role, out var path) ? path : Path.Combine(parent.Directory, file.Path);
+                string target = Path.Combine(staging, file.Path);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                CopyFlushed(source, target);
+                files.Add(new PackageFile(file.Path, ModelPackage.HashFile(target), new FileInfo(target).Length, file.Role));
+            }
+            var manifest = parent.Manifest with
+            {
+                Version = version,
+                Files = files,
+                DeviceMade = origin,
+                Golden = files.Any(f => f.Role == PackageFileRoles.GoldenOutputs) ? parent.Manifest.Golden : null,
+                Provenance = (parent.Manifest.Provenance ?? new Provenance()) with
+                {
+                    CreatedAt = origin.CreatedAt,
+                    Tool = "edgetl-agent",
+                    BaseModel = $"{parent.Manifest.Name}@{parent.Manifest.Version}",
+                },
+            };
+            if (manifest.Problems() is { Count: > 0 } problems)
+                throw new EdgeRuntimeException(RuntimeErrorCode.InvalidModel, $"The device-made version is not a valid model: {string.Join("; ", problems)}.");
+            using (var stream = new FileStream(Path.Combine(staging, ManifestFiles.Manifest), FileMode.CreateNew, FileAccess.Write))
+            {
+                JsonSerializer.Serialize(stream, manifest, PackageJson.Default.ModelManifest);
+                stream.Flush(flushToDisk: true);
+            }
+            return Commit(staging, manifest);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>Moves a complete staging folder into <c>versions/</c> and makes it current; the model it replaces becomes previous.</summary>
+    private InstalledModel Commit(string staging, ModelManifest manifest)
+    {
+        string name = string.Create(CultureInfo.InvariantCulture, $"v{manifest.Counter:D10}-{DateTime.UtcNow:yyyyMMddHHmmssfffffff}-{Guid.NewGuid().ToString("N")[..6]}");
+        string final = Path.Combine(VersionsDirectory, name);
+        Directory.Move(staging, final);
+        var previous = Current;
+        if (previous is not null)
+            WritePointer(PreviousPointer, Path.GetFileName(previous.Directory));
+        WritePointer(CurrentPointer, name);
+        Prune(keep: [name, previous is null ? "" : Path.GetFileName(previous.Directory)]);
+        return new InstalledModel(final, manifest);
+    }
+
+    private static void CopyFlushed(string source, string target)
+    {
+        using var input = File.OpenRead(source);
+        using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write);
+        input.CopyTo(output);
+        output.Flush(flushToDisk: true);
     }
 
     /// <summary>Makes the previous model current again (a failed health gate, an operator's rollback).</summary>

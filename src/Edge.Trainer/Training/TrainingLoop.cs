@@ -165,7 +165,8 @@ public sealed class TrainingLoop
         model.SetTrainingMode(true);
         if (_options.FreezeBatchNormStatistics)
         {
-            foreach (var m in model.Network.modules().Where(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d))
+            // Imported ONNX graphs normalize in BatchNormalization nodes, whose modules hold the statistics.
+            foreach (var m in model.Network.modules().Where(m => m is BatchNorm1d or BatchNorm2d or BatchNorm3d or Interop.Onnx.OnnxNodeModule { OpType: "BatchNormalization" }))
                 m.eval();
         }
         double lossSum = 0;

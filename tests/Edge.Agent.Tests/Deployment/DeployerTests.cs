@@ -164,6 +164,26 @@ public sealed class DeployerTests : IDisposable
         Assert.All(predictions, p => Assert.Equal(1f, p.Probabilities.Sum(), 1e-4f));
     }
 
+    [Fact]
+    public async Task InstallLocal_OnTheCurrentModel_OpensTheDeviceVersion_AndOnAModelNoLongerCurrent_IsRefused()
+    {
+        var (deployer, store, _) = Create(new HealthGateOptions());
+        Own((await deployer.DeployAsync(new Uri(_p.Sign(_p.First, "local-v1", counter: 1)))).Served!);
+        var parent = store.Current!;
+        var origin = new DeviceOrigin(1, "1.1.0", "op-1", "progressive", DateTimeOffset.UnixEpoch);
+
+        var served = Own(deployer.InstallLocal(parent, new Dictionary<string, string>(), [PackageFileRoles.Weights], "1.1.0+device.1", origin));
+
+        Assert.Equal(origin, served.Installed.Manifest.DeviceMade);
+        Assert.Equal(store.Current!.Directory, served.Installed.Directory);
+        Assert.True(served.CheckHealth().Passed);
+        // The device version is current now, so its parent is no longer: installing from it again is refused, and nothing changes.
+        var refused = Assert.Throws<AgentException>(() => deployer.InstallLocal(parent, new Dictionary<string, string>(), [], "1.1.0+device.2", origin));
+        Assert.Equal(AgentErrorCode.ModelChanged, refused.Code);
+        Assert.Equal(served.Installed.Directory, store.Current!.Directory);
+        Assert.Equal(parent.Directory, deployer.RollBack().Served is { } back ? Own(back).Installed.Directory : null);
+    }
+
     private (Deployer Deployer, ModelStore Store, PackageFetcher Fetcher) Create(HealthGateOptions options, ModelStore? store = null)
     {
         store ??= new ModelStore(Path.Combine(_dir, "store"), _p.Trusted);

@@ -14,17 +14,21 @@ namespace EdgeTL.Reliability.Tests.Harness;
 public sealed class AgentProcess : IDisposable
 {
     private readonly string _config;
+    private readonly string _agentDll;
     private readonly Dictionary<string, string> _environment;
     private Process? _process;
 
     /// <summary>
     /// Writes the configuration (fleet <c>test</c>, device <paramref name="device"/>, the broker on
     /// 127.0.0.1:<paramref name="brokerPort"/>, data under <paramref name="directory"/>);
-    /// <paramref name="configure"/> edits the <c>Agent</c> section.
+    /// <paramref name="configure"/> edits the <c>Agent</c> section; <paramref name="agentDll"/> runs another
+    /// build of the agent than the solution's (<see cref="RepoPaths.AgentDll"/>).
     /// </summary>
-    public AgentProcess(string directory, int brokerPort, string device = "dev1", Action<JsonObject>? configure = null, IReadOnlyDictionary<string, string>? environment = null)
+    public AgentProcess(string directory, int brokerPort, string device = "dev1", Action<JsonObject>? configure = null, IReadOnlyDictionary<string, string>? environment = null,
+        string? agentDll = null)
     {
         Directory = directory;
+        _agentDll = agentDll ?? RepoPaths.AgentDll;
         Device = device;
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "keys"));
         var agent = new JsonObject
@@ -72,7 +76,7 @@ public sealed class AgentProcess : IDisposable
     {
         if (Pid != 0)
             throw new InvalidOperationException("The agent is already running.");
-        var info = new ProcessStartInfo("dotnet", [RepoPaths.AgentDll, "run", "--config", _config])
+        var info = new ProcessStartInfo("dotnet", [_agentDll, "run", "--config", _config])
         {
             WorkingDirectory = Directory,
             RedirectStandardOutput = true,

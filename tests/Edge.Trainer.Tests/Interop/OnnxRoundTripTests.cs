@@ -1,6 +1,7 @@
 using EdgeTL.Trainer.Backbones;
 using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Training;
 using Google.Protobuf;
 using static TorchSharp.torch;
 
@@ -97,6 +98,33 @@ public sealed class OnnxRoundTripTests
         Assert.All(frozen.Zip(after), pair => Assert.True(TestData.Same(pair.First, pair.Second)));
         Assert.All(model.Group("stage4").Parameters(), p => Assert.True(p.requires_grad));
     }
+
+    [Fact]
+    public void FreezeBatchNormStatistics_keeps_the_running_statistics_of_an_imported_graph_while_its_affine_terms_train()
+    {
+        using var scope = NewDisposeScope();
+        var zoo = BackboneZoo.Create("resnet18", seed: 3);
+        var backbone = OnnxImporter.ImportBackbone(OnnxExporter.Export(zoo).ToByteArray(), "resnet18.onnx");
+        manual_seed(5);
+        var model = new TransferModel(backbone, classes: 10);
+        var statistics = Statistics(model, "stage4").Select(t => t.clone()).ToList();
+        var affine = model.Group("stage4").Modules.SelectMany(m => m.named_parameters()).Select(p => p.parameter.clone()).ToList();
+        Assert.NotEmpty(statistics);
+        new TrainingLoop(new TrainerOptions
+        {
+            Epochs = 2,
+            Unfreeze = new UnfreezeSchedule([new(1, ["stage4"])]),
+            FreezeBatchNormStatistics = true,
+            RestoreBest = false,
+        }).Fit(model, TestData.Batches(perClass: 2, batchSize: 10, size: 32));
+
+        Assert.All(statistics.Zip(Statistics(model, "stage4")), pair => Assert.True(TestData.Same(pair.First, pair.Second)));
+        var trained = model.Group("stage4").Modules.SelectMany(m => m.named_parameters()).Select(p => p.parameter).ToList();
+        Assert.Contains(affine.Zip(trained), pair => !TestData.Same(pair.First, pair.Second));
+    }
+
+    private static List<Tensor> Statistics(TransferModel model, string group) =>
+        [.. model.Group(group).Modules.SelectMany(m => m.named_buffers()).Where(b => b.name.EndsWith("running_mean", StringComparison.Ordinal) || b.name.EndsWith("running_var", StringComparison.Ordinal)).Select(b => b.buffer)];
 
     /// <summary>Parameters and running statistics of the frozen groups, in a fixed order.</summary>
     private static List<Tensor> FrozenState(TransferModel model) =>

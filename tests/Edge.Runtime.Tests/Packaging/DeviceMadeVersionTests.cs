@@ -1,0 +1,73 @@
+using EdgeTL.Runtime.Packaging;
+
+namespace EdgeTL.Runtime.Tests.Packaging;
+
+/// <summary><see cref="ModelStore.InstallLocal"/>: a version made on the device from the served package.</summary>
+public sealed class DeviceMadeVersionTests : IDisposable
+{
+    private readonly PackageFixture _f = new();
+
+    public void Dispose() => _f.Dispose();
+
+    [Fact]
+    public void A_device_made_version_replaces_the_backbone_keeps_the_rest_is_traced_to_its_parent_and_rolls_back_to_it()
+    {
+        var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted);
+        var parent = store.Install(_f.Build("pkg.tar", counter: 4, version: "1.4.0"));
+        string tuned = Path.Combine(_f.Root, "tuned.onnx");
+        File.WriteAllBytes(tuned, [1, 2, 3, 4, 5]);
+        var origin = new DeviceOrigin(4, "1.4.0", "op-17", "progressive", DateTimeOffset.UnixEpoch);
+
+        var local = store.InstallLocal(parent, new Dictionary<string, string> { [PackageFileRoles.Backbone] = tuned }, [PackageFileRoles.Weights], "1.4.0+device.1", origin);
+
+        Assert.Equal(local.Directory, store.Current!.Directory);
+        Assert.Equal(parent.Directory, store.Previous!.Directory);
+        var manifest = store.Current.Manifest;
+        Assert.Equal(4, manifest.Counter);
+        Assert.Equal("1.4.0+device.1", manifest.Version);
+        Assert.Equal(origin, manifest.DeviceMade);
+        Assert.Equal("fmnist-resnet18@1.4.0", manifest.Provenance!.BaseModel);
+        Assert.Equal([1, 2, 3, 4, 5], File.ReadAllBytes(store.Current.PathOf(PackageFileRoles.Backbone)!));
+        Assert.Equal(File.ReadAllBytes(_f.Source("head.onnx")), File.ReadAllBytes(store.Current.PathOf(PackageFileRoles.Head)!));
+        Assert.Null(store.Current.PathOf(PackageFileRoles.Weights));
+        Assert.Null(ModelStore.FindDamage(store.Current));
+        // Read back from disk, as a restart does: still device-made, complete.
+        var reopened = store.OpenVerified(out string? repair);
+        Assert.Null(repair);
+        Assert.Equal(origin, reopened!.Manifest.DeviceMade);
+
+        var back = store.RollBack();
+        Assert.Equal(parent.Directory, back!.Directory);
+        Assert.Null(store.Current.Manifest.DeviceMade);
+    }
+
+    [Fact]
+    public void A_role_the_parent_lacks_is_added_and_a_new_cloud_package_installs_over_the_device_made_version()
+    {
+        var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted);
+        var parent = store.Install(_f.Build("pkg.tar", counter: 4));
+        string head = Path.Combine(_f.Root, "head-init.onnx");
+        File.WriteAllBytes(head, [9, 9]);
+        var local = store.InstallLocal(parent, new Dictionary<string, string> { [PackageFileRoles.HeadInitialization] = head }, [],
+            "1.0.0+device.2", new DeviceOrigin(4, "1.0.0", "op-18", "surgical", DateTimeOffset.UnixEpoch));
+        Assert.Equal([9, 9], File.ReadAllBytes(local.PathOf(PackageFileRoles.HeadInitialization)!));
+
+        var next = store.Install(_f.Build("next.tar", counter: 5, version: "1.5.0"));
+
+        Assert.Equal(next.Directory, store.Current!.Directory);
+        Assert.Null(store.Current.Manifest.DeviceMade);
+        Assert.Equal(local.Directory, store.Previous!.Directory);
+    }
+
+    [Fact]
+    public void A_version_that_is_not_semantic_is_refused_and_the_parent_stays_current()
+    {
+        var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted);
+        var parent = store.Install(_f.Build("pkg.tar", counter: 4));
+        var error = Assert.Throws<EdgeRuntimeException>(() => store.InstallLocal(parent, new Dictionary<string, string>(), [], "tuned",
+            new DeviceOrigin(4, "1.0.0", "op-19", "progressive", DateTimeOffset.UnixEpoch)));
+        Assert.Contains("not semantic", error.Message, StringComparison.Ordinal);
+        Assert.Equal(parent.Directory, store.Current!.Directory);
+        Assert.Empty(Directory.GetDirectories(store.Root, ".staging-*"));
+    }
+}
