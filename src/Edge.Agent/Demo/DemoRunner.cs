@@ -107,8 +107,16 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         double tunedAccuracy = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
         Step($"  {tuned["message"]}");
         Step($"  held-out accuracy {tunedAccuracy:P1} (the fixed holdout is {tuned["data"]!["holdoutSamples"]} of the labelled samples, never trained on)");
-        Step("  progressive unfreezing on the device: not in this version (the served backbone is frozen ONNX)");
         TrainingChart(tuned, Path.Combine(options.OutputDirectory, "finetune-curves.png"));
+
+        // The device trains its backbone: progressive unfreezing (head, then stage4, then stage3) on the same labels.
+        Step("progressive fine-tune on the device (head, then stage4, then stage3 of the served backbone)");
+        var progressive = await cloud.SendAsync("finetune", new JsonObject { ["mode"] = "progressive", ["epochs"] = 9, ["lr"] = 1e-4 }, Timeout, cancellationToken).ConfigureAwait(false);
+        if (progressive["data"]?["promoted"] is null)
+            Ok(progressive);   // anything but a guarded "not promoted" is an error
+        double progressiveAccuracy = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
+        Step($"  {progressive["message"]}");
+        Step($"  held-out accuracy {progressiveAccuracy:P1} ({(progressive["data"]!["promoted"]!.GetValue<bool>() ? "the device-made backbone serves" : "the served model stays")})");
 
         // The world changes: same garments, inverted intensities.
         var shiftedTest = Inverted(FashionMnist.LoadTest().SelectClasses(NewClasses).SamplePerClass(options.TestPerClass, seed: 8));
@@ -136,6 +144,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
             ColdStartShots = options.Shots,
             ColdStartAccuracy = coldAccuracy,
             FinetunedAccuracy = tunedAccuracy,
+            ProgressiveAccuracy = progressiveAccuracy,
+            ProgressiveOutcome = progressive["data"]!["promoted"]!.GetValue<bool>() ? "promoted" : "not promoted",
             ShiftedAccuracyBefore = shiftedBefore,
             ShiftedAccuracyAfter = shiftedAfter,
             TransferGain = a["transferGain"]!.GetValue<double>(),

@@ -13,6 +13,10 @@ public sealed record DemoSummary
     public required double ColdStartAccuracy { get; init; }
     /// <summary>Accuracy on the same held-out images after the head-only fine-tune.</summary>
     public required double FinetunedAccuracy { get; init; }
+    /// <summary>Held-out accuracy on the new classes after the progressive fine-tune of the backbone on the device (what serves then).</summary>
+    public required double ProgressiveAccuracy { get; init; }
+    /// <summary>"promoted" or "not promoted" (the promotion guard's decision).</summary>
+    public required string ProgressiveOutcome { get; init; }
     /// <summary>Accuracy on held-out shifted images before adaptation (predict commands).</summary>
     public required double ShiftedAccuracyBefore { get; init; }
     /// <summary>Accuracy on the same shifted images after the automatic adaptation.</summary>

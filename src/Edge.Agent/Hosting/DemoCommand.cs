@@ -83,6 +83,7 @@ internal static class DemoCommand
             ($"time from deployment to first model ({s.ColdStartShots} shots/class)", $"{s.SecondsToFirstModel:F1} s"),
             ("new classes 5–9, after cold start", P(s.ColdStartAccuracy)),
             ("new classes 5–9, after head-only fine-tune", P(s.FinetunedAccuracy)),
+            ($"new classes 5–9, after progressive fine-tune ({s.ProgressiveOutcome})", P(s.ProgressiveAccuracy)),
             ("shifted images, before adaptation", P(s.ShiftedAccuracyBefore)),
             ("shifted images, after adaptation", P(s.ShiftedAccuracyAfter)),
             ($"transfer gain ({s.TransferGainKind})", s.TransferGain.ToString("+0.000;-0.000", CultureInfo.InvariantCulture)),

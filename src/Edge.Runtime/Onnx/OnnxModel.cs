@@ -157,11 +157,14 @@ public sealed class OnnxModel : IDisposable
     private static SessionOptions SessionOptionsFor(OnnxModelOptions? options)
     {
         options ??= new OnnxModelOptions();
-        return new SessionOptions
+        var session = new SessionOptions
         {
             IntraOpNumThreads = options.IntraOpThreads,
             InterOpNumThreads = 1,
             GraphOptimizationLevel = options.OptimizeGraph ? GraphOptimizationLevel.ORT_ENABLE_ALL : GraphOptimizationLevel.ORT_DISABLE_ALL,
         };
+        if (!options.AllowSpinning)
+            session.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return session;
     }
 }

@@ -50,7 +50,10 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(summary.DriftPValue, drift["pValue"]!.GetValue<double>());
         // Accuracies are counted from the agent's answers to predict commands, which the observer saw too.
         int predictions = observer.Received.Count(m => m.Topic.Contains("/result/demo-predict-", StringComparison.Ordinal));
-        Assert.Equal(4 * 5 * 4, predictions);   // four accuracy figures × 20 held-out images
+        Assert.Equal(5 * 5 * 4, predictions);   // five accuracy figures × 20 held-out images
+        var progressive = observer.Metrics("training-outcome").Select(m => m["data"]!).Single(d => d["mode"]!.GetValue<string>() == "progressive");
+        Assert.Equal(summary.ProgressiveOutcome == "promoted", progressive["promoted"]!.GetValue<bool>());
+        Assert.Equal(3, progressive["backbone"]!["trainedGroups"]!.AsArray().Count);   // head, stage4, stage3
         Assert.True(summary.FinetunedAccuracy > 0.2, $"fine-tuned accuracy {summary.FinetunedAccuracy:P1} should beat chance");
     }
 }

@@ -56,6 +56,18 @@ public sealed class SessionTests : IDisposable
         Assert.Equal(RuntimeErrorCode.InvalidInputShape, Assert.Throws<EdgeRuntimeException>(() => model.Run(new float[10], [2, 5])).Code);
     }
 
+    [Fact]
+    public void Blocking_threads_compute_what_spinning_threads_compute()
+    {
+        var input = Enumerable.Range(0, 8 * 4).Select(i => MathF.Sin(i)).ToArray();
+        using var spinning = OnnxModel.Load(TinyModels.Head(4, 3), new OnnxModelOptions { IntraOpThreads = 2 });
+        using var blocking = OnnxModel.Load(TinyModels.Head(4, 3), new OnnxModelOptions { IntraOpThreads = 2, AllowSpinning = false });
+        var (expected, shape) = spinning.Run(input, [8, 4]);
+        var (actual, blockingShape) = blocking.Run(input, [8, 4]);
+        Assert.Equal(shape, blockingShape);
+        Assert.Equal(expected, actual);
+    }
+
     /// <summary>Collects "Level: message" lines.</summary>
     private sealed class ListLogger : ILogger
     {

@@ -12,7 +12,7 @@ internal static class ImageNetFeatures
     private static readonly Lazy<OnnxModel> Model = new(() =>
     {
         using var backbone = OnnxImporter.ImportBackbone(ImageNetOnnx.Chained, "ML.NET ResNet18");
-        return OnnxModel.Load(backbone.ToModelProto().ToByteArray());
+        return OnnxModel.Load(backbone.ToModelProto().ToByteArray(), ImageNetOnnx.SharedMachine);
     });
 
     private static readonly Lock Gate = new();

@@ -12,6 +12,12 @@ namespace EdgeTL.Trainer.Tests.Interop;
 /// </summary>
 internal static class ImageNetOnnx
 {
+    /// <summary>
+    /// Sessions of the big feature extractions: test projects run side by side on 2 cores, where
+    /// spinning ONNX Runtime threads hold the cores that libtorch and the other tests need.
+    /// </summary>
+    public static EdgeTL.Runtime.Onnx.OnnxModelOptions SharedMachine { get; } = new() { AllowSpinning = false };
+
     private static readonly Lazy<byte[]> LazyChained = new(() => OnnxModels.Chain(File.ReadAllBytes(PreprocessPath), File.ReadAllBytes(BackbonePath)));
 
     public static string ModelsDirectory { get; } = typeof(ImageNetOnnx).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

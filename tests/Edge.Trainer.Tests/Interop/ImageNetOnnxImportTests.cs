@@ -92,7 +92,7 @@ public sealed class ImageNetOnnxImportTests
         var test = TestData.Test;
         var options = new TransferExperimentOptions { HeadEpochs = 200 };
         var pretrained = OnnxImporter.ImportBackbone(ImageNetOnnx.Chained, "ML.NET ResNet18");
-        using var pretrainedOrt = OnnxModel.Load(pretrained.ToModelProto().ToByteArray());
+        using var pretrainedOrt = OnnxModel.Load(pretrained.ToModelProto().ToByteArray(), ImageNetOnnx.SharedMachine);
         using var pretrainedTest = Extract(pretrainedOrt, test);
         double extraction = pretrainedTest.ExtractionSeconds;
         int extracted = test.Count;
@@ -108,7 +108,7 @@ public sealed class ImageNetOnnxImportTests
             using var random = OnnxImporter.ImportBackbone(ImageNetOnnx.Chained, "ML.NET ResNet18");
             random.ResetParameters(seed: 100 + seed);
             BatchNormCalibration.Recalibrate(random, ImageTensorBatches.ForEvaluation(train.SamplePerClass(20, seed), ImageNetOnnx.Pipeline, 50).Epoch(0).Select(b => b.Inputs));
-            using var randomOrt = OnnxModel.Load(random.ToModelProto().ToByteArray());
+            using var randomOrt = OnnxModel.Load(random.ToModelProto().ToByteArray(), ImageNetOnnx.SharedMachine);
             using var randomTrain = Extract(randomOrt, train);
             using var randomTest = Extract(randomOrt, test);
 
