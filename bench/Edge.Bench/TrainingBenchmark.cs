@@ -78,15 +78,21 @@ internal static class TrainingBenchmark
         var results = new Dictionary<string, double>();
         foreach (var mode in new[] { "head", "progressive", "full" })
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-            foreach (var a in Environment.GetCommandLineArgs().Take(1).Where(a => a.EndsWith(".dll", StringComparison.Ordinal)))
-                start.ArgumentList.Add(a);
+            // The same program again: under `dotnet Edge.Bench.dll` the host needs the dll first; the
+            // apphost that `dotnet run` starts must not get it (it would read the path as the verb).
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+                start.ArgumentList.Add(typeof(TrainingBenchmark).Assembly.Location);
             foreach (var a in new[] { "memory-child", mode, $"{o.Batch}", $"{o.Threads}" })
                 start.ArgumentList.Add(a);
             using var child = Process.Start(start)!;
-            string line = child.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
+            var errors = child.StandardError.ReadToEndAsync();
+            string output = child.StandardOutput.ReadToEnd().Trim();
             child.WaitForExit();
-            results[mode] = double.Parse(line, CultureInfo.InvariantCulture);
+            string line = output.Split('\n')[^1];
+            if (child.ExitCode != 0 || !double.TryParse(line, NumberStyles.Float, CultureInfo.InvariantCulture, out double megabytes))
+                throw new InvalidOperationException($"The memory child for '{mode}' exited {child.ExitCode} without a figure:\n{output}\n{errors.Result}");
+            results[mode] = megabytes;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {mode,-12} {results[mode],8:F1} MB"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  full activations / head-only training = {results["full"] / Math.Max(results["head"], 0.1):F1}× (target ≥ 6.5×); full / progressive activations = {results["full"] / Math.Max(results["progressive"], 0.1):F1}×"));
