@@ -1,4 +1,8 @@
+using EdgeTL.Runtime.Data;
+using EdgeTL.Runtime.Preprocessing;
+using EdgeTL.Trainer.Data;
 using EdgeTL.Trainer.Interop.Onnx;
+using Google.Protobuf;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,6 +18,28 @@ namespace EdgeTL.Trainer.Training;
 /// </summary>
 public static class BatchNormCalibration
 {
+    /// <summary>
+    /// AdaBN in one call: imports the ONNX <paramref name="model"/>, re-estimates every BatchNorm's
+    /// statistics on <paramref name="target"/> (unlabelled images of the new domain, prepared by
+    /// <paramref name="pipeline"/> as the model expects), and returns the recalibrated model as ONNX,
+    /// ready for ONNX Runtime. The images are shuffled into batches: a set ordered by class (as
+    /// <see cref="LabeledImageSet.SamplePerClass"/> returns it) would give each batch one class, and
+    /// the averaged batch variances would miss the variance between classes.
+    /// </summary>
+    /// <exception cref="EdgeTrainerException">An empty target set, or a model that cannot be imported.</exception>
+    public static byte[] AdaptOnnx(byte[] model, string source, LabeledImageSet target, ImagePipeline pipeline, int batchSize = 50, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        if (target.Count == 0)
+            throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "AdaBN needs target images; the set is empty.");
+        using var network = OnnxImporter.Import(model, source);
+        var batches = new ImageTensorBatches(new BatchLoader(target, pipeline, Math.Min(batchSize, target.Count), shuffle: true, augment: false, seed));
+        Recalibrate(network, batches.Epoch(0).Select(b => b.Inputs));
+        return network.ToModelProto().ToByteArray();
+    }
+
     /// <summary>Runs <paramref name="batches"/> through <paramref name="network"/> and returns how many were used.</summary>
     public static int Recalibrate(nn.Module<Tensor, Tensor> network, IEnumerable<Tensor> batches)
     {
