@@ -27,9 +27,10 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build EdgeTL.sln -c Release -v q -nologo
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+results=$(mktemp -d)
+trap 'rm -rf "$log" "$results"' EXIT
 set +e
-dotnet test EdgeTL.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+dotnet test EdgeTL.sln -c Release --no-build -nologo --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # The Jetson deployment checks (inference-only publish, install.sh into a temporary root,
@@ -42,6 +43,7 @@ count() { { grep -oE "^ +$1: +[0-9]+" "$log" || true; } | awk '{s+=$2} END {prin
 passed=$(count Passed)
 failed=$(count Failed)
 skipped=$(count Skipped)
+python3 scripts/test-report.py "$results" || echo "test report unavailable"
 [ "$deploy_status" -eq 0 ] || echo "deploy checks failed (scripts/check-deploy.sh exited $deploy_status)"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$status" -ne 0 ] && exit "$status"

@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
     "extract" => ExtractionBenchmark.Run(args.Skip(1).ToArray()),
     "train" => TrainingBenchmark.Run(args.Skip(1).ToArray()),
     "agent" => AgentBenchmark.Run(args.Skip(1).ToArray()),
+    "shifts" => ShiftRecoveryBenchmark.Run(args.Skip(1).ToArray()),
     "memory-child" => TrainingBenchmark.MemoryChild(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -30,6 +31,11 @@ static int Usage()
               broker; (b) status command → result latency p50/p99, stepping the rate up until
               p99 > 50 ms; (c) the agent process's RSS and threads over --minutes with commands
               and metrics flowing.
+          shifts [--seeds 3] [--pretrain-epochs 3] [--threads 2] [--smoke]
+              Recovery from input shifts (inverted; noise σ 0.25 + contrast 0.5) on Fashion-MNIST
+              classes 5–9, resnet18 at 32 px pretrained on 0–4: source-only, head, head-MMD, DANN,
+              bn, tent, surgical and progressive side by side (held-out shifted and clean
+              accuracy, the promotion guard's verdict), and where each shift is localized.
         """);
     return 2;
 }

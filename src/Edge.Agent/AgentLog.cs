@@ -42,6 +42,9 @@ internal static partial class AgentLog
     [LoggerMessage(4003, LogLevel.Information, "Training gate {State}: {Reason}", EventName = "TrainingGateChanged")]
     public static partial void TrainingGateChanged(this ILogger logger, string state, string reason);
 
+    [LoggerMessage(4004, LogLevel.Information, "Shift toward domain {Domain}: {Localization}; running {Method}", EventName = "ShiftLocalized")]
+    public static partial void ShiftLocalized(this ILogger logger, string domain, string localization, string method);
+
     [LoggerMessage(5006, LogLevel.Warning, "Sample from {Origin} not ingested: {Error}", EventName = "SampleRejected")]
     public static partial void SampleRejected(this ILogger logger, string origin, string error);
 

@@ -9,16 +9,28 @@ using static TorchSharp.torch;
 
 namespace EdgeTL.Agent;
 
-/// <summary><c>adapt</c> and automatic adaptation after drift: DANN or MMD on the head's features, promoted only when it beats its source-only baseline and passes the promotion guard against the serving head.</summary>
+/// <summary><c>adapt</c> and automatic adaptation after drift: DANN or MMD on the head's features, promoted only when it beats its source-only baseline and passes the promotion guard against the serving head; <c>bn</c>, <c>tent</c> and <c>auto</c> route to the backbone's label-free adaptation.</summary>
 public sealed partial class EdgeAgent
 {
     private Task<CommandResult> AdaptAsync(CommandEnvelope command, CancellationToken cancellationToken)
     {
         var args = ArgsOf(command, ProtocolJson.Default.AdaptArgs);
         string method = args.Method ?? Settings.Drift.Method;
-        int steps = args.Steps ?? Settings.Drift.AdaptSteps;
         RequireTrainingNow(CommandNames.Adapt);
-        return StartJob(command, CommandNames.Adapt, token => Task.FromResult(RunAdaptation(command, method, steps, args.TargetDomain, token)));
+        return StartJob(command, CommandNames.Adapt, token => Task.FromResult(RunAdaptation(command, method, args.Steps, args.TargetDomain, null, token)));
+    }
+
+    /// <summary>Runs <paramref name="method"/>: <c>auto</c> localizes the shift and picks; <c>bn</c> and <c>tent</c> adapt the backbone; <c>dann</c> and <c>mmd</c> the head's features.</summary>
+    private CommandResult RunAdaptation(CommandEnvelope command, string method, int? steps, string targetDomain, ShiftSummary? shift, CancellationToken cancellationToken)
+    {
+        if (method == "auto")
+        {
+            shift = LocalizeShift(targetDomain, cancellationToken);
+            return RunAdaptation(command, shift.Method, steps, targetDomain, shift, cancellationToken);
+        }
+        if (method is "bn" or "tent")
+            return RunLabelFreeAdaptation(command, method, steps ?? new TentOptions().Steps, targetDomain, shift, cancellationToken);
+        return RunHeadAdaptation(command, method, steps ?? Settings.Drift.AdaptSteps, targetDomain, shift, cancellationToken);
     }
 
     /// <summary>Starts the drift policy's adaptation as an automatic job (no result topic; its outcome is the <c>adaptation</c> metric).</summary>
@@ -26,10 +38,11 @@ public sealed partial class EdgeAgent
     {
         var command = new CommandEnvelope($"auto-drift-{Interlocked.Increment(ref _autoJobs)}", CommandNames.Adapt, _time.GetUtcNow());
         var policy = Settings.Drift;
-        _ = StartJob(command, CommandNames.Adapt, token => Task.FromResult(RunAdaptation(command, policy.Method, policy.AdaptSteps, "target", token)));
+        int? steps = policy.Method is "bn" or "tent" or "auto" ? null : policy.AdaptSteps;
+        _ = StartJob(command, CommandNames.Adapt, token => Task.FromResult(RunAdaptation(command, policy.Method, steps, "target", null, token)));
     }
 
-    private CommandResult RunAdaptation(CommandEnvelope command, string method, int steps, string targetDomain, CancellationToken cancellationToken)
+    private CommandResult RunHeadAdaptation(CommandEnvelope command, string method, int steps, string targetDomain, ShiftSummary? shift, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         // The fixed holdout: source rows of it are the source golden set, labelled target rows of it the label-based holdout; neither is trained on.
@@ -57,7 +70,7 @@ public sealed partial class EdgeAgent
         var curve = result.Adapted.Curve.Select(p => new AdaptationPoint(p.Step, p.SourceLoss, p.SourceAccuracy, p.TargetLoss, p.TargetAccuracy, p.TransferLoss, p.Weight, p.Reversal)).ToList();
         var report = new AdaptationReport(command.Id, method, steps, source.Count, targetSamples.Count, result.TargetScoreKind,
             result.Baseline.TargetScore, result.Adapted.TargetScore, result.Adapted.TargetScore - result.Baseline.TargetScore, result.Baseline.Mmd2, result.Adapted.Mmd2,
-            result.Baseline.Cid, result.Adapted.Cid, result.Kept, clock.Elapsed.TotalSeconds, curve, "rolled-back", Guard: ToWire(decision));
+            result.Baseline.Cid, result.Adapted.Cid, result.Kept, clock.Elapsed.TotalSeconds, curve, "rolled-back", Guard: ToWire(decision), Shift: shift);
         if (!promote)
         {
             result.Model.Dispose();

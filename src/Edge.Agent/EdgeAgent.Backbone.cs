@@ -41,7 +41,7 @@ public sealed partial class EdgeAgent
         var curve = new List<TrainingPoint>();
         var progress = new TrainingProgressReporter(command.Id, settings.Epochs, _options.TrainingMetricsInterval, curve, PublishProgress);
         using var model = BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, all.Classes.Count, Server.Head?.SeedHead,
-            Server.Head is null && all.Classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, settings.Seed);
+            Server.Head is null && all.Classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, settings.Seed, out _);
         var trained = BackboneModes.TrainedGroups(settings.Mode);
         var frozen = model.Groups.Select(g => g.Name).Where(g => !trained.Contains(g)).ToList();
         BackboneReport Describe(string? version, double? delta, int checkedOn) =>
@@ -75,7 +75,7 @@ public sealed partial class EdgeAgent
         }
 
         var check = scored.Subset([.. Enumerable.Range(0, Math.Min(ExportCheckImages, scored.Count))]);
-        var installed = InstallDeviceVersion(command, settings, parent, model, check, out double delta);
+        var installed = InstallDeviceVersion(command, settings.Mode, parent, model, check, out double delta);
         report = report with { Backbone = Describe(installed?.Manifest.Version, delta, check.Count), Seconds = clock.Elapsed.TotalSeconds };
         if (installed is null)
         {
@@ -125,7 +125,7 @@ public sealed partial class EdgeAgent
     /// serves it as a device-made version of the served package. Null (nothing changed) when the
     /// export differs by more than <see cref="BackboneTuning.ExportTolerance"/>.
     /// </summary>
-    private InstalledModel? InstallDeviceVersion(CommandEnvelope command, FinetuneSettings settings, InstalledModel parent, Trainer.Models.TransferModel model,
+    private InstalledModel? InstallDeviceVersion(CommandEnvelope command, string mode, InstalledModel parent, Trainer.Models.TransferModel model,
         LabelledFeatures check, out double delta)
     {
         var input = parent.Manifest.Input;
@@ -140,7 +140,7 @@ public sealed partial class EdgeAgent
                 replaced[PackageFileRoles.GoldenOutputs] = BackboneTuning.GoldenOutputs(backbone, goldenInputs, golden.Count, input.Size);
             var now = _time.GetUtcNow();
             string version = string.Create(CultureInfo.InvariantCulture, $"{parent.Manifest.Version.Split('+')[0]}+device.{now:yyyyMMddHHmmss}");
-            var origin = new DeviceOrigin(parent.Manifest.Counter, parent.Manifest.Version, command.Id, settings.Mode, now);
+            var origin = new DeviceOrigin(parent.Manifest.Counter, parent.Manifest.Version, command.Id, mode, now);
             ServedModel opened;
             try
             {
@@ -170,15 +170,8 @@ public sealed partial class EdgeAgent
         var usable = samples.Where(s => s.Label is not null && classes.Contains(s.Label)).ToList();
         if (usable.Count < 2)
             throw new AgentException(AgentErrorCode.NotEnoughData, "A backbone fine-tune needs at least 2 labelled samples of the device's classes.");
-        var pipeline = input.ToPipeline();
-        var decoder = new ImageDecoder();
-        int length = pipeline.SampleLength;
-        var pixels = new float[usable.Count * length];
-        for (int i = 0; i < usable.Count; i++)
-        {
-            var (rgb, height, width) = decoder.Decode(usable[i].Image);
-            pipeline.Process(rgb.Span, height, width, 3, pixels.AsSpan(i * length, length), null);
-        }
+        var pixels = PixelsOf(usable, input);
+        int length = pixels.Length / usable.Count;
         var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
         return new LabelledFeatures(pixels, [.. usable.Select(s => index[s.Label!])], length, classes, [.. usable.Select(s => s.Id)]);
     }

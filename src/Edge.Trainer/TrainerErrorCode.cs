@@ -35,4 +35,6 @@ public enum TrainerErrorCode
     TorchUnavailable,
     /// <summary>The loss exploded past the divergence guard (<c>TrainerOptions.DivergenceFactor</c>); the step was not applied.</summary>
     Diverged,
+    /// <summary>The model lacks what the method needs (BatchNorm layers for BN re-estimation and Tent).</summary>
+    UnsupportedModel,
 }

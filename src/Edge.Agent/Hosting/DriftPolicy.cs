@@ -15,7 +15,7 @@ public sealed record DriftPolicy
     /// <summary>Start an adaptation job by itself when drift is detected (subject to the resource gate).</summary>
     public bool AutoAdapt { get; init; } = true;
 
-    /// <summary>"dann" or "mmd".</summary>
+    /// <summary>"dann", "mmd", "bn", "tent" or "auto" (as <c>adapt</c> takes them).</summary>
     public string Method { get; init; } = "mmd";
 
     /// <summary>Optimizer steps of an automatic adaptation.</summary>
@@ -28,8 +28,8 @@ public sealed record DriftPolicy
             yield return "Agent:Drift:WindowSize must be at least 10.";
         if (!(Alpha is > 0 and < 1))
             yield return "Agent:Drift:Alpha must be in (0, 1).";
-        if (Method is not ("dann" or "mmd"))
-            yield return $"Agent:Drift:Method '{Method}' must be 'dann' or 'mmd'.";
+        if (Method is not ("dann" or "mmd" or "bn" or "tent" or "auto"))
+            yield return $"Agent:Drift:Method '{Method}' must be 'dann', 'mmd', 'bn', 'tent' or 'auto'.";
         if (AdaptSteps < 1)
             yield return "Agent:Drift:AdaptSteps must be at least 1.";
     }

@@ -25,19 +25,21 @@ public static class BackboneTuning
     /// A trainable backbone (imported from <paramref name="backboneOnnx"/>) plus the seed head of
     /// <paramref name="classes"/> outputs, starting from <paramref name="servingHead"/> (the device head)
     /// or else from the package's ONNX head at <paramref name="packageHeadOnnx"/>, when either has the
-    /// seed head's shape; otherwise fresh.
+    /// seed head's shape; otherwise fresh. <paramref name="headCarried"/> says whether a head was carried over.
     /// </summary>
-    public static TransferModel Build(string backboneOnnx, int classes, nn.Module<Tensor, Tensor>? servingHead, string? packageHeadOnnx, int seed)
+    public static TransferModel Build(string backboneOnnx, int classes, nn.Module<Tensor, Tensor>? servingHead, string? packageHeadOnnx, int seed,
+        out bool headCarried)
     {
         manual_seed(seed);
         var backbone = OnnxImporter.ImportBackbone(backboneOnnx, new OnnxImportOptions { Name = "served" });
         var model = new TransferModel(backbone, classes);
+        headCarried = false;
         if (servingHead is not null)
-            CopyIfSameShape(servingHead, model.Head);
+            headCarried = CopyIfSameShape(servingHead, model.Head);
         else if (packageHeadOnnx is not null)
         {
             using var shipped = OnnxImporter.Import(packageHeadOnnx, new OnnxImportOptions { Name = "shipped-head" });
-            CopyIfSameShape(shipped, model.Head);
+            headCarried = CopyIfSameShape(shipped, model.Head);
         }
         return model;
     }
@@ -153,14 +155,15 @@ public static class BackboneTuning
         return worst;
     }
 
-    private static void CopyIfSameShape(nn.Module<Tensor, Tensor> from, nn.Module<Tensor, Tensor> to)
+    private static bool CopyIfSameShape(nn.Module<Tensor, Tensor> from, nn.Module<Tensor, Tensor> to)
     {
         var source = from.parameters().ToList();
         var target = to.parameters().ToList();
         if (source.Count != target.Count || source.Zip(target).Any(p => !p.First.shape.SequenceEqual(p.Second.shape)))
-            return;
+            return false;
         using var noGrad = no_grad();
         foreach (var (s, t) in source.Zip(target))
             t.copy_(s);
+        return true;
     }
 }

@@ -24,9 +24,9 @@ public sealed record DriftConfigArgs
     [Description("Start an adaptation job by itself when drift is detected.")]
     public bool? AutoAdapt { get; set; }
 
-    /// <summary><c>dann</c> or <c>mmd</c>.</summary>
-    [Description("Adaptation method.")]
-    [AllowedValues("dann", "mmd", null)]
+    /// <summary>The method of an automatic adaptation: <c>dann</c>, <c>mmd</c>, <c>bn</c>, <c>tent</c> or <c>auto</c> (as <c>adapt</c> takes them).</summary>
+    [Description("Method of an automatic adaptation, as adapt takes it: dann, mmd, bn, tent or auto.")]
+    [AllowedValues("dann", "mmd", "bn", "tent", "auto", null)]
     public string? Method { get; set; }
 
     /// <summary>Optimizer steps of an automatic adaptation.</summary>

@@ -64,6 +64,44 @@ public sealed class LabeledImageSet
     public LabeledImageSet Inverted() =>
         new([.. Pixels.Select(p => (byte)(255 - p))], Labels, Height, Width, Channels, ClassNames);
 
+    /// <summary>This set's images followed by <paramref name="other"/>'s (same shape and classes).</summary>
+    public LabeledImageSet Concat(LabeledImageSet other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Height != Height || other.Width != Width || other.Channels != Channels || !other.ClassNames.SequenceEqual(ClassNames))
+            throw new EdgeRuntimeException(RuntimeErrorCode.InvalidArgument,
+                $"Cannot join a {other.Channels}×{other.Height}×{other.Width} set of [{string.Join(", ", other.ClassNames)}] to a {Channels}×{Height}×{Width} set of [{string.Join(", ", ClassNames)}].");
+        return new([.. Pixels, .. other.Pixels], [.. Labels, .. other.Labels], Height, Width, Channels, ClassNames);
+    }
+
+    /// <summary>
+    /// A copy with each image's contrast scaled by <paramref name="contrast"/> around its own mean
+    /// intensity (as torchvision's <c>adjust_contrast</c>), plus Gaussian noise of standard deviation
+    /// <paramref name="sigma"/> (fractions of full scale), clipped and rounded to bytes: a cheap
+    /// sensor in poor light. Seeded, so the same call gives the same images.
+    /// </summary>
+    public LabeledImageSet NoisyLowContrast(double sigma, double contrast, int seed)
+    {
+        var random = new Random(seed);
+        var pixels = new byte[Pixels.Length];
+        for (int i = 0; i < Count; i++)
+        {
+            var source = Image(i);
+            double mean = 0;
+            foreach (byte p in source)
+                mean += p;
+            mean /= source.Length;
+            var target = pixels.AsSpan(i * ImageBytes, ImageBytes);
+            for (int j = 0; j < source.Length; j++)
+            {
+                double gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                double value = mean + contrast * (source[j] - mean) + 255 * sigma * gaussian;
+                target[j] = (byte)Math.Clamp(Math.Round(value), 0, 255);
+            }
+        }
+        return new(pixels, Labels, Height, Width, Channels, ClassNames);
+    }
+
     /// <summary>Image <paramref name="index"/> as PNG bytes (what a camera or a sender would transmit); 1 or 3 channels.</summary>
     public byte[] EncodePng(int index)
     {

@@ -46,10 +46,12 @@ public sealed class AgentHarness : IAsyncDisposable
         return Agent;
     }
 
-    /// <summary>Stops the agent (flushing its outbox) and starts a new one on the same data folder.</summary>
-    public async Task<EdgeAgent> RestartAsync()
+    /// <summary>Stops the agent (flushing its outbox) and starts a new one on the same data folder, with its options changed by <paramref name="reconfigure"/> when given.</summary>
+    public async Task<EdgeAgent> RestartAsync(Func<AgentOptions, AgentOptions>? reconfigure = null)
     {
         await Agent.DisposeAsync();
+        if (reconfigure is not null)
+            Options = reconfigure(Options);
         return await StartAsync();
     }
 

@@ -20,9 +20,11 @@ public sealed class BackboneTuningTests : IDisposable
         File.WriteAllBytes(backbone, OnnxExporter.Export(shipped.Backbone.Network, new OnnxExportOptions { TraceInputSize = 32 }).ToByteArray());
         OnnxExporter.Save(shipped.Head, head);
 
-        using var model = BackboneTuning.Build(backbone, classes: 5, servingHead: null, packageHeadOnnx: head, seed: 0);
-        using var fresh = BackboneTuning.Build(backbone, classes: 5, servingHead: null, packageHeadOnnx: null, seed: 0);
+        using var model = BackboneTuning.Build(backbone, classes: 5, servingHead: null, packageHeadOnnx: head, seed: 0, out bool carried);
+        using var fresh = BackboneTuning.Build(backbone, classes: 5, servingHead: null, packageHeadOnnx: null, seed: 0, out bool freshCarried);
 
+        Assert.True(carried);
+        Assert.False(freshCarried);
         var expected = shipped.Head.parameters().ToList();
         Assert.Equal(expected.Count, model.Head.parameters().Count());
         Assert.All(expected.Zip(model.Head.parameters()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));

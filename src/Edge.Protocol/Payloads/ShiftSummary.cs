@@ -1,0 +1,16 @@
+namespace EdgeTL.Protocol.Payloads;
+
+/// <summary>
+/// Where a domain shift shows in the served backbone (<c>adapt method=auto</c>): per layer group, the
+/// mismatch of its BatchNorm input statistics between the labelled source samples and the target
+/// domain's samples, the group where it peaks, the verdict, and what the device chose.
+/// </summary>
+/// <param name="Stages">Per layer group (stem, stage1 … stage4), in network order.</param>
+/// <param name="PeakStage">The group with the largest mismatch.</param>
+/// <param name="Level"><c>input</c> (peak in the first two groups: the images changed) or <c>semantic</c> (the last two: the content changed).</param>
+/// <param name="Method">The label-free method run: <c>bn</c> for an input-level shift, the drift policy's head method (<c>dann</c> or <c>mmd</c>) for a semantic one.</param>
+/// <param name="WithLabels">The backbone fine-tune to send once labelled target samples arrive: <c>surgical</c> or <c>progressive</c>.</param>
+public sealed record ShiftSummary(IReadOnlyList<StageMismatch> Stages, string PeakStage, string Level, string Method, string WithLabels);
+
+/// <summary>One layer group's mismatch: the mean symmetric KL divergence per channel between the source and target BatchNorm input statistics.</summary>
+public sealed record StageMismatch(string Stage, double Mismatch, int Layers);

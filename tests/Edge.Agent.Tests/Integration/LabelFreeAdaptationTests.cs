@@ -1,0 +1,138 @@
+using System.Text.Json.Nodes;
+using EdgeTL.Agent.Hosting;
+using EdgeTL.Agent.Messaging;
+using EdgeTL.Agent.Tests.Deployment;
+using EdgeTL.Runtime.Packaging;
+using EdgeTL.Trainer.Interop.Onnx;
+using Xunit.Abstractions;
+
+namespace EdgeTL.Agent.Tests.Integration;
+
+/// <summary>
+/// <c>adapt method=bn</c> and <c>method=tent</c> sent over MQTT to a running agent serving a real
+/// signed ResNet-18 package (32 px), with inverted images as the target domain: what each method may
+/// change in the backbone changes and nothing else does (read back from the installed ONNX file), the
+/// result reports both MMD² figures and the guard's numbers, and <c>predict</c> runs the device-made
+/// version. With too few labelled target rows and label-free promotion off, nothing is promoted and
+/// the reason names n.
+/// </summary>
+[Collection(SharedPackages.Name)]
+public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(240);
+
+    [Fact]
+    public async Task Bn_re_estimates_only_batchnorm_statistics_and_serves_them_as_a_device_made_version()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync();
+        await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, broker.Port, configure: LaxGuard);
+        await harness.StartAsync();
+        await DeployAndIngestAsync(cloud, packages.Sign(packages.First, "adapt-bn", counter: 1));
+
+        var result = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "adapt", new JsonObject { ["method"] = "bn", ["targetDomain"] = "target" }), Wait);
+        var data = Report(result, "bn");
+        Assert.Equal("discordant-pairs", data["guard"]!["test"]!.GetValue<string>());
+        Assert.True(data["guard"]!["n"]!.GetValue<int>() >= 5);
+        TestClient.AssertStatus(result, "ok");
+
+        var installed = CurrentModel(harness);
+        Assert.Equal("bn", installed.Manifest.DeviceMade!.Mode);
+        Assert.Equal(data["backbone"]!["modelVersion"]!.GetValue<string>(), installed.Manifest.Version);
+        var (weights, vectors, statistics) = Changes(packages.First, installed);
+        Assert.Equal(0, weights);
+        Assert.Equal(0, vectors);
+        Assert.True(statistics > 10, $"only {statistics} running statistics changed");
+        var predicted = await PredictAsync(cloud);
+        Assert.Equal($"fmnist-resnet18@{installed.Manifest.Version}", predicted["model"]!.GetValue<string>());
+        Assert.Empty(cloud.SchemaViolations);
+    }
+
+    [Fact]
+    public async Task Tent_trains_only_batchnorm_scales_and_shifts_lowers_the_target_entropy_and_too_few_labels_are_refused_naming_n()
+    {
+        await using var broker = await EmbeddedBroker.StartAsync();
+        await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
+        await using var harness = new AgentHarness(packages.Key, broker.Port, configure: LaxGuard);
+        await harness.StartAsync();
+        await DeployAndIngestAsync(cloud, packages.Sign(packages.First, "adapt-tent", counter: 1));
+
+        var result = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "adapt", new JsonObject { ["method"] = "tent", ["steps"] = 10, ["targetDomain"] = "target" }), Wait);
+        var data = Report(result, "tent");
+        Assert.Equal(10, data["steps"]!.GetValue<int>());
+        TestClient.AssertStatus(result, "ok");
+        var installed = CurrentModel(harness);
+        var (weights, vectors, statistics) = Changes(packages.First, installed);
+        Assert.Equal(0, weights);
+        Assert.True(vectors > 10, $"only {vectors} BatchNorm scales and shifts changed");
+        Assert.True(statistics > 10, $"only {statistics} running statistics changed");
+
+        // The default guard without label-free promotion: 5 labelled target rows are too few to judge on.
+        await harness.RestartAsync(options => options with { MinHoldout = 20, PromotionTolerance = 0.02, AllowLabelFreePromotion = false });
+        var refused = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "adapt", new JsonObject { ["method"] = "bn", ["targetDomain"] = "target" }), Wait);
+        output.WriteLine(refused.ToJsonString());
+        TestClient.AssertStatus(refused, "failed");
+        var guard = refused["data"]!["guard"]!;
+        Assert.False(guard["promoted"]!.GetValue<bool>());
+        int n = guard["n"]!.GetValue<int>();
+        Assert.InRange(n, 1, 19);
+        Assert.Contains($"n = {n}", refused["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(installed.Manifest.Version, CurrentModel(harness).Manifest.Version);
+        Assert.Empty(cloud.SchemaViolations);
+    }
+
+    /// <summary>Deploys, labels 50 clean source images, and ingests 60 inverted images of the same classes as the target domain, labelled (the holdout's share judges the candidate).</summary>
+    private static async Task DeployAndIngestAsync(TestClient cloud, string package)
+    {
+        TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "deploy", new JsonObject { ["url"] = new Uri(package).AbsoluteUri }), Wait), "ok");
+        await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "set-config", new JsonObject { ["coldStartShots"] = 1000 }), Wait);
+        var source = SampleImages.FirstFiveClasses(perClass: 10, seed: 1);
+        for (int i = 0; i < source.Count; i++)
+            TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "ingest", SampleImages.IngestArgs(source, i, labelled: true, domain: "source")), Wait), "ok");
+        var target = SampleImages.Inverted(SampleImages.FirstFiveClasses(perClass: 12, seed: 5));
+        for (int i = 0; i < target.Count; i++)
+            TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "ingest", SampleImages.IngestArgs(target, i, labelled: true, domain: "target")), Wait), "ok");
+    }
+
+    private JsonNode Report(JsonObject result, string method)
+    {
+        output.WriteLine(result.ToJsonString());
+        var data = result["data"]!;
+        Assert.Equal(method, data["method"]!.GetValue<string>());
+        Assert.True(data["targetSamples"]!.GetValue<int>() >= 10);
+        double before = data["mmd2Before"]!.GetValue<double>(), after = data["mmd2After"]!.GetValue<double>();
+        output.WriteLine($"{method}: MMD² {before:F4} → {after:F4}; guard {data["guard"]}");
+        Assert.True(double.IsFinite(before) && double.IsFinite(after));
+        Assert.NotEqual(before, after);
+        return data;
+    }
+
+    private static async Task<JsonNode> PredictAsync(TestClient cloud)
+    {
+        var probe = SampleImages.Inverted(SampleImages.FirstFiveClasses(perClass: 1, seed: 77));
+        var result = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "predict", new JsonObject { ["image"] = Convert.ToBase64String(SampleImages.Png(probe, 0)) }), Wait);
+        TestClient.AssertStatus(result, "ok");
+        return result["data"]!;
+    }
+
+    /// <summary>These tests check what a promoted adaptation changes; the guard is lax (n ≥ 5, 50 points) so that the untrained test package's candidate is promoted. The guard's own figures are in PromotionGuardTests.</summary>
+    private static AgentOptions LaxGuard(AgentOptions options) => options with { MinHoldout = 5, PromotionTolerance = 0.5 };
+
+    private InstalledModel CurrentModel(AgentHarness harness) =>
+        new ModelStore(Path.Combine(harness.Options.DataDirectory, "models"), packages.Trusted).Current!;
+
+    /// <summary>How many tensors differ between the package's backbone and the installed one: weights (2-D and more), vectors (BatchNorm scales and shifts, biases) and running statistics.</summary>
+    private (int Weights, int Vectors, int Statistics) Changes(string package, InstalledModel installed)
+    {
+        using var parent = OnnxImporter.ImportBackbone(Path.Combine(package, "backbone.onnx"));
+        using var tuned = OnnxImporter.ImportBackbone(installed.PathOf(PackageFileRoles.Backbone)!);
+        var parameters = parent.parameters().Zip(tuned.parameters()).ToList();
+        int weights = parameters.Count(p => p.First.dim() >= 2 && !Same(p.First, p.Second));
+        int vectors = parameters.Count(p => p.First.dim() < 2 && !Same(p.First, p.Second));
+        int statistics = parent.buffers().Zip(tuned.buffers()).Count(p => !Same(p.First, p.Second));
+        output.WriteLine($"changed: {weights} weights, {vectors} vectors of {parameters.Count} parameters; {statistics} running statistics");
+        return (weights, vectors, statistics);
+    }
+
+    private static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+}
