@@ -12,8 +12,8 @@ namespace EdgeTL.Bench;
 /// Recovery from input shifts, every adaptation method side by side on the bundled Fashion-MNIST:
 /// resnet18 at 32 px pretrained on classes 0–4, new classes 5–9 with inverted images and with noise
 /// plus low contrast; per method the mean held-out accuracy on shifted and clean test images over
-/// the seeds, and how often the promotion guard (agent defaults: n ≥ 20, tolerance 2 points) would
-/// promote it over the source-only head on the 20-image shifted holdout. Then where each shift was
+/// the seeds, and how often the promotion guard (agent defaults: n ≥ 20, tolerance 2 points, and it
+/// must help) would promote it over the source-only head on the 20-image shifted holdout. Then where each shift was
 /// localized, and where a class shift (new classes, clean images) is.
 /// </summary>
 internal static class ShiftRecoveryBenchmark
@@ -24,6 +24,10 @@ internal static class ShiftRecoveryBenchmark
         int epochs = IntOption(args, "--pretrain-epochs", 3);
         int threads = IntOption(args, "--threads", 2);
         bool smoke = args.Contains("--smoke");
+        var shifts = StringOption(args, "--shifts")?.Split(',').Select(s => Enum.Parse<ImageShift>(s, ignoreCase: true)).ToArray()
+            ?? [ImageShift.Inverted, ImageShift.NoiseLowContrast];
+        var methods = StringOption(args, "--methods")?.Split(',');
+        var labelFreeGroups = StringOption(args, "--bn-groups")?.Split(',') ?? ["stem", "stage1"];
         set_num_threads(threads);
         var train = FashionMnist.LoadTrain();
         var test = FashionMnist.LoadTest();
@@ -33,7 +37,7 @@ internal static class ShiftRecoveryBenchmark
         using (model)
         {
             Console.WriteLine($"source test accuracy {result.Test.Accuracy:P1}");
-            foreach (var shift in new[] { ImageShift.Inverted, ImageShift.NoiseLowContrast })
+            foreach (var shift in shifts)
             {
                 var options = new ShiftExperimentOptions
                 {
@@ -45,6 +49,8 @@ internal static class ShiftRecoveryBenchmark
                     FinetuneEpochs = smoke ? 3 : 15,
                     AdaptationSteps = smoke ? 5 : 600,
                     TentSteps = smoke ? 2 : 20,
+                    LabelFreeGroups = labelFreeGroups,
+                    Methods = methods is null ? null : ["source-only", .. methods.Where(m => m != "source-only")],
                 };
                 var report = ShiftExperiment.Run(model, train, test, options, new Progress<string>(Console.WriteLine));
                 Print(report);
@@ -66,7 +72,9 @@ internal static class ShiftRecoveryBenchmark
             {
                 var serving = s.Methods.Single(m => m.Method == "source-only").HoldoutCorrect;
                 var candidate = s.Methods.Single(m => m.Method == method);
-                return guard.Decide(candidate.HoldoutCorrect, serving);
+                var decision = guard.Decide(candidate.HoldoutCorrect, serving);
+                // As the agent judges an adaptation: it must help on the holdout, not only be no worse.
+                return decision with { Promoted = decision.Promoted && candidate.HoldoutCorrect.Count(c => c) > serving.Count(c => c) };
             }).ToList();
             bool labels = report.Seeds[0].Methods.Single(m => m.Method == method).UsesTargetLabels;
             string promoted = method == "source-only" ? "(serving)" :
@@ -86,6 +94,12 @@ internal static class ShiftRecoveryBenchmark
         using var source = Images(test.SelectClasses([0, 1, 2, 3, 4]).SamplePerClass(40, 1));
         using var target = Images(test.SelectClasses([5, 6, 7, 8, 9]).SamplePerClass(40, 1));
         Console.WriteLine($"class shift (classes 0–4 → 5–9, clean): {ShiftLocalization.Localize(model.Backbone, source, target).Describe()}");
+    }
+
+    private static string? StringOption(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static int IntOption(string[] args, string name, int fallback)

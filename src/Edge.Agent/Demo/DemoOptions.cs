@@ -21,6 +21,9 @@ public sealed record DemoOptions
     /// <summary>Held-out images per class for the accuracy figures.</summary>
     public int TestPerClass { get; init; } = 20;
 
+    /// <summary>Labelled shifted images per class that arrive after the label-free adaptation (for the surgical fine-tune).</summary>
+    public int ShiftedLabelsPerClass { get; init; } = 10;
+
     /// <summary>Drift test window (unlabelled predictions).</summary>
     public int DriftWindow { get; init; } = 60;
 }

@@ -83,7 +83,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         {
             ["classes"] = new JsonArray([.. train.ClassNames.Select(n => (JsonNode)n)]),
             ["coldStartShots"] = options.Shots,
-            ["drift"] = new JsonObject { ["windowSize"] = options.DriftWindow, ["autoAdapt"] = true, ["method"] = "mmd", ["adaptSteps"] = 400 },
+            ["drift"] = new JsonObject { ["windowSize"] = options.DriftWindow, ["autoAdapt"] = true, ["method"] = "auto", ["adaptSteps"] = 400 },
         }, Timeout, cancellationToken).ConfigureAwait(false));
         Step($"cold start: {options.Shots} labelled samples of each new class ({string.Join(", ", train.ClassNames)})");
         var pool = train.SamplePerClass(options.Shots + options.FinetunePerClass, seed: 3);
@@ -121,7 +121,10 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         // The world changes: same garments, inverted intensities.
         var shiftedTest = Inverted(FashionMnist.LoadTest().SelectClasses(NewClasses).SamplePerClass(options.TestPerClass, seed: 8));
         double shiftedBefore = await AccuracyAsync(cloud, shiftedTest, cancellationToken).ConfigureAwait(false);
-        var shifted = Inverted(train.SamplePerClass(options.DriftWindow / NewClasses.Length + 4, seed: 9));
+        int streamed = options.DriftWindow / NewClasses.Length + 4, perClass = streamed + options.ShiftedLabelsPerClass;
+        var shiftedPool = Inverted(train.SamplePerClass(perClass, seed: 9));   // class by class: the first of each class stream in, the rest are labelled later
+        var shifted = shiftedPool.Subset([.. Enumerable.Range(0, shiftedPool.Count).Where(i => i % perClass < streamed)]);
+        var shiftedLabels = shiftedPool.Subset([.. Enumerable.Range(0, shiftedPool.Count).Where(i => i % perClass >= streamed)]);
         Step($"domain shift: {shifted.Count} inverted images stream in (a few labelled); accuracy on shifted held-out images {shiftedBefore:P1}");
         var before = FeaturesForPictures(agent, test, shiftedTest, adapted: false);
         for (int i = 0; i < shifted.Count; i++)
@@ -130,10 +133,28 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         var adaptation = await cloud.WaitForMetricAsync("adaptation", _ => true, Timeout, cancellationToken).ConfigureAwait(false);
         await agent.Jobs.WaitIdleAsync(cancellationToken).ConfigureAwait(false);
         var a = adaptation["data"]!;
-        Step($"  adaptation ({a["method"]}, {a["steps"]} steps): MMD² {a["mmd2Before"]!.GetValue<double>():F3} → {a["mmd2After"]!.GetValue<double>():F3}, {a["outcome"]}");
+        string localization = Localization(a["shift"]);
+        Step($"  shift localized: {localization}");
+        Step($"  label-free adaptation ({a["method"]}, {a["steps"]} steps): MMD² {a["mmd2Before"]!.GetValue<double>():F3} → {a["mmd2After"]!.GetValue<double>():F3}, {a["outcome"]}");
         Step($"  promotion guard ({a["guard"]!["test"]}): {a["guard"]!["reason"]}");
         double shiftedAfter = await AccuracyAsync(cloud, shiftedTest, cancellationToken).ConfigureAwait(false);
         Step($"  accuracy on shifted held-out images {shiftedBefore:P1} → {shiftedAfter:P1}");
+
+        // A few shifted images get labels: surgical tuning (stem and stage1, where the shift was localized).
+        Step($"{options.ShiftedLabelsPerClass} labelled inverted images per class arrive: surgical fine-tune (head, then stem and stage1)");
+        for (int i = 0; i < shiftedLabels.Count; i++)
+            Ok(await cloud.SendAsync("ingest", Ingest(shiftedLabels, i, "target", labelled: true), Timeout, cancellationToken).ConfigureAwait(false));
+        var surgical = await cloud.SendAsync("finetune", new JsonObject { ["mode"] = "surgical", ["epochs"] = 9, ["lr"] = 1e-3 }, Timeout, cancellationToken).ConfigureAwait(false);
+        if (surgical["data"]?["promoted"] is null)
+            Ok(surgical);   // anything but a guarded "not promoted" is an error
+        var guard = surgical["data"]!["guard"]!;
+        string surgicalOutcome = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{(surgical["data"]!["promoted"]!.GetValue<bool>() ? "promoted" : "not promoted")}, n = {guard["comparedOn"]}, bound {guard["lowerBound"]?.GetValue<double>():+0.000;-0.000}");
+        Step($"  {surgical["message"]}");
+        Step($"  promotion guard: {guard["reason"]}");
+        double surgicalShifted = await AccuracyAsync(cloud, shiftedTest, cancellationToken).ConfigureAwait(false);
+        double surgicalClean = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
+        Step($"  held-out accuracy: shifted {shiftedAfter:P1} → {surgicalShifted:P1}, clean {surgicalClean:P1}");
         var after = FeaturesForPictures(agent, test, shiftedTest, adapted: true);
         Pictures(before, after, test.ClassNames, a);
 
@@ -148,6 +169,11 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
             ProgressiveOutcome = progressive["data"]!["promoted"]!.GetValue<bool>() ? "promoted" : "not promoted",
             ShiftedAccuracyBefore = shiftedBefore,
             ShiftedAccuracyAfter = shiftedAfter,
+            ShiftLocalization = localization,
+            LabelFreeMethod = a["method"]!.GetValue<string>(),
+            SurgicalShiftedAccuracy = surgicalShifted,
+            SurgicalCleanAccuracy = surgicalClean,
+            SurgicalOutcome = surgicalOutcome,
             TransferGain = a["transferGain"]!.GetValue<double>(),
             TransferGainKind = a["targetScoreKind"]!.GetValue<string>(),
             Mmd2Before = a["mmd2Before"]!.GetValue<double>(),
@@ -201,6 +227,11 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
             return (package, key.PublicPem(), result.Test.Accuracy);
         }
     }
+
+    /// <summary>"input-level shift: peaks in stem (stem 1.53, stage1 0.083, …)" from an adaptation report's <c>shift</c>.</summary>
+    private static string Localization(JsonNode? shift) => shift is null ? "not localized (the drift policy's method is not auto)" :
+        $"{shift["level"]}-level shift: peaks in {shift["peakStage"]} ({string.Join(", ", shift["stages"]!.AsArray().Select(s =>
+            $"{s!["stage"]} {s["mismatch"]!.GetValue<double>().ToString("G3", System.Globalization.CultureInfo.InvariantCulture)}"))}); with labels: {shift["withLabels"]}";
 
     private static JsonObject Ingest(LabeledImageSet set, int index, string domain, bool labelled) => new()
     {

@@ -21,6 +21,16 @@ public sealed record DemoSummary
     public required double ShiftedAccuracyBefore { get; init; }
     /// <summary>Accuracy on the same shifted images after the automatic adaptation.</summary>
     public required double ShiftedAccuracyAfter { get; init; }
+    /// <summary>Where the agent localized the shift, and what that chose (from the adaptation report).</summary>
+    public required string ShiftLocalization { get; init; }
+    /// <summary>The label-free method the automatic adaptation ran.</summary>
+    public required string LabelFreeMethod { get; init; }
+    /// <summary>Accuracy on the shifted held-out images after the surgical fine-tune (or what still serves when the guard refused it).</summary>
+    public required double SurgicalShiftedAccuracy { get; init; }
+    /// <summary>Accuracy on the clean held-out images after the surgical fine-tune.</summary>
+    public required double SurgicalCleanAccuracy { get; init; }
+    /// <summary>The guard's decision on the surgical fine-tune, with n and the bound.</summary>
+    public required string SurgicalOutcome { get; init; }
     /// <summary>The adaptation's transfer gain (target score adapted − source-only, as the agent reported it).</summary>
     public required double TransferGain { get; init; }
     /// <summary>What the transfer gain is measured in ("accuracy" with labelled target rows, else a proxy).</summary>

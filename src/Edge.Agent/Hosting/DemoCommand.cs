@@ -85,11 +85,13 @@ internal static class DemoCommand
             ("new classes 5–9, after head-only fine-tune", P(s.FinetunedAccuracy)),
             ($"new classes 5–9, after progressive fine-tune ({s.ProgressiveOutcome})", P(s.ProgressiveAccuracy)),
             ("shifted images, before adaptation", P(s.ShiftedAccuracyBefore)),
-            ("shifted images, after adaptation", P(s.ShiftedAccuracyAfter)),
+            ("shift localized", s.ShiftLocalization),
+            ($"shifted images, after label-free adaptation ({s.LabelFreeMethod}, {s.AdaptationOutcome})", P(s.ShiftedAccuracyAfter)),
+            ($"shifted images, after surgical fine-tune ({s.SurgicalOutcome})", P(s.SurgicalShiftedAccuracy)),
+            ("clean images of classes 5–9, after surgical fine-tune", P(s.SurgicalCleanAccuracy)),
             ($"transfer gain ({s.TransferGainKind})", s.TransferGain.ToString("+0.000;-0.000", CultureInfo.InvariantCulture)),
             ("MMD² source–target, before → after", $"{s.Mmd2Before:F3} → {s.Mmd2After:F3}"),
             ("drift test p-value", s.DriftPValue.ToString("F3", CultureInfo.InvariantCulture)),
-            ("adaptation outcome", s.AdaptationOutcome),
             ("demo wall time", $"{s.TotalSeconds:F0} s"),
         };
     }

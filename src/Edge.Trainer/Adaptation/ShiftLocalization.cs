@@ -38,7 +38,7 @@ public static class ShiftLocalization
             throw new EdgeTrainerException(TrainerErrorCode.UnsupportedModel,
                 "The backbone has no BatchNorm layer in its layer groups (its normalization may be folded into the convolutions); shift localization reads BatchNorm statistics.");
         var norms = groups.SelectMany(g => g.Norms).ToList();
-        var saved = norms.Select(Statistics).Select(s => (s.Mean.clone(), s.Var.clone())).ToList();
+        var saved = norms.SelectMany(n => n.buffers(recurse: false)).Select(b => (Buffer: b, Copy: b.clone())).ToList();   // statistics and batch counters
         try
         {
             var onSource = Estimate(backbone, norms, source, seed);
@@ -56,13 +56,10 @@ public static class ShiftLocalization
         finally
         {
             using var noGrad = no_grad();
-            foreach (var (norm, (mean, variance)) in norms.Zip(saved))
+            foreach (var (buffer, copy) in saved)
             {
-                var current = Statistics(norm);
-                current.Mean.copy_(mean);
-                current.Var.copy_(variance);
-                mean.Dispose();
-                variance.Dispose();
+                buffer.copy_(copy);
+                copy.Dispose();
             }
         }
     }

@@ -13,6 +13,8 @@ public sealed record TentOptions
     public int BatchSize { get; init; } = 32;
     /// <summary>Adam rate of the BatchNorm scales and shifts.</summary>
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Layer groups whose BatchNorm layers adapt (null: all).</summary>
+    public IReadOnlyList<string>? Groups { get; init; }
     /// <summary>Seed of the batch order.</summary>
     public int Seed { get; init; }
 }

@@ -21,14 +21,20 @@ namespace EdgeTL.Trainer.Adaptation;
 /// </summary>
 public static class TestTimeAdaptation
 {
-    /// <summary>AdaBN: re-estimates every BatchNorm of <paramref name="backbone"/> on <paramref name="images"/> [N, C, H, W]; returns the batches used.</summary>
-    /// <exception cref="EdgeTrainerException">No images, or a network without BatchNorm.</exception>
-    public static int AdaBn(IBackbone backbone, Tensor images, int batchSize = 50, int seed = 0)
+    /// <summary>
+    /// AdaBN: re-estimates the BatchNorm statistics of <paramref name="backbone"/> on <paramref name="images"/>
+    /// [N, C, H, W] and returns the batches used. With <paramref name="groups"/> (layer group names), only
+    /// those groups' BatchNorm layers: an input-level shift lives in the first groups, while the last
+    /// groups' statistics also carry which classes the images show, which a re-estimation on a few
+    /// classes would bend.
+    /// </summary>
+    /// <exception cref="EdgeTrainerException">No images, an unknown group, or a network without BatchNorm (in those groups).</exception>
+    public static int AdaBn(IBackbone backbone, Tensor images, int batchSize = 50, int seed = 0, IReadOnlyList<string>? groups = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(images);
-        RequireBatchNorm(backbone.Network);
-        return BatchNormCalibration.Recalibrate(backbone.Network, ShuffledBatches(images, batchSize, seed));
+        var norms = RequireBatchNorm(backbone, groups);
+        return BatchNormCalibration.Recalibrate(backbone.Network, ShuffledBatches(images, batchSize, seed), norms);
     }
 
     /// <summary>
@@ -45,7 +51,7 @@ public static class TestTimeAdaptation
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(images);
         options ??= new TentOptions();
-        var norms = RequireBatchNorm(backbone.Network);
+        var norms = RequireBatchNorm(backbone, options.Groups);
         var affine = norms.SelectMany(n => n.named_parameters(recurse: false)).Where(p => p.name is "weight" or "bias").Select(p => p.parameter).ToList();
         var trainable = backbone.Network.parameters().Concat(head.parameters()).Select(p => (Parameter: p, p.requires_grad)).ToList();
         var modes = backbone.Network.modules().Prepend(backbone.Network).Concat(head.modules().Prepend(head)).Select(m => (Module: m, m.training)).ToList();
@@ -89,7 +95,7 @@ public static class TestTimeAdaptation
             foreach (var (module, training) in modes)
                 module.train(training);
         }
-        BatchNormCalibration.Recalibrate(backbone.Network, ShuffledBatches(images, 50, options.Seed));
+        BatchNormCalibration.Recalibrate(backbone.Network, ShuffledBatches(images, 50, options.Seed), norms);
         return new TentResult(before, MeanEntropy(backbone, head, images), affine.Count, steps);
     }
 
@@ -124,14 +130,21 @@ public static class TestTimeAdaptation
 
     private static Tensor Entropy(Tensor logits) => -(nn.functional.softmax(logits, 1) * nn.functional.log_softmax(logits, 1)).sum(1);
 
-    private static List<nn.Module> RequireBatchNorm(nn.Module<Tensor, Tensor> backbone)
+    private static List<nn.Module> RequireBatchNorm(IBackbone backbone, IReadOnlyList<string>? groups)
     {
-        var norms = backbone.modules()
-            .Where(m => m is BatchNorm2d || m is OnnxNodeModule { OpType: "BatchNormalization" })
-            .ToList();
+        IEnumerable<nn.Module> scope = backbone.Network.modules();
+        if (groups is not null)
+        {
+            var unknown = groups.Except(backbone.LayerGroups.Select(g => g.Name)).ToList();
+            if (unknown.Count > 0)
+                throw new EdgeTrainerException(TrainerErrorCode.UnknownLayerGroup,
+                    $"Unknown layer group(s) {string.Join(", ", unknown)}; the backbone has {string.Join(", ", backbone.LayerGroups.Select(g => g.Name))}.");
+            scope = backbone.LayerGroups.Where(g => groups.Contains(g.Name)).SelectMany(g => g.Modules.SelectMany(m => m.modules().Prepend(m)));
+        }
+        var norms = scope.Where(m => m is BatchNorm2d || m is OnnxNodeModule { OpType: "BatchNormalization" }).Distinct().ToList();
         if (norms.Count == 0)
             throw new EdgeTrainerException(TrainerErrorCode.UnsupportedModel,
-                "The backbone has no BatchNorm layer (its normalization may be folded into the convolutions); BN re-estimation and Tent need one.");
+                $"The backbone has no BatchNorm layer{(groups is null ? "" : $" in {string.Join(", ", groups)}")} (its normalization may be folded into the convolutions); BN re-estimation and Tent need one.");
         return norms;
     }
 

@@ -20,7 +20,8 @@ namespace EdgeTL.Trainer.Experiments;
 /// <item><c>source-only</c>: a head on the clean labels (what serves before any adaptation);</item>
 /// <item><c>head</c>: a head on clean and shifted labels;</item>
 /// <item><c>mmd</c>, <c>dann</c>: the head's features aligned to the unlabelled shifted images;</item>
-/// <item><c>bn</c>, <c>tent</c>: the backbone re-normalized on them (label-free), under the source-only head;</item>
+/// <item><c>bn</c>, <c>tent</c>: the first layer groups re-normalized on them (label-free), under the source-only head;
+/// <c>bn-all</c>: every group, as AdaBN is usually run;</item>
 /// <item><c>surgical</c>, <c>progressive</c>: stem + stage1, or stage4 then stage3, fine-tuned on clean and
 /// shifted labels from the <c>head</c> head, BatchNorm statistics frozen (the device's backbone modes).</item>
 /// </list>
@@ -28,7 +29,7 @@ namespace EdgeTL.Trainer.Experiments;
 public static class ShiftExperiment
 {
     /// <summary>Every method this experiment knows, in the order it runs them.</summary>
-    public static IReadOnlyList<string> AllMethods { get; } = ["source-only", "head", "mmd", "dann", "bn", "tent", "surgical", "progressive"];
+    public static IReadOnlyList<string> AllMethods { get; } = ["source-only", "head", "mmd", "dann", "bn", "bn-all", "tent", "surgical", "progressive"];
 
     /// <summary>Shifts <paramref name="set"/> as <paramref name="shift"/> says (seeded where random).</summary>
     public static LabeledImageSet Apply(ImageShift shift, LabeledImageSet set, int seed)
@@ -135,8 +136,9 @@ public static class ShiftExperiment
                 "head" => (true, OnFeatures(_backbone, LabelledHead)),
                 "mmd" => (false, Aligned(AdaptationMethod.Mmd)),
                 "dann" => (false, Aligned(AdaptationMethod.Dann)),
-                "bn" => (false, Renormalized(tent: false)),
-                "tent" => (false, Renormalized(tent: true)),
+                "bn" => (false, Renormalized(tent: false, _options.LabelFreeGroups)),
+                "bn-all" => (false, Renormalized(tent: false, null)),
+                "tent" => (false, Renormalized(tent: true, _options.LabelFreeGroups)),
                 "surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]))),
                 _ => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stage4"]), new(2 * _options.FinetuneEpochs / 3, ["stage3"])]))),
             };
@@ -179,15 +181,15 @@ public static class ShiftExperiment
             return new ModelOnFeatures(_backbone, result.Model, _pipeline, Classes, owns: true).Predict;
         }
 
-        private Func<LabeledImageSet, int[]> Renormalized(bool tent)
+        private Func<LabeledImageSet, int[]> Renormalized(bool tent, IReadOnlyList<string>? groups)
         {
             var model = new TransferModel(CopyBackbone(), Classes);
             CopyHead(SourceHead, model);
             using var images = Images(_data.Unlabelled);
             if (tent)
-                TestTimeAdaptation.Tent(model.Backbone, model.Head, images, new TentOptions { Steps = _options.TentSteps, Seed = _seed }, _ct);
+                TestTimeAdaptation.Tent(model.Backbone, model.Head, images, new TentOptions { Steps = _options.TentSteps, Seed = _seed, Groups = groups }, _ct);
             else
-                TestTimeAdaptation.AdaBn(model.Backbone, images, seed: _seed);
+                TestTimeAdaptation.AdaBn(model.Backbone, images, seed: _seed, groups: groups);
             return new WholeModel(model, _pipeline).Predict;
         }
 

@@ -40,14 +40,19 @@ public static class BatchNormCalibration
         return network.ToModelProto().ToByteArray();
     }
 
-    /// <summary>Runs <paramref name="batches"/> through <paramref name="network"/> and returns how many were used.</summary>
-    public static int Recalibrate(nn.Module<Tensor, Tensor> network, IEnumerable<Tensor> batches)
+    /// <summary>
+    /// Runs <paramref name="batches"/> through <paramref name="network"/> and returns how many were used.
+    /// With <paramref name="only"/>, only the BatchNorm layers among those modules (and their children)
+    /// are re-estimated; every other one normalizes with its statistics as they are.
+    /// </summary>
+    public static int Recalibrate(nn.Module<Tensor, Tensor> network, IEnumerable<Tensor> batches, IEnumerable<nn.Module>? only = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(batches);
         var modes = network.modules().Prepend(network).Select(m => (Module: m, m.training)).ToArray();
-        var torchNorms = network.modules().OfType<BatchNorm2d>().ToArray();
-        var onnxNorms = network.modules().OfType<OnnxNodeModule>().Where(m => m.OpType == "BatchNormalization").ToArray();
+        var chosen = (only?.SelectMany(m => m.modules().Prepend(m)) ?? network.modules()).Distinct().ToArray();
+        var torchNorms = chosen.OfType<BatchNorm2d>().ToArray();
+        var onnxNorms = chosen.OfType<OnnxNodeModule>().Where(m => m.OpType == "BatchNormalization").ToArray();
         var momenta = torchNorms.Select(b => b.momentum).ToArray();
         int count = 0;
         try

@@ -27,6 +27,7 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
             FinetunePerClass = 10,
             TestPerClass = 4,
             DriftWindow = 40,
+            ShiftedLabelsPerClass = 4,
         }, log)
         {
             BrokerStarted = async port => subscriber = await TestClient.ConnectAsync(port, "demo", "jetson-demo", "observer"),
@@ -50,10 +51,17 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(summary.DriftPValue, drift["pValue"]!.GetValue<double>());
         // Accuracies are counted from the agent's answers to predict commands, which the observer saw too.
         int predictions = observer.Received.Count(m => m.Topic.Contains("/result/demo-predict-", StringComparison.Ordinal));
-        Assert.Equal(5 * 5 * 4, predictions);   // five accuracy figures × 20 held-out images
+        Assert.Equal(7 * 5 * 4, predictions);   // seven accuracy figures × 20 held-out images
         var progressive = observer.Metrics("training-outcome").Select(m => m["data"]!).Single(d => d["mode"]!.GetValue<string>() == "progressive");
         Assert.Equal(summary.ProgressiveOutcome == "promoted", progressive["promoted"]!.GetValue<bool>());
         Assert.Equal(3, progressive["backbone"]!["trainedGroups"]!.AsArray().Count);   // head, stage4, stage3
+        // The injected inversion is localized as an input-level shift, adapted label-free (bn), then tuned surgically with labels.
+        Assert.Equal("input", adaptation["shift"]!["level"]!.GetValue<string>());
+        Assert.Equal("bn", summary.LabelFreeMethod);
+        Assert.StartsWith("input-level shift: peaks in ", summary.ShiftLocalization, StringComparison.Ordinal);
+        var surgical = observer.Metrics("training-outcome").Select(m => m["data"]!).Single(d => d["mode"]!.GetValue<string>() == "surgical");
+        Assert.Equal(["head", "stem", "stage1"], surgical["backbone"]!["trainedGroups"]!.AsArray().Select(g => g!.GetValue<string>()));
+        Assert.Contains($"n = {surgical["guard"]!["comparedOn"]}", summary.SurgicalOutcome, StringComparison.Ordinal);
         Assert.True(summary.FinetunedAccuracy > 0.2, $"fine-tuned accuracy {summary.FinetunedAccuracy:P1} should beat chance");
     }
 }

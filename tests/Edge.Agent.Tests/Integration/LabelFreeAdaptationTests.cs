@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace EdgeTL.Agent.Tests.Integration;
 
 /// <summary>
-/// <c>adapt method=bn</c> and <c>method=tent</c> sent over MQTT to a running agent serving a real
+/// <c>adapt method=auto</c> (which localizes the shift and runs <c>bn</c> for an input-level one) and <c>method=tent</c> sent over MQTT to a running agent serving a real
 /// signed ResNet-18 package (32 px), with inverted images as the target domain: what each method may
 /// change in the backbone changes and nothing else does (read back from the installed ONNX file), the
 /// result reports both MMD² figures and the guard's numbers, and <c>predict</c> runs the device-made
@@ -20,9 +20,11 @@ namespace EdgeTL.Agent.Tests.Integration;
 public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(240);
+    private static readonly string[] Early = ["stem", "stage1"];
+    private static readonly string[] Groups = ["stem", "stage1", "stage2", "stage3", "stage4"];
 
     [Fact]
-    public async Task Bn_re_estimates_only_batchnorm_statistics_and_serves_them_as_a_device_made_version()
+    public async Task Auto_localizes_an_inverted_target_as_input_level_and_its_bn_re_estimates_only_batchnorm_statistics_served_as_a_device_made_version()
     {
         await using var broker = await EmbeddedBroker.StartAsync();
         await using var cloud = await TestClient.ConnectAsync(broker.Port, "test", "dev1");
@@ -30,10 +32,15 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
         await harness.StartAsync();
         await DeployAndIngestAsync(cloud, packages.Sign(packages.First, "adapt-bn", counter: 1));
 
-        var result = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "adapt", new JsonObject { ["method"] = "bn", ["targetDomain"] = "target" }), Wait);
+        var result = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "adapt", new JsonObject { ["method"] = "auto", ["targetDomain"] = "target" }), Wait);
         var data = Report(result, "bn");
+        var shift = data["shift"]!;
+        Assert.Equal("input", shift["level"]!.GetValue<string>());
+        Assert.Equal("bn", shift["method"]!.GetValue<string>());
+        Assert.Equal("surgical", shift["withLabels"]!.GetValue<string>());
+        Assert.Contains(shift["peakStage"]!.GetValue<string>(), Early);
         Assert.Equal("discordant-pairs", data["guard"]!["test"]!.GetValue<string>());
-        Assert.True(data["guard"]!["n"]!.GetValue<int>() >= 5);
+        Assert.True(data["guard"]!["comparedOn"]!.GetValue<int>() >= 5);
         TestClient.AssertStatus(result, "ok");
 
         var installed = CurrentModel(harness);
@@ -42,7 +49,8 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
         var (weights, vectors, statistics) = Changes(packages.First, installed);
         Assert.Equal(0, weights);
         Assert.Equal(0, vectors);
-        Assert.True(statistics > 10, $"only {statistics} running statistics changed");
+        Assert.True(statistics > 4, $"only {statistics} running statistics changed");
+        AssertRenormalizedThroughThePeak(packages.First, installed, data);
         var predicted = await PredictAsync(cloud);
         Assert.Equal($"fmnist-resnet18@{installed.Manifest.Version}", predicted["model"]!.GetValue<string>());
         Assert.Empty(cloud.SchemaViolations);
@@ -64,8 +72,9 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
         var installed = CurrentModel(harness);
         var (weights, vectors, statistics) = Changes(packages.First, installed);
         Assert.Equal(0, weights);
-        Assert.True(vectors > 10, $"only {vectors} BatchNorm scales and shifts changed");
-        Assert.True(statistics > 10, $"only {statistics} running statistics changed");
+        Assert.True(vectors > 4, $"only {vectors} BatchNorm scales and shifts changed");
+        Assert.True(statistics > 4, $"only {statistics} running statistics changed");
+        AssertRenormalizedThroughThePeak(packages.First, installed, data);
 
         // The default guard without label-free promotion: 5 labelled target rows are too few to judge on.
         await harness.RestartAsync(options => options with { MinHoldout = 20, PromotionTolerance = 0.02, AllowLabelFreePromotion = false });
@@ -74,7 +83,7 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
         TestClient.AssertStatus(refused, "failed");
         var guard = refused["data"]!["guard"]!;
         Assert.False(guard["promoted"]!.GetValue<bool>());
-        int n = guard["n"]!.GetValue<int>();
+        int n = guard["comparedOn"]!.GetValue<int>();
         Assert.InRange(n, 1, 19);
         Assert.Contains($"n = {n}", refused["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(installed.Manifest.Version, CurrentModel(harness).Manifest.Version);
@@ -132,6 +141,29 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
         int statistics = parent.buffers().Zip(tuned.buffers()).Count(p => !Same(p.First, p.Second));
         output.WriteLine($"changed: {weights} weights, {vectors} vectors of {parameters.Count} parameters; {statistics} running statistics");
         return (weights, vectors, statistics);
+    }
+
+    /// <summary>The groups re-normalized are those from the stem through the localized peak: their running statistics moved, every other group's are bit for bit the package's.</summary>
+    private void AssertRenormalizedThroughThePeak(string package, InstalledModel installed, JsonNode data)
+    {
+        var shift = data["shift"]!;
+        Assert.Equal(Groups, shift["stages"]!.AsArray().Select(s => s!["stage"]!.GetValue<string>()));
+        int peak = Array.IndexOf(Groups, shift["peakStage"]!.GetValue<string>());
+        var changed = Groups.Take(peak + 1).ToArray();
+        var unchanged = Groups.Skip(peak + 1).ToArray();
+        Assert.Equal(changed, data["backbone"]!["trainedGroups"]!.AsArray().Select(g => g!.GetValue<string>()));
+        using var parent = OnnxImporter.ImportBackbone(Path.Combine(package, "backbone.onnx"));
+        using var tuned = OnnxImporter.ImportBackbone(installed.PathOf(PackageFileRoles.Backbone)!);
+        foreach (var name in changed.Concat(unchanged))
+        {
+            var pairs = parent.Group(name).Modules.SelectMany(m => m.buffers()).Zip(tuned.Group(name).Modules.SelectMany(m => m.buffers())).ToList();
+            int moved = pairs.Count(p => !Same(p.First, p.Second));
+            output.WriteLine($"{name}: {moved} of {pairs.Count} running statistics changed");
+            if (changed.Contains(name))
+                Assert.True(moved > 0, $"{name} was not re-estimated");
+            else
+                Assert.Equal(0, moved);
+        }
     }
 
     private static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();

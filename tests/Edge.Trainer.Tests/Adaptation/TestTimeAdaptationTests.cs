@@ -23,6 +23,7 @@ public sealed class TestTimeAdaptationTests(ITestOutputHelper output)
             CopyHead(shipped, model);
         model.FreezeBackbone();
         var flags = model.parameters().Select(p => p.requires_grad).ToArray();
+        bool training = model.Backbone.Network.training;
         var before = Snapshot(model.Backbone.Network);
         using var images = Images(TestData.Train.SamplePerClass(12, seed: 5).Inverted());
 
@@ -40,7 +41,7 @@ public sealed class TestTimeAdaptationTests(ITestOutputHelper output)
         Assert.True(statistics > 10);
         Assert.True(result.EntropyAfter < result.EntropyBefore, $"entropy {result.EntropyBefore} → {result.EntropyAfter}");
         Assert.Equal(flags, model.parameters().Select(p => p.requires_grad).ToArray());
-        Assert.False(model.Backbone.Network.training);
+        Assert.Equal(training, model.Backbone.Network.training);
     }
 
     [Fact]
@@ -54,10 +55,21 @@ public sealed class TestTimeAdaptationTests(ITestOutputHelper output)
         int batches = TestTimeAdaptation.AdaBn(model.Backbone, images, batchSize: 16);
 
         var after = Snapshot(model.Backbone.Network);
-        Assert.Equal(3, batches);   // 40 images in batches of 16: 16, 16, 8
+        Assert.Equal(5, batches);   // 80 images (8 of each of 10 classes) in batches of 16
         Assert.All(before.Params.Zip(after.Params), p => Assert.True(Same(p.First, p.Second)));
         Assert.Contains(before.Buffers.Zip(after.Buffers), p => !Same(p.First, p.Second));
         Assert.False(model.Backbone.Network.training);
+
+        // Restricted to the first groups (where an input-level shift lives), the others keep their statistics bit for bit.
+        using var restricted = TransferModel.Create("resnet18", 5, seed: 4);
+        var stem = restricted.Backbone.LayerGroups.Single(g => g.Name == "stem").Modules.SelectMany(m => m.buffers()).Select(b => b.clone()).ToList();
+        var rest = restricted.Backbone.LayerGroups.Where(g => g.Name is "stage2" or "stage3" or "stage4").SelectMany(g => g.Modules).SelectMany(m => m.buffers()).Select(b => b.clone()).ToList();
+        TestTimeAdaptation.AdaBn(restricted.Backbone, images, groups: ["stem", "stage1"]);
+        Assert.Contains(stem.Zip(restricted.Backbone.LayerGroups.Single(g => g.Name == "stem").Modules.SelectMany(m => m.buffers())), p => !Same(p.First, p.Second));
+        Assert.All(rest.Zip(restricted.Backbone.LayerGroups.Where(g => g.Name is "stage2" or "stage3" or "stage4").SelectMany(g => g.Modules).SelectMany(m => m.buffers())),
+            p => Assert.True(Same(p.First, p.Second)));
+        Assert.Equal(TrainerErrorCode.UnknownLayerGroup,
+            Assert.Throws<EdgeTrainerException>(() => TestTimeAdaptation.AdaBn(restricted.Backbone, images, groups: ["stage9"])).Code);
 
         using var empty = zeros(0, 3, 32, 32);
         Assert.Equal(TrainerErrorCode.EmptyDataset, Assert.Throws<EdgeTrainerException>(() => TestTimeAdaptation.AdaBn(model.Backbone, empty)).Code);
