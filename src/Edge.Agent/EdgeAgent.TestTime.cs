@@ -127,7 +127,7 @@ public sealed partial class EdgeAgent
         if ((labelled?.N ?? 0) >= _options.MinHoldout || !_options.AllowLabelFreePromotion)
         {
             // An adaptation must help, as a head adaptation must beat its source-only baseline: not worse is not enough.
-            if (labelled is { Promoted: true, CandidateAccuracy: { } c, ServingAccuracy: { } s } && c <= s)
+            if (_options.AdaptationMustHelp && labelled is { Promoted: true, CandidateAccuracy: { } c, ServingAccuracy: { } s } && c <= s)
                 return labelled with { Promoted = false, Reason = string.Create(CultureInfo.InvariantCulture,
                     $"not promoted: it did not help on the target holdout (accuracy {c:P1} against {s:P1} serving, n = {labelled.N})") };
             return labelled ?? Guard.Decide([], []);

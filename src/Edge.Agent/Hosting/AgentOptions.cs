@@ -65,6 +65,13 @@ public sealed record AgentOptions
     /// </summary>
     public bool AllowLabelFreePromotion { get; init; } = true;
 
+    /// <summary>
+    /// Promotion guard: a backbone adaptation (<c>bn</c>, <c>tent</c>) judged on labelled target rows
+    /// must also score higher than what serves, not only no worse within the tolerance (as a head
+    /// adaptation must beat its source-only baseline).
+    /// </summary>
+    public bool AdaptationMustHelp { get; init; } = true;
+
     /// <summary>Drift monitoring and automatic adaptation.</summary>
     public DriftPolicy Drift { get; init; } = new();
 
