@@ -144,7 +144,8 @@ public sealed partial class EdgeAgent
             ServedModel opened;
             try
             {
-                opened = _deployer.InstallLocal(parent, replaced, [PackageFileRoles.BackboneFloat16, PackageFileRoles.Weights], version, origin);
+                // The exported head outputs the device's classes (set-config may have replaced the package's).
+                opened = _deployer.InstallLocal(parent, replaced, [PackageFileRoles.BackboneFloat16, PackageFileRoles.Weights], version, origin, check.Classes);
             }
             catch (IOException e) when (DiskSpace.IsFull(e))
             {

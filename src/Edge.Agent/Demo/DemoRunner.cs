@@ -144,7 +144,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         Step($"{options.ShiftedLabelsPerClass} labelled inverted images per class arrive: surgical fine-tune (head, then stem and stage1)");
         for (int i = 0; i < shiftedLabels.Count; i++)
             Ok(await cloud.SendAsync("ingest", Ingest(shiftedLabels, i, "target", labelled: true), Timeout, cancellationToken).ConfigureAwait(false));
-        var surgical = await cloud.SendAsync("finetune", new JsonObject { ["mode"] = "surgical", ["epochs"] = 9, ["lr"] = 1e-3 }, Timeout, cancellationToken).ConfigureAwait(false);
+        var surgical = await cloud.SendAsync("finetune", new JsonObject { ["mode"] = "surgical", ["epochs"] = 9, ["lr"] = 3e-4 }, Timeout, cancellationToken).ConfigureAwait(false);
         if (surgical["data"]?["promoted"] is null)
             Ok(surgical);   // anything but a guarded "not promoted" is an error
         var guard = surgical["data"]!["guard"]!;
@@ -155,6 +155,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         double surgicalShifted = await AccuracyAsync(cloud, shiftedTest, cancellationToken).ConfigureAwait(false);
         double surgicalClean = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
         Step($"  held-out accuracy: shifted {shiftedAfter:P1} → {surgicalShifted:P1}, clean {surgicalClean:P1}");
+        if (surgical["data"]!["curve"]!.AsArray().Count > 0)
+            TrainingChart(surgical, Path.Combine(options.OutputDirectory, "surgical-curves.png"), "Surgical fine-tune on the device (head, then stem and stage1)");
         var after = FeaturesForPictures(agent, test, shiftedTest, adapted: true);
         Pictures(before, after, test.ClassNames, a);
 
@@ -288,14 +290,18 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
             p["transferLoss"]!.GetValue<double>(), p["weight"]!.GetValue<double>(), p["reversal"]!.GetValue<double>())).ToList();
         if (curve.Count > 0)
             Charts.Curves(Path.Combine(options.OutputDirectory, "adaptation-curves.png"), curve);
+        if (adaptation["shift"] is { } shift)
+            Charts.StageMismatch(Path.Combine(options.OutputDirectory, "shift-localization.png"),
+                [.. shift["stages"]!.AsArray().Select(s => (s!["stage"]!.GetValue<string>(), s["mismatch"]!.GetValue<double>()))],
+                $"Where the shift shows: {shift["level"]}-level, peak in {shift["peakStage"]}");
         Step($"pictures written to {Path.GetFullPath(options.OutputDirectory)}");
     }
 
-    private static void TrainingChart(JsonObject finetune, string path)
+    private static void TrainingChart(JsonObject finetune, string path, string title = "Head-only fine-tune on the device")
     {
         var points = finetune["data"]!["curve"]!.AsArray()
             .Select(p => (p!["epoch"]!.GetValue<int>(), p["trainLoss"]!.GetValue<double>(), p["trainAccuracy"]!.GetValue<double>())).ToList();
-        Charts.TrainingCurve(path, points, "Head-only fine-tune on the device");
+        Charts.TrainingCurve(path, points, title);
     }
 
     private void Step(string line)

@@ -103,14 +103,15 @@ public sealed partial class Deployer
     /// Serialized with deployments and rollbacks; refused (<see cref="AgentErrorCode.ModelChanged"/>) when
     /// <paramref name="parent"/> is no longer current. When it cannot be opened, the store goes back to the parent.
     /// </summary>
-    public ServedModel InstallLocal(InstalledModel parent, IReadOnlyDictionary<string, string> replaced, IReadOnlyCollection<string> dropped, string version, DeviceOrigin origin)
+    public ServedModel InstallLocal(InstalledModel parent, IReadOnlyDictionary<string, string> replaced, IReadOnlyCollection<string> dropped, string version, DeviceOrigin origin,
+        IReadOnlyList<string>? labels = null)
     {
         lock (_sync)
         {
             if (!string.Equals(_store.Current?.Directory, parent.Directory, StringComparison.Ordinal))
                 throw new AgentException(AgentErrorCode.ModelChanged,
                     $"The served model changed while {Describe(parent)} was being tuned (now {Describe(_store.Current)}); the tuned version was not installed.");
-            var installed = _store.InstallLocal(parent, replaced, dropped, version, origin);
+            var installed = _store.InstallLocal(parent, replaced, dropped, version, origin, labels);
             try
             {
                 var served = ServedModel.Open(installed, _sessions, _logger);

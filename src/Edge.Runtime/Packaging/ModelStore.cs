@@ -91,10 +91,11 @@ public sealed class ModelStore
     /// <paramref name="replaced"/> roles from the given paths, and gets a manifest of its own (no
     /// signature: it never leaves the device) with the parent's counter, <paramref name="version"/>
     /// and <see cref="ModelManifest.DeviceMade"/> set. Staged, flushed and switched like
-    /// <see cref="Install"/>: a failure leaves the current model as it was.
+    /// <see cref="Install"/>: a failure leaves the current model as it was. <paramref name="labels"/> are
+    /// the classes its head outputs, when a replaced head was trained on other classes than the parent's.
     /// </summary>
     public InstalledModel InstallLocal(InstalledModel parent, IReadOnlyDictionary<string, string> replaced, IReadOnlyCollection<string> dropped,
-        string version, DeviceOrigin origin)
+        string version, DeviceOrigin origin, IReadOnlyList<string>? labels = null)
     {
         ArgumentNullException.ThrowIfNull(parent);
         ArgumentNullException.ThrowIfNull(replaced);
@@ -119,6 +120,7 @@ public sealed class ModelStore
             var manifest = parent.Manifest with
             {
                 Version = version,
+                Labels = labels ?? parent.Manifest.Labels,
                 Files = files,
                 DeviceMade = origin,
                 Golden = files.Any(f => f.Role == PackageFileRoles.GoldenOutputs) ? parent.Manifest.Golden : null,

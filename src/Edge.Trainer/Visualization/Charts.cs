@@ -90,6 +90,21 @@ public static class Charts
         Save(plot, path, width, height);
     }
 
+    /// <summary>One bar per layer group: where a shift shows (the BatchNorm statistics mismatch of <see cref="Adaptation.ShiftLocalization"/>).</summary>
+    public static void StageMismatch(string path, IReadOnlyList<(string Stage, double Mismatch)> stages, string title = "Where the shift shows", int width = 900, int height = 500)
+    {
+        ArgumentNullException.ThrowIfNull(stages);
+        if (stages.Count == 0)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidInputShape, "A stage chart needs at least one stage.");
+        var plot = new Plot();
+        plot.Add.Bars([.. stages.Select(s => s.Mismatch)]);
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, stages.Count).Select(i => (double)i)], [.. stages.Select(s => s.Stage)]);
+        plot.Axes.Margins(bottom: 0);
+        plot.Title(title);
+        plot.YLabel("BatchNorm statistics mismatch (symmetric KL per channel)");
+        Save(plot, path, width, height);
+    }
+
     /// <summary>A confusion matrix: rows are true classes, columns predicted, counts written in the cells.</summary>
     public static void ConfusionMatrix(string path, int[,] counts, IReadOnlyList<string> classNames, string title = "Confusion matrix", int width = 800, int height = 700)
     {

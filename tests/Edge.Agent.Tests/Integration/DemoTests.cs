@@ -37,7 +37,7 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(log.ToString());
         await using var observer = subscriber!;
 
-        foreach (var png in new[] { "finetune-curves.png", "tsne-before-adaptation.png", "tsne-after-adaptation.png", "adaptation-curves.png" })
+        foreach (var png in new[] { "finetune-curves.png", "tsne-before-adaptation.png", "tsne-after-adaptation.png", "shift-localization.png", "surgical-curves.png" })
             Assert.True(new FileInfo(Path.Combine(_dir, png)).Length > 10_000, $"{png} was not written");
         var coldStart = observer.Metrics("coldstart").Single()["data"]!;
         Assert.Equal(summary.SecondsToFirstModel, coldStart["secondsFromDeploymentToFirstModel"]!.GetValue<double>());

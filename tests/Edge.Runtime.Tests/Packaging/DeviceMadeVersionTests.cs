@@ -18,7 +18,9 @@ public sealed class DeviceMadeVersionTests : IDisposable
         File.WriteAllBytes(tuned, [1, 2, 3, 4, 5]);
         var origin = new DeviceOrigin(4, "1.4.0", "op-17", "progressive", DateTimeOffset.UnixEpoch);
 
-        var local = store.InstallLocal(parent, new Dictionary<string, string> { [PackageFileRoles.Backbone] = tuned }, [PackageFileRoles.Weights], "1.4.0+device.1", origin);
+        string[] deviceClasses = ["sandal", "shirt", "sneaker", "bag", "ankle boot"];
+        var local = store.InstallLocal(parent, new Dictionary<string, string> { [PackageFileRoles.Backbone] = tuned }, [PackageFileRoles.Weights], "1.4.0+device.1", origin,
+            deviceClasses);
 
         Assert.Equal(local.Directory, store.Current!.Directory);
         Assert.Equal(parent.Directory, store.Previous!.Directory);
@@ -27,6 +29,7 @@ public sealed class DeviceMadeVersionTests : IDisposable
         Assert.Equal("1.4.0+device.1", manifest.Version);
         Assert.Equal(origin, manifest.DeviceMade);
         Assert.Equal("fmnist-resnet18@1.4.0", manifest.Provenance!.BaseModel);
+        Assert.Equal(deviceClasses, manifest.Labels);   // its head outputs the device's classes, not the package's
         Assert.Equal([1, 2, 3, 4, 5], File.ReadAllBytes(store.Current.PathOf(PackageFileRoles.Backbone)!));
         Assert.Equal(File.ReadAllBytes(_f.Source("head.onnx")), File.ReadAllBytes(store.Current.PathOf(PackageFileRoles.Head)!));
         Assert.Null(store.Current.PathOf(PackageFileRoles.Weights));
