@@ -27,7 +27,7 @@ internal static class ShiftRecoveryBenchmark
         var shifts = StringOption(args, "--shifts")?.Split(',').Select(s => Enum.Parse<ImageShift>(s, ignoreCase: true)).ToArray()
             ?? [ImageShift.Inverted, ImageShift.NoiseLowContrast];
         var methods = StringOption(args, "--methods")?.Split(',');
-        var labelFreeGroups = StringOption(args, "--bn-groups")?.Split(',') ?? ["stem", "stage1"];
+        var labelFreeGroups = StringOption(args, "--bn-groups")?.Split(',');   // null: from the stem through the localized peak, as the agent does
         set_num_threads(threads);
         var train = FashionMnist.LoadTrain();
         var test = FashionMnist.LoadTest();

@@ -70,7 +70,7 @@ public sealed partial class EdgeAgent
         double servingEntropy = CandidateScoring.MeanEntropy(Server.Predict(ExtractInBatches([.. targetSamples.Select(s => s.Image)], cancellationToken), targetSamples.Count)
             .Select(p => p.Probabilities).ToArray());
         shift ??= LocalizeShift(targetDomain, cancellationToken);
-        var groups = RenormalizedGroups(shift);
+        var groups = shift.Renormalized;
         int used = method == "tent"
             ? TestTimeAdaptation.Tent(model.Backbone, model.Head, target, new TentOptions { Steps = steps, Groups = groups }, cancellationToken).Steps
             : TestTimeAdaptation.AdaBn(model.Backbone, target, groups: groups);
@@ -164,24 +164,9 @@ public sealed partial class EdgeAgent
         bool inputLevel = report.Level == ShiftLevel.Input;
         string headMethod = Settings.Drift.Method is "dann" or "mmd" ? Settings.Drift.Method : "mmd";
         var summary = new ShiftSummary([.. report.Stages.Select(s => new StageMismatch(s.Stage, s.Mismatch, s.Layers))], report.PeakStage,
-            inputLevel ? "input" : "semantic", inputLevel ? "bn" : headMethod, inputLevel ? "surgical" : "progressive");
+            inputLevel ? "input" : "semantic", inputLevel ? "bn" : headMethod, inputLevel ? "surgical" : "progressive", report.RenormalizedGroups);
         _logger.ShiftLocalized(targetDomain, report.Describe(), summary.Method);
         return summary;
-    }
-
-    /// <summary>
-    /// The layer groups <c>bn</c> and <c>tent</c> re-normalize: from the first through the group where an
-    /// input-level shift peaks; the first alone for a semantic shift (which <c>auto</c> does not send to
-    /// them). On noise plus low contrast (resnet18 at 32 px, 3 seeds, the peak in the stem each time)
-    /// re-estimating the stem gained 16.6 points on held-out shifted images, stem and stage1 12.8, and
-    /// every group lost 12.4: the last groups' statistics also encode which classes the images show,
-    /// and the serving head was trained on the source's.
-    /// </summary>
-    private static List<string> RenormalizedGroups(ShiftSummary shift)
-    {
-        int peak = shift.Stages.Select(s => s.Stage).ToList().IndexOf(shift.PeakStage);
-        int last = shift.Level == "input" ? Math.Max(0, peak) : 0;
-        return [.. shift.Stages.Take(last + 1).Select(s => s.Stage)];
     }
 
     /// <summary>Gaussian MMD² between the backbone features of <paramref name="source"/> and <paramref name="target"/> images (eval mode).</summary>

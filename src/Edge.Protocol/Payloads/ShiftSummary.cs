@@ -10,7 +10,8 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="Level"><c>input</c> (peak in the first two groups: the images changed) or <c>semantic</c> (the last two: the content changed).</param>
 /// <param name="Method">The label-free method run: <c>bn</c> for an input-level shift, the drift policy's head method (<c>dann</c> or <c>mmd</c>) for a semantic one.</param>
 /// <param name="WithLabels">The backbone fine-tune to send once labelled target samples arrive: <c>surgical</c> or <c>progressive</c>.</param>
-public sealed record ShiftSummary(IReadOnlyList<StageMismatch> Stages, string PeakStage, string Level, string Method, string WithLabels);
+/// <param name="Renormalized">The layer groups <c>bn</c> and <c>tent</c> re-normalize: from the first through the peak of an input-level shift, the first alone otherwise.</param>
+public sealed record ShiftSummary(IReadOnlyList<StageMismatch> Stages, string PeakStage, string Level, string Method, string WithLabels, IReadOnlyList<string> Renormalized);
 
 /// <summary>One layer group's mismatch: the mean symmetric KL divergence per channel between the source and target BatchNorm input statistics.</summary>
 public sealed record StageMismatch(string Stage, double Mismatch, int Layers);

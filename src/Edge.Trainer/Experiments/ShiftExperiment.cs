@@ -20,7 +20,7 @@ namespace EdgeTL.Trainer.Experiments;
 /// <item><c>source-only</c>: a head on the clean labels (what serves before any adaptation);</item>
 /// <item><c>head</c>: a head on clean and shifted labels;</item>
 /// <item><c>mmd</c>, <c>dann</c>: the head's features aligned to the unlabelled shifted images;</item>
-/// <item><c>bn</c>, <c>tent</c>: the first layer groups re-normalized on them (label-free), under the source-only head;
+/// <item><c>bn</c>, <c>tent</c>: the layer groups up to where the shift is localized re-normalized on them (label-free), under the source-only head;
 /// <c>bn-all</c>: every group, as AdaBN is usually run;</item>
 /// <item><c>surgical</c>, <c>progressive</c>: stem + stage1, or stage4 then stage3, fine-tuned on clean and
 /// shifted labels from the <c>head</c> head, BatchNorm statistics frozen (the device's backbone modes).</item>
@@ -117,6 +117,7 @@ public static class ShiftExperiment
         private readonly CancellationToken _ct;
         private readonly ZooBackbone _backbone;
         private HeadModel? _sourceHead, _labelledHead;
+        private ShiftReport? _localization;
 
         public SeedRun(TransferModel pretrained, SeedData data, ShiftExperimentOptions options, ImagePipeline pipeline, int seed, CancellationToken ct)
         {
@@ -136,9 +137,9 @@ public static class ShiftExperiment
                 "head" => (true, OnFeatures(_backbone, LabelledHead)),
                 "mmd" => (false, Aligned(AdaptationMethod.Mmd)),
                 "dann" => (false, Aligned(AdaptationMethod.Dann)),
-                "bn" => (false, Renormalized(tent: false, _options.LabelFreeGroups)),
+                "bn" => (false, Renormalized(tent: false, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
                 "bn-all" => (false, Renormalized(tent: false, null)),
-                "tent" => (false, Renormalized(tent: true, _options.LabelFreeGroups)),
+                "tent" => (false, Renormalized(tent: true, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
                 "surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]))),
                 _ => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stage4"]), new(2 * _options.FinetuneEpochs / 3, ["stage3"])]))),
             };
@@ -156,9 +157,11 @@ public static class ShiftExperiment
 
         public ShiftReport Localize()
         {
+            if (_localization is not null)
+                return _localization;
             using var source = Images(_data.Clean);
             using var target = Images(_data.Unlabelled);
-            return ShiftLocalization.Localize(_backbone, source, target, _seed);
+            return _localization = ShiftLocalization.Localize(_backbone, source, target, _seed);
         }
 
         private HeadModel SourceHead => _sourceHead ??= TrainHead(_data.Clean);
