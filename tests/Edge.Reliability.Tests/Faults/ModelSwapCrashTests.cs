@@ -62,4 +62,55 @@ public sealed class ModelSwapCrashTests(ITestOutputHelper output, DeploymentPack
         // checks that swaps also completed (a target too slow to finish any would prove little).
         Assert.True(installsSeen >= 5, $"only {installsSeen} installs completed");
     }
+
+    /// <summary>
+    /// R5 on the device-made path (issue 17): a process that makes device versions of what it serves, as
+    /// the agent does after <c>adapt</c> or a backbone <c>finetune</c> (import the served ONNX, re-normalize
+    /// the stem, export, check in ONNX Runtime, new golden features, <see cref="ModelStore.InstallLocal"/>),
+    /// with rollbacks in between, is killed with SIGKILL at random points. Every restart serves a complete
+    /// model, the package or a device version, never a mix: files match the manifest's hashes, and the
+    /// golden check passes on every device version served. The 200-kill run is <c>bench/soak.sh r5</c>.
+    /// </summary>
+    [Fact]
+    public void SIGKILL_at_random_points_of_a_device_made_export_and_swap_always_restarts_on_a_complete_model()
+    {
+        int kills = SoakSettings.DeviceSwapKills;
+        using var dir = new TempDirectory("edgetl-r5d-");
+        string keys = Path.Combine(dir.Path, "keys");
+        Directory.CreateDirectory(keys);
+        File.WriteAllText(Path.Combine(keys, "release.pem"), _packages.Key.PublicPem());
+        string root = Path.Combine(dir.Path, "models");
+        string package = _packages.Sign(_packages.First, "device-swap", counter: 7);
+        var random = new Random(17);   // the first version completes ~3 s after "ready" (libtorch warm-up), later ones every ~1 s
+        int madeSeen = 0, rollbacksSeen = 0, deviceServed = 0, goldenChecks = 0;
+
+        for (int kill = 0; kill < kills; kill++)
+        {
+            var lines = CrashTarget.RunAndKill(["device", root, keys, package], TimeSpan.FromMilliseconds(random.Next(500, 5000)));
+            madeSeen += lines.Count(l => l.StartsWith("device", StringComparison.Ordinal));
+            rollbacksSeen += lines.Count(l => l.StartsWith("rolled-back", StringComparison.Ordinal));
+            // libtorch's own warnings (NNPACK on this CPU) go to stderr; nothing else may.
+            Assert.DoesNotContain(lines, l => l.StartsWith("stderr:", StringComparison.Ordinal) && !l.Contains("NNPACK", StringComparison.Ordinal));
+
+            var store = new ModelStore(root, _packages.Trusted, keepVersions: 3);
+            var served = store.OpenVerified(out string? repair);
+            Assert.Null(repair);
+            Assert.Empty(Directory.GetDirectories(root, ".staging-*"));
+            Assert.NotNull(served);   // the package is installed before "ready"
+            Assert.Null(ModelStore.FindDamage(served));
+            if (served.Manifest.DeviceMade is null)
+                continue;
+            deviceServed++;
+            Assert.Equal(7, served.Manifest.DeviceMade.ParentCounter);
+            Assert.Contains("+device.", served.Manifest.Version, StringComparison.Ordinal);
+            using var model = ServedModel.Open(served);
+            var golden = model.CheckHealth();
+            Assert.True(golden.Passed, golden.ToString());
+            goldenChecks++;
+        }
+        output.WriteLine($"{kills} SIGKILLs during {madeSeen} completed device versions and {rollbacksSeen} rollbacks; " +
+            $"every restart served a complete model ({deviceServed} times a device version, {goldenChecks} golden checks passed)");
+        Assert.True(madeSeen >= 5, $"only {madeSeen} device versions completed");
+        Assert.True(deviceServed >= 3, $"a device version was served after only {deviceServed} restarts");
+    }
 }

@@ -9,7 +9,8 @@ namespace EdgeTL.Reliability.Tests.Faults;
 /// <summary>
 /// A device where libtorch does not load (the agent's build without TorchSharp's native bridge, run as
 /// a process) serves a deployed package through ONNX Runtime, and refuses every <c>finetune</c> mode,
-/// the backbone modes included, with <c>TrainingUnavailable</c> and the loader's reason.
+/// the backbone modes included, and every <c>adapt</c> method (label-free ones too), with
+/// <c>TrainingUnavailable</c> and the loader's reason.
 /// </summary>
 public sealed class TrainingUnavailableTests(ITestOutputHelper output)
 {
@@ -41,6 +42,13 @@ public sealed class TrainingUnavailableTests(ITestOutputHelper output)
             TestClient.AssertStatus(refused, "failed");
             Assert.Equal("TrainingUnavailable", refused["data"]!["code"]!.GetValue<string>());
             Assert.Contains("libtorch could not be loaded", refused["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        foreach (var method in new[] { "bn", "tent", "auto", "dann" })
+        {
+            var refused = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "adapt", new JsonObject { ["method"] = method }), Wait);
+            output.WriteLine($"adapt {method}: {refused["message"]}");
+            TestClient.AssertStatus(refused, "failed");
+            Assert.Equal("TrainingUnavailable", refused["data"]!["code"]!.GetValue<string>());
         }
         Assert.Empty(cloud.SchemaViolations);
     }

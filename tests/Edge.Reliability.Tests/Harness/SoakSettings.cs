@@ -18,6 +18,9 @@ public static class SoakSettings
     /// <summary>R5: SIGKILLs during model swaps (EDGETL_R5_KILLS; full run 200).</summary>
     public static int SwapKills => Read("EDGETL_R5_KILLS", 50);
 
+    /// <summary>R5 on the device-made path: SIGKILLs during export and install of device versions.</summary>
+    public static int DeviceSwapKills => Read("EDGETL_R5_DEVICE_KILLS", 30);
+
     /// <summary>R10: seconds of 100 commands per second (EDGETL_R10_SECONDS; full run 60).</summary>
     public static int BurstSeconds => Read("EDGETL_R10_SECONDS", 5);
 
