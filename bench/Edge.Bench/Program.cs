@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "train" => TrainingBenchmark.Run(args.Skip(1).ToArray()),
     "agent" => AgentBenchmark.Run(args.Skip(1).ToArray()),
     "shifts" => ShiftRecoveryBenchmark.Run(args.Skip(1).ToArray()),
+    "gpu-check" => GpuCheck.Run(args.Skip(1).ToArray()),
     "memory-child" => TrainingBenchmark.MemoryChild(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -37,6 +38,11 @@ static int Usage()
               classes 5–9, resnet18 at 32 px pretrained on 0–4: source-only, head, head-MMD, DANN,
               bn, tent, surgical and progressive side by side (held-out shifted and clean
               accuracy, the promotion guard's verdict), and where each shift is localized.
+          gpu-check [--model DIR] [--batch 16] [--seconds 3] [--size 224]
+              The CUDA and TensorRT execution providers on a packaged backbone, fp32 and fp16,
+              against ONNX Runtime's CPU output (max |Δ| relative to scale) and img/s. DIR: an
+              installed version or unpacked package (default: the demo's newest). Exit 1 when a
+              provider that ran disagrees with the CPU; providers that do not load are skipped.
         """);
     return 2;
 }

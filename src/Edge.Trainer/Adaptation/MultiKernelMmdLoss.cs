@@ -35,7 +35,10 @@ public sealed class MultiKernelMmdLoss : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         long n = source.shape[0];
         var all = cat([source, target], 0);
-        var squared = (all.unsqueeze(0) - all.unsqueeze(1)).pow(2).sum(2);
+        // ‖a − b‖² = ‖a‖² + ‖b‖² − 2a·b: one matrix product instead of an [N, N, d] difference tensor
+        // (a 600-step MMD run took 60–140 s that way on 2 cores); clamped at 0 against rounding.
+        var norms = all.pow(2).sum(1, keepdim: true);
+        var squared = (norms + norms.t() - (2 * all.matmul(all.t()))).clamp_min(0);
         long count = all.shape[0];
         var sigma2 = squared.detach().sum() / Math.Max(1, (count * count) - count);
         var kernel = zeros_like(squared);
