@@ -33,7 +33,7 @@ static int Usage()
               p99 > 50 ms; (c) the agent process's RSS and threads over --minutes with commands
               and metrics flowing.
           shifts [--seeds 3] [--pretrain-epochs 3] [--threads 2] [--shifts inverted,noiselowcontrast]
-                 [--methods head,mmd,dann,bn,bn-all,tent,surgical,progressive] [--bn-groups stem,stage1] [--smoke]
+                 [--methods head,mmd,dann,bn,bn-all,tent,surgical,bn+surgical,progressive] [--bn-groups stem,stage1] [--smoke]
               Recovery from input shifts (inverted; noise σ 0.25 + contrast 0.5) on Fashion-MNIST
               classes 5–9, resnet18 at 32 px pretrained on 0–4: source-only, head, head-MMD, DANN,
               bn, tent, surgical and progressive side by side (held-out shifted and clean

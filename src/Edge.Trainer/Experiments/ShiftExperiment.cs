@@ -23,13 +23,14 @@ namespace EdgeTL.Trainer.Experiments;
 /// <item><c>bn</c>, <c>tent</c>: the layer groups up to where the shift is localized re-normalized on them (label-free), under the source-only head;
 /// <c>bn-all</c>: every group, as AdaBN is usually run;</item>
 /// <item><c>surgical</c>, <c>progressive</c>: stem + stage1, or stage4 then stage3, fine-tuned on clean and
-/// shifted labels from the <c>head</c> head, BatchNorm statistics frozen (the device's backbone modes).</item>
+/// shifted labels from the <c>head</c> head, BatchNorm statistics frozen (the device's backbone modes);
+/// <c>bn+surgical</c>: <c>bn</c> first, then <c>surgical</c> (what <c>auto</c> leads to once labels arrive).</item>
 /// </list>
 /// </summary>
 public static class ShiftExperiment
 {
     /// <summary>Every method this experiment knows, in the order it runs them.</summary>
-    public static IReadOnlyList<string> AllMethods { get; } = ["source-only", "head", "mmd", "dann", "bn", "bn-all", "tent", "surgical", "progressive"];
+    public static IReadOnlyList<string> AllMethods { get; } = ["source-only", "head", "mmd", "dann", "bn", "bn-all", "tent", "surgical", "bn+surgical", "progressive"];
 
     /// <summary>Shifts <paramref name="set"/> as <paramref name="shift"/> says (seeded where random).</summary>
     public static LabeledImageSet Apply(ImageShift shift, LabeledImageSet set, int seed)
@@ -141,6 +142,7 @@ public static class ShiftExperiment
                 "bn-all" => (false, Renormalized(tent: false, null)),
                 "tent" => (false, Renormalized(tent: true, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
                 "surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]))),
+                "bn+surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]), renormalizeFirst: true)),
                 _ => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stage4"]), new(2 * _options.FinetuneEpochs / 3, ["stage3"])]))),
             };
             try
@@ -196,11 +198,16 @@ public static class ShiftExperiment
             return new WholeModel(model, _pipeline).Predict;
         }
 
-        private Func<LabeledImageSet, int[]> FineTuned(UnfreezeSchedule schedule)
+        private Func<LabeledImageSet, int[]> FineTuned(UnfreezeSchedule schedule, bool renormalizeFirst = false)
         {
             manual_seed(_seed);
             var model = new TransferModel(CopyBackbone(), Classes);
             CopyHead(LabelledHead, model);
+            if (renormalizeFirst)
+            {
+                using var images = Images(_data.Unlabelled);
+                TestTimeAdaptation.AdaBn(model.Backbone, images, seed: _seed, groups: _options.LabelFreeGroups ?? Localize().RenormalizedGroups);
+            }
             var trainer = new TrainingLoop(new TrainerOptions
             {
                 Epochs = _options.FinetuneEpochs,
