@@ -95,20 +95,26 @@ public sealed class PromotionGuardTests(ITestOutputHelper output)
         Assert.Equal(0, flipped);
     }
 
-    [Fact]
-    public void A_better_candidate_on_80_holdout_samples_is_promoted_at_least_18_of_20_times()
+    /// <summary>
+    /// The guard's power: right on a share of the rows the serving head gets wrong, wrong on 2 % of those
+    /// it gets right (serving accuracy 70 %). At n = 80, half of them (~+13.6 pts); at n = 40, 70 % of them
+    /// (~+19.6 pts): on 40 rows the exact test needs a larger gain to bound it above −2 points.
+    /// </summary>
+    [Theory]
+    [InlineData(80, 0.5)]
+    [InlineData(40, 0.7)]
+    public void A_better_candidate_is_promoted_at_least_18_of_20_times(int n, double wrongToRight)
     {
         int promoted = 0;
         var gains = new List<double>();
         for (int seed = 0; seed < 20; seed++)
         {
-            // Right on half the rows the serving head gets wrong, wrong on 2 % of those it gets right: ~+13.6 pts.
-            var (candidate, serving) = Flip(new Random(2000 + seed), 80, servingAccuracy: 0.7, wrongToRight: 0.5, rightToWrong: 0.02);
+            var (candidate, serving) = Flip(new Random(2000 + seed), n, servingAccuracy: 0.7, wrongToRight, rightToWrong: 0.02);
             var decision = Guard.Decide(candidate, serving);
             promoted += decision.Promoted ? 1 : 0;
             gains.Add(Accuracy(candidate) - Accuracy(serving));
         }
-        output.WriteLine($"better by {gains.Average() * 100:F1} pts on average (n = 80): promoted {promoted} of 20 seeds");
+        output.WriteLine($"better by {gains.Average() * 100:F1} pts on average (n = {n}): promoted {promoted} of 20 seeds");
         Assert.True(promoted >= 18, $"promoted {promoted} of 20");
     }
 

@@ -14,7 +14,8 @@ namespace EdgeTL.Trainer.Tests.Adaptation;
 /// classes on clean images in the last ones; the backbone is left bit for bit as it was, and the
 /// imported ONNX form of the same network gives the same verdicts.
 /// </summary>
-public sealed class ShiftLocalizationTests(ITestOutputHelper output)
+[Collection(PretrainedSource.Name)]
+public sealed class ShiftLocalizationTests(PretrainedSource source, ITestOutputHelper output)
 {
     private static readonly string[] Early = ["stem", "stage1"];
     private static readonly string[] Late = ["stage3", "stage4"];
@@ -22,9 +23,7 @@ public sealed class ShiftLocalizationTests(ITestOutputHelper output)
     [Fact]
     public void Input_level_shifts_peak_early_a_class_shift_peaks_late_and_the_backbone_is_unchanged()
     {
-        var pretrain = new PretrainOptions { Epochs = 1 };
-        var (model, _) = SourcePretraining.Run(TestData.Train.SelectClasses([0, 1, 2, 3, 4]).SamplePerClass(100, 0), TestData.Test, pretrain);
-        using (model)
+        var model = source.Model;
         {
             var newClasses = TestData.Test.SelectClasses([5, 6, 7, 8, 9]).SamplePerClass(30, 1);
             using var clean = Images(newClasses);
