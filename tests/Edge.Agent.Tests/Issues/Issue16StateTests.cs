@@ -20,7 +20,11 @@ public sealed class Issue16StateTests(DeploymentPackages packages, ITestOutputHe
     {
         using var mosquitto = new MosquittoBroker();
         await using var cloud = await TestClient.ConnectAsync(mosquitto.Port, "test", "dev1");
-        await using var harness = new AgentHarness(packages.Key, mosquitto.Port, configure: o => o with { GateCheckInterval = TimeSpan.FromMilliseconds(200) });
+        // This test follows the retained state through a promoted head; whether the guard promotes a head
+        // trained on an untrained test package is not its subject (the guard's tests are in Learning/), and at
+        // the default tolerance its verdict here sat on the edge (4 won, 1 lost on 25). So the guard is lax.
+        await using var harness = new AgentHarness(packages.Key, mosquitto.Port,
+            configure: o => o with { GateCheckInterval = TimeSpan.FromMilliseconds(200), PromotionTolerance = 0.5 });
         var agent = await harness.StartAsync();
         async Task<JsonObject> Status() => TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "status"), Wait), "ok")["data"]!.AsObject();
         async Task Agree(string after) => output.WriteLine($"after {after}: {(await RetainedState.AgreesWithAsync(mosquitto.Port, "test", "dev1", await Status(), Wait)).ToJsonString()}");
@@ -43,7 +47,8 @@ public sealed class Issue16StateTests(DeploymentPackages packages, ITestOutputHe
         await TestClient.WaitAsync(() => cloud.Metrics(MetricKinds.ColdStart) is { Count: > 0 } m ? m[0] : null, Wait, "the cold-start head");
         await Agree("cold start");
         // The promotion guard compares the fine-tune with the cold-start head on holdout samples that head never saw (labelled after it):
-        // 100 more labelled samples put about 24 of them in the holdout, over MinHoldout 20, and the fine-tune trains on the rest.
+        // 100 more labelled samples put about 24 of them in the holdout, over MinHoldout 20, and the fine-tune trains on the rest
+        // (promoted within the lax tolerance set above).
         var more = SampleImages.FirstFiveClasses(perClass: 20, seed: 7);
         for (int i = 0; i < more.Count; i++)
             agent.Ingest(SampleImages.Png(more, i), more.ClassNames[more.Labels[i]], "source", "test");
