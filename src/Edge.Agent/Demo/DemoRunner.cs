@@ -130,9 +130,11 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         for (int i = 0; i < shifted.Count; i++)
             Ok(await cloud.SendAsync("ingest", Ingest(shifted, i, "target", labelled: i % 12 == 0), Timeout, cancellationToken).ConfigureAwait(false));
         var drift = await cloud.WaitForMetricAsync("drift", m => m["data"]!["drift"]!.GetValue<bool>(), Timeout, cancellationToken).ConfigureAwait(false);
+        var sinceDrift = Stopwatch.StartNew();
         var adaptation = await cloud.WaitForMetricAsync("adaptation", _ => true, Timeout, cancellationToken).ConfigureAwait(false);
         await agent.Jobs.WaitIdleAsync(cancellationToken).ConfigureAwait(false);
         var a = adaptation["data"]!;
+        double secondsToLabelFree = sinceDrift.Elapsed.TotalSeconds;
         string localization = Localization(a["shift"]);
         Step($"  shift localized: {localization}");
         Step($"  label-free adaptation ({a["method"]}, {a["steps"]} steps): MMD² {a["mmd2Before"]!.GetValue<double>():F3} → {a["mmd2After"]!.GetValue<double>():F3}, {a["outcome"]}");
@@ -147,6 +149,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         var surgical = await cloud.SendAsync("finetune", new JsonObject { ["mode"] = "surgical", ["epochs"] = 9, ["lr"] = 3e-4 }, Timeout, cancellationToken).ConfigureAwait(false);
         if (surgical["data"]?["promoted"] is null)
             Ok(surgical);   // anything but a guarded "not promoted" is an error
+        double? driftToPromotion = surgical["data"]!["promoted"]!.GetValue<bool>() ? sinceDrift.Elapsed.TotalSeconds
+            : a["outcome"]!.GetValue<string>() == "promoted" ? secondsToLabelFree : null;
         var guard = surgical["data"]!["guard"]!;
         string surgicalOutcome = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{(surgical["data"]!["promoted"]!.GetValue<bool>() ? "promoted" : "not promoted")}, n = {guard["comparedOn"]}, bound {guard["lowerBound"]?.GetValue<double>():+0.000;-0.000}");
@@ -155,6 +159,9 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         double surgicalShifted = await AccuracyAsync(cloud, shiftedTest, cancellationToken).ConfigureAwait(false);
         double surgicalClean = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
         Step($"  held-out accuracy: shifted {shiftedAfter:P1} → {surgicalShifted:P1}, clean {surgicalClean:P1}");
+        Step(driftToPromotion is { } s
+            ? $"  from the drift event to a promoted model: {s:F1} s (the label-free step, the labels' arrival over MQTT and the surgical fine-tune)"
+            : "  no adapted model was promoted after the drift event");
         if (surgical["data"]!["curve"]!.AsArray().Count > 0)
             TrainingChart(surgical, Path.Combine(options.OutputDirectory, "surgical-curves.png"), "Surgical fine-tune on the device (head, then stem and stage1)");
         var after = FeaturesForPictures(agent, test, shiftedTest, adapted: true);
@@ -176,6 +183,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
             SurgicalShiftedAccuracy = surgicalShifted,
             SurgicalCleanAccuracy = surgicalClean,
             SurgicalOutcome = surgicalOutcome,
+            SecondsFromDriftToPromotion = driftToPromotion,
             TransferGain = a["transferGain"]!.GetValue<double>(),
             TransferGainKind = a["targetScoreKind"]!.GetValue<string>(),
             Mmd2Before = a["mmd2Before"]!.GetValue<double>(),

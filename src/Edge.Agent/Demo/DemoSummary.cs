@@ -31,6 +31,8 @@ public sealed record DemoSummary
     public required double SurgicalCleanAccuracy { get; init; }
     /// <summary>The guard's decision on the surgical fine-tune, with n and the bound.</summary>
     public required string SurgicalOutcome { get; init; }
+    /// <summary>Seconds from the drift event to the first promoted adapted model (label-free or surgical), or null when none was promoted.</summary>
+    public double? SecondsFromDriftToPromotion { get; init; }
     /// <summary>The adaptation's transfer gain (target score adapted − source-only, as the agent reported it).</summary>
     public required double TransferGain { get; init; }
     /// <summary>What the transfer gain is measured in ("accuracy" with labelled target rows, else a proxy).</summary>

@@ -89,6 +89,7 @@ internal static class DemoCommand
             ($"shifted images, after label-free adaptation ({s.LabelFreeMethod}, {s.AdaptationOutcome})", P(s.ShiftedAccuracyAfter)),
             ($"shifted images, after surgical fine-tune ({s.SurgicalOutcome})", P(s.SurgicalShiftedAccuracy)),
             ("clean images of classes 5–9, after surgical fine-tune", P(s.SurgicalCleanAccuracy)),
+            ("from the drift event to a promoted model", s.SecondsFromDriftToPromotion is { } d ? $"{d:F1} s" : "none promoted"),
             ($"transfer gain ({s.TransferGainKind})", s.TransferGain.ToString("+0.000;-0.000", CultureInfo.InvariantCulture)),
             ("MMD² source–target, before → after", $"{s.Mmd2Before:F3} → {s.Mmd2After:F3}"),
             ("drift test p-value", s.DriftPValue.ToString("F3", CultureInfo.InvariantCulture)),

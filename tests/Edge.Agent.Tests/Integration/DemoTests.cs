@@ -62,6 +62,8 @@ public sealed class DemoTests(ITestOutputHelper output) : IDisposable
         var surgical = observer.Metrics("training-outcome").Select(m => m["data"]!).Single(d => d["mode"]!.GetValue<string>() == "surgical");
         Assert.Equal(["head", "stem", "stage1"], surgical["backbone"]!["trainedGroups"]!.AsArray().Select(g => g!.GetValue<string>()));
         Assert.Contains($"n = {surgical["guard"]!["comparedOn"]}", summary.SurgicalOutcome, StringComparison.Ordinal);
+        bool anyPromoted = surgical["promoted"]!.GetValue<bool>() || adaptation["outcome"]!.GetValue<string>() == "promoted";
+        Assert.Equal(anyPromoted, summary.SecondsFromDriftToPromotion is > 0);
         Assert.True(summary.FinetunedAccuracy > 0.2, $"fine-tuned accuracy {summary.FinetunedAccuracy:P1} should beat chance");
     }
 }
