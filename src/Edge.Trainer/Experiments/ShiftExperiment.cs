@@ -233,8 +233,7 @@ public static class ShiftExperiment
         private ZooBackbone CopyBackbone()
         {
             var source = (ZooBackbone)_pretrained.Backbone;
-            var copy = BackboneZoo.Create(source.Architecture);
-            copy.load_state_dict(source.state_dict());
+            var copy = TransferExperiment.CopyBackbone(source, source.Architecture);
             copy.eval();
             return copy;
         }

@@ -146,7 +146,8 @@ public static class TransferExperiment
         return Evaluation.Evaluate(model, testBatches).Accuracy;
     }
 
-    private static ZooBackbone CopyBackbone(ZooBackbone source, string architecture)
+    /// <summary>A new zoo backbone of <paramref name="architecture"/> with <paramref name="source"/>'s weights and statistics.</summary>
+    internal static ZooBackbone CopyBackbone(ZooBackbone source, string architecture)
     {
         var copy = BackboneZoo.Create(architecture);
         copy.load_state_dict(source.state_dict());
