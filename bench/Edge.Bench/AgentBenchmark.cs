@@ -37,17 +37,18 @@ internal static class AgentBenchmark
     {
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"(a) metrics/s, QoS 1, ~{options.Seconds} s per way, until a subscriber has every message; raw = MQTTnet one publish at a time (as the outbox publisher), pipelined = 64 in flight"));
+            $"(a) metrics/s, QoS 1, ~{options.Seconds} s per way after a {options.Warmup} s untimed warm-up of raw and outbox, until a subscriber has every message; raw = MQTTnet one publish at a time, pipelined = 64 in flight, outbox window {options.Window} (capped by the broker's Receive Maximum)"));
         Console.WriteLine($"{"broker",-10} {"raw",8} {"pipelined",10} {"outbox",8} {"outbox/raw",10}   {"enqueue only",12} {"drain only",10}   µs/metric: {"enqueue",7} {"peek",5} {"publish",7} {"ack",6}");
         int status = 0;
+        await OutboxThroughput.WarmUpAsync(mosquitto.Port, options.Warmup).ConfigureAwait(false);
         var brokers = new List<(string Label, int Port, Func<ValueTask>? Stop)> { ("mosquitto", mosquitto.Port, null) };
         var embedded = await EmbeddedBroker.StartAsync().ConfigureAwait(false);
         brokers.Add(("embedded", embedded.Port, embedded.DisposeAsync));
         foreach (var (label, port, stop) in brokers)
         {
-            var f = await OutboxThroughput.MeasureAsync(port, label, options.Seconds).ConfigureAwait(false);
+            var f = await OutboxThroughput.MeasureAsync(port, label, options.Seconds, options.Window).ConfigureAwait(false);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{label,-10} {f.Raw,8:F0} {f.RawPipelined,10:F0} {f.Outbox,8:F0} {f.Outbox / f.Raw,9:F2}×   {f.EnqueueOnly,12:F0} {f.DrainOnly,10:F0}   {"",10} {f.EnqueueUs,7:F1} {f.PeekUs,5:F1} {f.PublishUs,7:F1} {f.AckUs,6:F1}{(f.AllArrived ? "" : "  (NOT all messages arrived)")}"));
+                $"{label,-10} {f.Raw,8:F0} {f.RawPipelined,10:F0} {f.Outbox,8:F0} {f.Outbox / f.Raw,9:F2}×   {f.EnqueueOnly,12:F0} {f.DrainOnly,10:F0}   {"",10} {f.EnqueueUs,7:F1} {f.PeekUs,5:F1} {f.PublishUs,7:F1} {f.AckUs,6:F1}   window {f.Window}{(f.AllArrived ? "" : "  (NOT all messages arrived)")}"));
             if (!f.AllArrived)
                 status = 1;
             if (stop is not null)
@@ -130,7 +131,7 @@ internal static class AgentBenchmark
         return c.Answered == c.Sent ? 0 : 1;
     }
 
-    private sealed record Options(string[] Parts, double Seconds, double StepSeconds, double[] Rates, double Minutes, double SoakRate, int TelemetryMs, double SampleSeconds);
+    private sealed record Options(string[] Parts, double Seconds, double Warmup, int Window, double StepSeconds, double[] Rates, double Minutes, double SoakRate, int TelemetryMs, double SampleSeconds);
 
     private static Options Parse(string[] args)
     {
@@ -143,6 +144,8 @@ internal static class AgentBenchmark
         return new Options(
             Get("--parts", "a,b,c").Split(','),
             Number("--seconds", "5"),
+            Number("--warmup", "3"),
+            int.Parse(Get("--window", OutboxPublisher.DefaultWindow.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             Number("--step-seconds", "10"),
             [.. Get("--rates", "100,200,400,800,1600,3200").Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture))],
             Number("--minutes", "10"),

@@ -18,7 +18,8 @@ namespace EdgeTL.Bench;
 /// store), raw with 64 publishes in flight, the agent's durable path (<see cref="MetricsPublisher"/>
 /// → <see cref="Outbox"/> → <see cref="OutboxPublisher"/> → <see cref="MqttConnection"/>) with the
 /// producer and the drain running together, and a breakdown: enqueue alone, then a stopwatched
-/// copy of <c>OutboxPublisher.DrainOnceAsync</c> (Peek 64 / PublishAsync / Acknowledge) on that backlog.
+/// copy of <c>OutboxPublisher.DrainOnceAsync</c> (Peek / a window of PublishAsync / AcknowledgeThrough
+/// per run of PUBACKs) on that backlog.
 /// </summary>
 internal static class OutboxThroughput
 {
@@ -26,9 +27,9 @@ internal static class OutboxThroughput
 
     /// <summary>The figures of one broker (all in metrics per second, times in µs per metric).</summary>
     public sealed record Figures(double Raw, double RawPipelined, double Outbox, long OutboxCount, double EnqueueOnly, double DrainOnly,
-        double EnqueueUs, double PeekUs, double PublishUs, double AckUs, bool AllArrived);
+        double EnqueueUs, double PeekUs, double PublishUs, double AckUs, int Window, bool AllArrived);
 
-    public static async Task<Figures> MeasureAsync(int port, string label, double seconds)
+    public static async Task<Figures> MeasureAsync(int port, string label, double seconds, int outboxWindow)
     {
         var timeout = TimeSpan.FromSeconds(30);
         bool all = true;
@@ -61,16 +62,16 @@ internal static class OutboxThroughput
             string topic = new DeviceTopics(Fleet, device).Metrics(MetricKinds.Training);
             long start = Stopwatch.GetTimestamp();
             long sent = 0;
-            var window = new List<Task>(64);
+            var pending = new List<Task>(64);
             while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
             {
                 for (int i = 0; i < 64; i++)
                 {
                     sent++;
-                    window.Add(publisher.Client.PublishAsync(Message(topic, Payload(device, sent), sent)));
+                    pending.Add(publisher.Client.PublishAsync(Message(topic, Payload(device, sent), sent)));
                 }
-                await Task.WhenAll(window).ConfigureAwait(false);
-                window.Clear();
+                await Task.WhenAll(pending).ConfigureAwait(false);
+                pending.Clear();
             }
             var (last, arrived) = await counter.WaitForAsync(sent, timeout).ConfigureAwait(false);
             all &= arrived;
@@ -78,36 +79,12 @@ internal static class OutboxThroughput
         }
 
         // The agent's durable path: producer and drain together, as in the agent.
-        double outbox;
-        long outboxCount;
-        using (var dir = new TempFolder("edgetl-bench-outbox-"))
-        {
-            string device = $"outbox-{label}";
-            await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
-            using var store = new AgentStore(Path.Combine(dir.Path, "agent.db"));
-            store.Outbox.Capacity = int.MaxValue;   // nothing dropped: every metric must arrive
-            var topics = new DeviceTopics(Fleet, device);
-            await using var connection = new MqttConnection(Broker(port), topics, []);
-            await using var drain = new OutboxPublisher(store.Outbox, connection);
-            var metrics = new MetricsPublisher(store.Outbox, topics);
-            connection.Start();
-            await connection.WaitConnectedAsync(new CancellationTokenSource(timeout).Token).ConfigureAwait(false);
-            drain.Start();
-            long start = Stopwatch.GetTimestamp();
-            long sent = 0;
-            while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
-            {
-                sent++;
-                metrics.Publish(MetricKinds.Training, Data(sent), ProtocolJson.Default.TrainingProgress);
-            }
-            var (last, arrived) = await counter.WaitForAsync(sent, timeout).ConfigureAwait(false);
-            all &= arrived;
-            outboxCount = sent;
-            outbox = counter.Received / Seconds(start, last);
-        }
+        var (outbox, outboxCount, outboxArrived) = await OutboxWayAsync(port, $"outbox-{label}", seconds, timeout, outboxWindow).ConfigureAwait(false);
+        all &= outboxArrived;
 
         // Breakdown: enqueue alone (no drain running), then the drain alone on that backlog, stopwatched.
-        double enqueueOnly, drainOnly, enqueueUs, peekUs = 0, publishUs = 0, ackUs = 0;
+        double enqueueOnly, drainOnly, enqueueUs, peekUs = 0, publishUs, ackUs = 0;
+        int window;
         using (var dir = new TempFolder("edgetl-bench-outbox-"))
         {
             string device = $"parts-{label}";
@@ -130,35 +107,104 @@ internal static class OutboxThroughput
             enqueueOnly = queued / enqueueSeconds;
             enqueueUs = enqueueSeconds * 1e6 / queued;
 
+            // A stopwatched copy of OutboxPublisher.DrainOnceAsync: up to Window publishes out and not
+            // yet removed, removal of each unbroken run of Window / 2 PUBACKs in one call.
+            window = Math.Min(outboxWindow, connection.ReceiveMaximum);
+            int batch = Math.Max(1, window / 2);
+            var inFlight = new Queue<(long Id, Task<bool> Acknowledged)>();
+            var rows = new Queue<OutboxMessage>();
+            long sent = 0, acknowledged = 0, published = 0;
+            int waiting = 0;
             long drainStart = Stopwatch.GetTimestamp();
-            long published = 0;
             while (true)
             {
-                long t0 = Stopwatch.GetTimestamp();
-                var batch = store.Outbox.Peek(64);
-                peekUs += Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-                if (batch.Count == 0)
+                while (inFlight.Count + waiting < window)
+                {
+                    if (rows.Count == 0)
+                    {
+                        long t0 = Stopwatch.GetTimestamp();
+                        foreach (var row in store.Outbox.Peek(sent, Math.Max(window, 64)))
+                            rows.Enqueue(row);
+                        peekUs += Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+                        if (rows.Count == 0)
+                            break;
+                    }
+                    var message = rows.Dequeue();
+                    inFlight.Enqueue((message.Id, connection.PublishAsync(message.Topic, message.Payload, message.Retain, message.Id)));
+                    sent = message.Id;
+                }
+                if (inFlight.Count == 0)
                     break;
-                foreach (var message in batch)
+                var (id, publish) = inFlight.Dequeue();
+                if (!await publish.ConfigureAwait(false))
+                    throw new InvalidOperationException("A publish failed during the drain.");
+                acknowledged = id;
+                waiting++;
+                published++;
+                if (waiting >= batch || inFlight.Count == 0)
                 {
                     long t1 = Stopwatch.GetTimestamp();
-                    if (!await connection.PublishAsync(message.Topic, message.Payload, message.Retain, message.Id).ConfigureAwait(false))
-                        throw new InvalidOperationException("A publish failed during the drain.");
-                    long t2 = Stopwatch.GetTimestamp();
-                    store.Outbox.Acknowledge(message.Id);
-                    publishUs += Stopwatch.GetElapsedTime(t1, t2).TotalMicroseconds;
-                    ackUs += Stopwatch.GetElapsedTime(t2).TotalMicroseconds;
-                    published++;
+                    store.Outbox.AcknowledgeThrough(acknowledged);
+                    ackUs += Stopwatch.GetElapsedTime(t1).TotalMicroseconds;
+                    waiting = 0;
                 }
             }
+            double drainUs = Stopwatch.GetElapsedTime(drainStart).TotalMicroseconds;
             var (last, arrived) = await counter.WaitForAsync(queued, timeout).ConfigureAwait(false);
             all &= arrived;
             drainOnly = published / Seconds(drainStart, last);
+            publishUs = (drainUs - peekUs - ackUs) / published;   // the rest of the drain's time: publishing, PUBACKs awaited
             peekUs /= published;
-            publishUs /= published;
             ackUs /= published;
         }
-        return new Figures(raw, pipelined, outbox, outboxCount, enqueueOnly, drainOnly, enqueueUs, peekUs, publishUs, ackUs, all);
+        return new Figures(raw, pipelined, outbox, outboxCount, enqueueOnly, drainOnly, enqueueUs, peekUs, publishUs, ackUs, window, all);
+    }
+
+    /// <summary>
+    /// Runs the raw one-at-a-time way and the outbox way for <paramref name="seconds"/> each, untimed,
+    /// so that what is measured next runs JIT-compiled code with warm caches, as a running agent does.
+    /// </summary>
+    public static async Task WarmUpAsync(int port, double seconds)
+    {
+        if (seconds <= 0)
+            return;
+        await using (var publisher = await BenchClient.ConnectAsync(port, null).ConfigureAwait(false))
+        {
+            string topic = new DeviceTopics(Fleet, "warmup-raw").Metrics(MetricKinds.Training);
+            long start = Stopwatch.GetTimestamp();
+            for (long seq = 1; Stopwatch.GetElapsedTime(start).TotalSeconds < seconds; seq++)
+                await publisher.Client.PublishAsync(Message(topic, Payload("warmup-raw", seq), seq)).ConfigureAwait(false);
+        }
+        await OutboxWayAsync(port, "warmup-outbox", seconds, TimeSpan.FromSeconds(30), OutboxPublisher.DefaultWindow).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="MetricsPublisher.Publish"/> → <see cref="Outbox"/> → <see cref="OutboxPublisher"/> →
+    /// <see cref="MqttConnection"/> for <paramref name="seconds"/>, producer and drain running together;
+    /// the rate is counted by a subscriber until every message has arrived.
+    /// </summary>
+    private static async Task<(double Rate, long Sent, bool Arrived)> OutboxWayAsync(int port, string device, double seconds, TimeSpan timeout, int window)
+    {
+        using var dir = new TempFolder("edgetl-bench-outbox-");
+        await using var counter = await BenchClient.ConnectAsync(port, $"edgetl/{Fleet}/{device}/metrics/#").ConfigureAwait(false);
+        using var store = new AgentStore(Path.Combine(dir.Path, "agent.db"));
+        store.Outbox.Capacity = int.MaxValue;   // nothing dropped: every metric must arrive
+        var topics = new DeviceTopics(Fleet, device);
+        await using var connection = new MqttConnection(Broker(port), topics, []);
+        await using var drain = new OutboxPublisher(store.Outbox, connection, window: window);
+        var metrics = new MetricsPublisher(store.Outbox, topics);
+        connection.Start();
+        await connection.WaitConnectedAsync(new CancellationTokenSource(timeout).Token).ConfigureAwait(false);
+        drain.Start();
+        long start = Stopwatch.GetTimestamp();
+        long sent = 0;
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+        {
+            sent++;
+            metrics.Publish(MetricKinds.Training, Data(sent), ProtocolJson.Default.TrainingProgress);
+        }
+        var (last, arrived) = await counter.WaitForAsync(sent, timeout).ConfigureAwait(false);
+        return (counter.Received / Seconds(start, last), sent, arrived);
     }
 
     private static BrokerOptions Broker(int port) =>

@@ -25,11 +25,13 @@ static int Usage()
               Full fine-tune step img/s (TorchSharp fp32 and bf16 against PyTorch eager fp32),
               a head-only epoch on cached features against a full fine-tune epoch, and peak
               training memory of head-only, progressive and full fine-tuning.
-          agent [--parts a,b,c] [--seconds 5] [--step-seconds 10] [--rates 100,200,400,800,1600,3200]
+          agent [--parts a,b,c] [--seconds 5] [--warmup 3] [--window 64]
+                [--step-seconds 10] [--rates 100,200,400,800,1600,3200]
                 [--minutes 10] [--soak-rate 100] [--telemetry-ms 10] [--sample-seconds 5]
               The device agent's messaging, on a loopback mosquitto the bench starts: (a) metrics/s
               through the durable outbox against raw MQTTnet QoS 1, to mosquitto and to the embedded
-              broker; (b) status command → result latency p50/p99, stepping the rate up until
+              broker, after --warmup s of both untimed, the outbox publishing --window QoS 1 messages
+              at a time; (b) status command → result latency p50/p99, stepping the rate up until
               p99 > 50 ms; (c) the agent process's RSS and threads over --minutes with commands
               and metrics flowing.
           shifts [--seeds 3] [--pretrain-epochs 3] [--threads 2] [--shifts inverted,noiselowcontrast]

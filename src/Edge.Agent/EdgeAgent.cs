@@ -51,7 +51,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         _queue = Channel.CreateBounded<CommandEnvelope>(new BoundedChannelOptions(options.CommandQueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
         _settings = LoadSettings();
         Connection = new MqttConnection(options.Broker, Topics, [Topics.CommandFilter, Topics.GroupDeploy(options.Group)], _loggers.CreateLogger<MqttConnection>());
-        Publisher = new OutboxPublisher(Store.Outbox, Connection, _loggers.CreateLogger<OutboxPublisher>());
+        Publisher = new OutboxPublisher(Store.Outbox, Connection, _loggers.CreateLogger<OutboxPublisher>(), options.OutboxWindow);
         Connection.OnlineState = StatePayload;
         TrainingGate = SysfsResourceGate;
         InitializeDeployment();

@@ -37,6 +37,14 @@ public sealed record AgentOptions
     /// <summary>Most outbox rows; beyond it the oldest metrics are dropped (counted).</summary>
     public int OutboxCapacity { get; init; } = 100_000;
 
+    /// <summary>
+    /// Most outbox messages published and not yet removed at once (QoS 1 publishes awaiting their
+    /// PUBACK, and acknowledged rows awaiting the batch that removes them); the broker's Receive
+    /// Maximum caps it further. 1: one publish at a time. A SIGKILL can make up to this many
+    /// messages arrive twice (receivers drop repeats by <c>edgetl-seq</c>).
+    /// </summary>
+    public int OutboxWindow { get; init; } = OutboxPublisher.DefaultWindow;
+
     /// <summary>Model versions kept on disk.</summary>
     public int KeepVersions { get; init; } = 3;
 
@@ -154,6 +162,8 @@ public sealed record AgentOptions
             problems.Add("Agent:CommandQueueCapacity must be at least 1.");
         if (OutboxCapacity < 10)
             problems.Add("Agent:OutboxCapacity must be at least 10.");
+        if (OutboxWindow is < 1 or > ushort.MaxValue)
+            problems.Add($"Agent:OutboxWindow {OutboxWindow} must be between 1 and 65535.");
         if (KeepVersions < 2)
             problems.Add("Agent:KeepVersions must be at least 2 (current and previous).");
         if (!(HealthLatencyBudgetMs > 0))

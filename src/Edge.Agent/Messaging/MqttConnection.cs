@@ -56,6 +56,12 @@ public sealed class MqttConnection : IAsyncDisposable
     /// <summary>Successful connects so far (the first one included).</summary>
     public int ConnectCount { get; private set; }
 
+    /// <summary>
+    /// How many QoS 1 publishes the broker takes unacknowledged at once: the Receive Maximum of its
+    /// last CONNACK (65,535 when it sent none, as MQTT 5 specifies).
+    /// </summary>
+    public int ReceiveMaximum { get; private set; } = ushort.MaxValue;
+
     /// <summary>When the supervisor last saw the connection alive (for the watchdog).</summary>
     public DateTimeOffset LastAlive { get; private set; } = DateTimeOffset.UtcNow;
 
@@ -122,6 +128,7 @@ public sealed class MqttConnection : IAsyncDisposable
                     var result = await _client.ConnectAsync(_options, cancellationToken).ConfigureAwait(false);
                     if (result.ResultCode != MqttClientConnectResultCode.Success)
                         throw new AgentException(AgentErrorCode.InvalidConfiguration, $"The broker refused the connection: {result.ResultCode} {result.ReasonString}");
+                    ReceiveMaximum = result.ReceiveMaximum is > 0 and { } receive ? receive : ushort.MaxValue;
                     if (!result.IsSessionPresent)
                     {
                         var subscribe = new MqttClientSubscribeOptionsBuilder();

@@ -4,53 +4,91 @@ namespace EdgeTL.Agent.Storage;
 
 /// <summary>
 /// The persisted outbox: everything the agent publishes is written here first and removed only
-/// after the broker's PUBACK (<see cref="Acknowledge"/>), so a dead broker or a killed agent loses
-/// nothing and the order is kept. When <see cref="Capacity"/> is reached the oldest metrics are
-/// dropped and counted in <see cref="DroppedTotal"/>; results and events are never dropped.
+/// after the broker's PUBACK (<see cref="AcknowledgeThrough"/>), so a dead broker or a killed agent
+/// loses nothing and the order is kept. When <see cref="Capacity"/> is reached the oldest metrics
+/// are dropped and counted in <see cref="DroppedTotal"/>; results and events are never dropped.
 /// </summary>
+/// <remarks>
+/// Every call that returns has committed its LiteDB transaction (written to LiteDB's log file,
+/// which survives the process being killed). An enqueue is one insert of one row, with no index but
+/// the primary key (LiteDB writes three 8 KiB pages for it: the data page and two index pages).
+/// Rows leave in batches, one transaction for each unbroken run the publisher had acknowledged.
+/// The newest messages are also kept in memory (<see cref="RecentLimit"/>), so the publisher,
+/// following just behind the producers, reads them from there instead of from LiteDB.
+/// </remarks>
 public sealed class Outbox
 {
+    /// <summary>Most messages kept in memory for <see cref="Peek(long, int)"/> (and at most <see cref="RecentBytesLimit"/> of payload).</summary>
+    public const int RecentLimit = 4096;
+
+    /// <summary>Most payload bytes kept in memory for <see cref="Peek(long, int)"/>.</summary>
+    public const int RecentBytesLimit = 4 << 20;
+
     // The sequence number and the drop count live in the outbox collection itself, in the row with
-    // _id 0, so that a message and the counters are written by one engine call: one implicit
-    // LiteDB transaction, all or nothing. (No explicit transactions: an explicit transaction left
-    // open on an engine that LiteDB closed after an I/O error is finalized later and throws.)
+    // _id 0. The sequence is the largest _id ever written; a restart takes the larger of the saved
+    // sequence and the largest row left, so the counters row need only be written when the newest
+    // row goes: before an acknowledgement empties the outbox it is brought up to the newest
+    // sequence, in its own call ahead of the delete, so a crash between the two leaves the rows
+    // (sent again) and never a sequence that could go back. A drop writes the counters and the new
+    // message in one call: one implicit LiteDB transaction, all or nothing. (No explicit
+    // transactions: an explicit transaction left open on an engine that LiteDB closed after an I/O
+    // error is finalized later and throws.)
     private const long CounterId = 0;
     private const string LegacySequenceKey = "outbox.sequence";
     private const string LegacyDroppedKey = "outbox.dropped_total";
-    private readonly ILiteCollection<OutboxMessage> _messages;
+    private const string LegacyDroppableIndex = "Droppable";
+
+    // Every query takes its bounds as parameters: LiteDB compiles each distinct expression text
+    // once and keeps it for the life of the process, so a value written into the text (as
+    // Query.GT or Query.Between do) would compile (JIT) a new delegate on every call and grow that
+    // cache without end.
+    private const string Range = "_id BETWEEN @0 AND @1";
+
     private readonly ILiteCollection<BsonDocument> _rows;
-    private readonly BsonMapper _mapper;
     private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
+    private readonly Lock _gate = new();           // the counters and every write
+    private readonly Lock _recentGate = new();     // the in-memory tail (taken inside _gate, or alone)
+    private readonly List<OutboxMessage> _recent = [];
+    private int _recentStart;                      // _recent[.._recentStart] are gone
+    private long _recentBytes;
+    private long _recentFloor;                     // every stored row from this id on is in _recent
+    private long _gone;                            // no stored row has an id up to this
     private long _last;
+    private long _saved;
     private long _dropped;
     private int _count;
+    private int _removalsWaiting;
 
     /// <summary>Opens the outbox in <paramref name="database"/>.</summary>
     public Outbox(ILiteDatabase database, TimeProvider? time = null, int capacity = 100_000)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _messages = database.GetCollection<OutboxMessage>("outbox", BsonAutoId.Int64);
-        _messages.EnsureIndex(m => m.Droppable);
         _rows = database.GetCollection("outbox", BsonAutoId.Int64);
-        _mapper = database.Mapper;
         _time = time ?? TimeProvider.System;
         Capacity = capacity;
+        DropLegacyIndex();
         if (_rows.FindById(CounterId) is { } counters)
         {
-            _last = counters["LastSequence"].AsInt64;
+            _saved = counters["LastSequence"].AsInt64;
             _dropped = counters["DroppedTotal"].AsInt64;
         }
         else
         {
             // Stores written before the counters moved here kept them in "counters".
             var legacy = database.GetCollection<SettingRecord>("counters");
-            _last = long.TryParse(legacy.FindById(LegacySequenceKey)?.Json, out long last) ? last : 0;
+            _saved = long.TryParse(legacy.FindById(LegacySequenceKey)?.Json, out long last) ? last : 0;
             _dropped = long.TryParse(legacy.FindById(LegacyDroppedKey)?.Json, out long dropped) ? dropped : 0;
+            // Written now, which also creates the collection: LiteDB 5 can fail a read of a
+            // collection that another thread's transaction is creating at that moment
+            // ("page type must be collection page"), and the publisher reads while producers write.
+            _rows.Upsert(Counters(_saved, _dropped));
         }
-        _last = Math.Max(_last, _messages.Query().Where(m => m.Id > CounterId).OrderByDescending(m => m.Id).Limit(1).FirstOrDefault()?.Id ?? 0);
-        _count = _messages.Count(m => m.Id > CounterId);
+        var newest = _rows.Query().OrderByDescending("_id").Limit(1).FirstOrDefault();
+        _last = Math.Max(_saved, newest?["_id"].AsInt64 ?? 0);
+        _count = _rows.Count(BsonExpression.Create(Range, CounterId + 1, long.MaxValue));
+        _recentFloor = _last + 1;
+        _gone = _count == 0 ? _last : CounterId;
     }
 
     /// <summary>Most messages kept; metrics beyond it drop oldest first.</summary>
@@ -60,34 +98,13 @@ public sealed class Outbox
     public event Action? Enqueued;
 
     /// <summary>Messages waiting.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-                return _count;
-        }
-    }
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>The sequence number of the last message queued (0 before the first); it survives restarts.</summary>
-    public long LastSequence
-    {
-        get
-        {
-            lock (_gate)
-                return _last;
-        }
-    }
+    public long LastSequence => Volatile.Read(ref _last);
 
     /// <summary>Metrics dropped because the outbox was full, since the store was created.</summary>
-    public long DroppedTotal
-    {
-        get
-        {
-            lock (_gate)
-                return _dropped;
-        }
-    }
+    public long DroppedTotal => Volatile.Read(ref _dropped);
 
     /// <summary>
     /// Queues a message; returns its sequence number. Throws <see cref="AgentException"/> with
@@ -101,25 +118,38 @@ public sealed class Outbox
 
     /// <summary>
     /// Queues a message whose payload is made from its sequence number (so the payload can carry
-    /// it); returns the sequence number. Sequence numbers only grow, also across restarts.
+    /// it); returns the sequence number once the message is stored. Sequence numbers only grow,
+    /// also across restarts.
     /// </summary>
     public long Enqueue(string topic, Func<long, byte[]> payload, bool retain = false, bool droppable = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(topic);
         ArgumentNullException.ThrowIfNull(payload);
         long id;
+        // Removals first: a producer that enqueues in a tight loop would otherwise take the gate
+        // again and again before the publisher's thread is scheduled, starving the removals.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _removalsWaiting) > 0)
+            spin.SpinOnce(sleep1Threshold: -1);
         lock (_gate)
         {
             id = _last + 1;
             var message = new OutboxMessage { Id = id, Topic = topic, Payload = payload(id), Retain = retain, Droppable = droppable, CreatedTicks = _time.GetUtcNow().UtcTicks };
-            var oldest = _count + 1 > Capacity
-                ? _messages.Query().Where(m => m.Id > CounterId && m.Droppable).OrderBy(m => m.Id).Limit(_count + 1 - Capacity).ToList().ConvertAll(m => m.Id)
-                : [];
+            var row = Row(message);
+            var oldest = _count + 1 > Capacity ? OldestDroppable(_count + 1 - Capacity) : [];
             try
             {
-                // The message and the counters in one call; the drop is counted before the rows go,
-                // so a crash in between can over-count a drop but never hide one.
-                _rows.Upsert([Counters(id, _dropped + oldest.Count), _mapper.ToDocument(message)]);
+                if (oldest.Count == 0)
+                {
+                    _rows.Insert(row);
+                }
+                else
+                {
+                    // The message and the counters in one call; the drop is counted before the rows go,
+                    // so a crash in between can over-count a drop but never hide one.
+                    _rows.Upsert([Counters(id, _dropped + oldest.Count), row]);
+                    _saved = id;
+                }
             }
             catch (Exception e) when (e is IOException or LiteException)
             {
@@ -127,13 +157,15 @@ public sealed class Outbox
                     throw new AgentException(AgentErrorCode.StorageFull, "The outbox cannot take the message: the disk is full.", e);
                 throw;
             }
-            _last = id;
-            _dropped += oldest.Count;
-            _count++;
+            Volatile.Write(ref _last, id);
+            Volatile.Write(ref _dropped, _dropped + oldest.Count);
+            Volatile.Write(ref _count, _count + 1);
+            Remember(message);
             foreach (long old in oldest)
             {
-                if (_messages.Delete(old))
-                    _count--;
+                if (_rows.Delete(old))
+                    Volatile.Write(ref _count, _count - 1);
+                Forget(old);
             }
         }
         Enqueued?.Invoke();
@@ -141,18 +173,185 @@ public sealed class Outbox
     }
 
     /// <summary>The oldest <paramref name="count"/> messages, in publish order.</summary>
-    public IReadOnlyList<OutboxMessage> Peek(int count) => _messages.Query().Where(m => m.Id > CounterId).OrderBy(m => m.Id).Limit(count).ToList();
+    public IReadOnlyList<OutboxMessage> Peek(int count) => Peek(CounterId, count);
+
+    /// <summary>
+    /// The oldest <paramref name="count"/> messages after sequence number <paramref name="after"/>,
+    /// in publish order (from memory when the newest messages cover them, else from the store).
+    /// </summary>
+    public IReadOnlyList<OutboxMessage> Peek(long after, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var messages = new List<OutboxMessage>(Math.Min(count, 256));
+        lock (_recentGate)
+        {
+            long from = Math.Max(after, _gone) + 1;
+            if (from >= _recentFloor)
+            {
+                for (int i = FirstRecent(from); i < _recent.Count && messages.Count < count; i++)
+                    messages.Add(_recent[i]);
+                return messages;
+            }
+        }
+        foreach (var row in _rows.Query().Where(Range, Math.Max(after, CounterId) + 1, long.MaxValue).OrderBy("_id").Limit(count).ToEnumerable())
+            messages.Add(Message(row));
+        return messages;
+    }
 
     /// <summary>Removes message <paramref name="id"/> after its PUBACK.</summary>
     public void Acknowledge(long id)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(id, CounterId);
+        Interlocked.Increment(ref _removalsWaiting);
         lock (_gate)
         {
-            if (_messages.Delete(id))
-                _count--;
+            Interlocked.Decrement(ref _removalsWaiting);
+            SaveSequenceThrough(id);
+            if (_rows.Delete(id))
+                Volatile.Write(ref _count, _count - 1);
+            Forget(id);
         }
     }
+
+    /// <summary>
+    /// Removes every message up to and including <paramref name="id"/>, in one transaction: the
+    /// publisher publishes from the oldest message in order and calls this with the newest of an
+    /// unbroken run of PUBACKs, so every message up to it was acknowledged (or dropped meanwhile).
+    /// </summary>
+    public void AcknowledgeThrough(long id)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(id, CounterId);
+        Interlocked.Increment(ref _removalsWaiting);
+        lock (_gate)
+        {
+            Interlocked.Decrement(ref _removalsWaiting);
+            SaveSequenceThrough(id);
+            Volatile.Write(ref _count, _count - _rows.DeleteMany(BsonExpression.Create(Range, CounterId + 1, id)));
+            lock (_recentGate)
+            {
+                _gone = Math.Max(_gone, id);
+                int keep = FirstRecent(id + 1);
+                for (int i = _recentStart; i < keep; i++)
+                    _recentBytes -= _recent[i].Payload.Length;
+                _recentStart = keep;
+                Compact();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Before the rows up to <paramref name="id"/> go (under the gate): when that empties the
+    /// outbox, the counters row must hold the newest sequence, which no row will. While the newest
+    /// message stays (it goes only by an acknowledgement: drops take older ones), it holds it.
+    /// </summary>
+    private void SaveSequenceThrough(long id)
+    {
+        if (id < _last || _saved >= _last)
+            return;
+        _rows.Upsert(Counters(_last, _dropped));
+        _saved = _last;
+    }
+
+    /// <summary>The ids of the oldest <paramref name="count"/> droppable messages (under the gate).</summary>
+    private List<long> OldestDroppable(int count)
+    {
+        var ids = new List<long>(count);
+        foreach (var row in _rows.Query().Where(Range + " AND Droppable = true", CounterId + 1, long.MaxValue).OrderBy("_id").Limit(count).ToEnumerable())
+            ids.Add(row["_id"].AsInt64);
+        return ids;
+    }
+
+    /// <summary>Keeps a stored message in memory, forgetting the oldest beyond the limits (under the gate).</summary>
+    private void Remember(OutboxMessage message)
+    {
+        lock (_recentGate)
+        {
+            _recent.Add(message);
+            _recentBytes += message.Payload.Length;
+            while (_recent.Count - _recentStart > RecentLimit || (_recentBytes > RecentBytesLimit && _recentStart < _recent.Count))
+            {
+                var oldest = _recent[_recentStart++];
+                _recentBytes -= oldest.Payload.Length;
+                _recentFloor = oldest.Id + 1;
+            }
+            Compact();
+        }
+    }
+
+    /// <summary>Forgets message <paramref name="id"/>, no longer stored (under the gate).</summary>
+    private void Forget(long id)
+    {
+        lock (_recentGate)
+        {
+            int i = FirstRecent(id);
+            if (i < _recent.Count && _recent[i].Id == id)
+            {
+                _recentBytes -= _recent[i].Payload.Length;
+                _recent.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>The index in <see cref="_recent"/> of the first message with an id of at least <paramref name="id"/> (under the recent gate).</summary>
+    private int FirstRecent(long id)
+    {
+        int low = _recentStart, high = _recent.Count;
+        while (low < high)
+        {
+            int mid = (low + high) >>> 1;
+            if (_recent[mid].Id < id)
+                low = mid + 1;
+            else
+                high = mid;
+        }
+        return low;
+    }
+
+    /// <summary>Drops the forgotten head of <see cref="_recent"/> once it is half the list (under the recent gate).</summary>
+    private void Compact()
+    {
+        if (_recentStart > 64 && _recentStart * 2 >= _recent.Count)
+        {
+            _recent.RemoveRange(0, _recentStart);
+            _recentStart = 0;
+        }
+    }
+
+    /// <summary>
+    /// Stores before this one kept an index on Droppable, which every insert and delete paid for
+    /// and only a full outbox used; dropping it changes nothing but the cost. A disk too full to
+    /// drop it leaves it, harmless, for the next open.
+    /// </summary>
+    private void DropLegacyIndex()
+    {
+        try
+        {
+            _rows.DropIndex(LegacyDroppableIndex);
+        }
+        catch (Exception e) when (e is IOException or LiteException && DiskSpace.IsFull(e))
+        {
+        }
+    }
+
+    private static BsonDocument Row(OutboxMessage message) => new()
+    {
+        ["_id"] = message.Id,
+        ["Topic"] = message.Topic,
+        ["Payload"] = message.Payload,
+        ["Retain"] = message.Retain,
+        ["Droppable"] = message.Droppable,
+        ["CreatedTicks"] = message.CreatedTicks,
+    };
+
+    private static OutboxMessage Message(BsonDocument row) => new()
+    {
+        Id = row["_id"].AsInt64,
+        Topic = row["Topic"].AsString,
+        Payload = row["Payload"].AsBinary,
+        Retain = row["Retain"].AsBoolean,
+        Droppable = row["Droppable"].AsBoolean,
+        CreatedTicks = row["CreatedTicks"].AsInt64,
+    };
 
     private static BsonDocument Counters(long last, long dropped) => new()
     {
