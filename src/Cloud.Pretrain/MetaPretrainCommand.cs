@@ -9,6 +9,8 @@ using EdgeTL.Trainer.Meta;
 using EdgeTL.Trainer.Models;
 using static TorchSharp.torch;
 
+using EdgeTL.Trainer.Training;
+
 namespace EdgeTL.Cloud;
 
 /// <summary>

@@ -17,7 +17,6 @@ internal static class AgentCli
         root.Subcommands.Add(Run());
         root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(Info());
-        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(DeviceCommands.Status());
         root.Subcommands.Add(DeviceCommands.Predict());
         root.Subcommands.Add(DeviceCommands.Extract());

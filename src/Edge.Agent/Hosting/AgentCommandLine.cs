@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeTL.Control;
 
 namespace EdgeTL.Agent.Hosting;
 

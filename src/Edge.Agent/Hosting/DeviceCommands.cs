@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using EdgeTL.Protocol.Commands;
 using EdgeTL.Runtime.Features;
 using EdgeTL.Runtime.Packaging;
+using EdgeTL.Control;
 
 namespace EdgeTL.Agent.Hosting;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using EdgeTL.Protocol.Commands;
 using EdgeTL.Protocol.Json;
+using EdgeTL.Control;
 
 namespace EdgeTL.Agent.Hosting;
 

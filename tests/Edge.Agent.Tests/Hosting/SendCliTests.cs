@@ -5,6 +5,8 @@ using EdgeTL.Agent.Messaging;
 using EdgeTL.Agent.Tests.Deployment;
 using EdgeTL.Agent.Tests.Integration;
 
+using EdgeTL.Control;
+
 namespace EdgeTL.Agent.Tests.Hosting;
 
 /// <summary><c>edgetl-agent send</c> against a real in-process agent: a job (accepted → ok), refusals, duplicates, and the exit codes of the command line's own errors.</summary>

@@ -2,6 +2,8 @@ using EdgeTL.Trainer.Adaptation;
 using EdgeTL.Trainer.Experiments;
 using Xunit.Abstractions;
 
+using EdgeTL.Trainer.Training;
+
 namespace EdgeTL.Trainer.Tests.Adaptation;
 
 /// <summary>

@@ -2,6 +2,8 @@ using EdgeTL.Trainer.Experiments;
 using EdgeTL.Trainer.Models;
 using Xunit.Abstractions;
 
+using EdgeTL.Trainer.Training;
+
 namespace EdgeTL.Trainer.Tests.Experiments;
 
 /// <summary>

@@ -3,6 +3,8 @@ using EdgeTL.Trainer.Tests.Interop;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
+using EdgeTL.Trainer.Training;
+
 namespace EdgeTL.Trainer.Tests.Meta;
 
 /// <summary>

@@ -1,4 +1,4 @@
-namespace EdgeTL.Agent.Demo;
+namespace EdgeTL.Demo;
 
 /// <summary>What the demo measured; every value was read from a message the agent published.</summary>
 public sealed record DemoSummary

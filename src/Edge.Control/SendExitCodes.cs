@@ -1,12 +1,12 @@
 using EdgeTL.Protocol.Commands;
 
-namespace EdgeTL.Agent.Hosting;
+namespace EdgeTL.Control;
 
 /// <summary>
 /// What the exit code of <c>edgetl-agent send</c> (and <c>status</c>, <c>predict</c>) says: the
 /// final status of the command, grouped by what the sender should do about it.
 /// </summary>
-internal static class SendExitCodes
+public static class SendExitCodes
 {
     /// <summary>The command ran: <c>ok</c>.</summary>
     public const int Ok = 0;

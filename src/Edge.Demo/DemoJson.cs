@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace EdgeTL.Agent.Demo;
+namespace EdgeTL.Demo;
 
 /// <summary>Source-generated JSON for the demo summary.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]

@@ -1,7 +1,7 @@
-using EdgeTL.Agent.Demo;
+using EdgeTL.Agent.Tests.Integration;
 using Xunit.Abstractions;
 
-namespace EdgeTL.Agent.Tests.Integration;
+namespace EdgeTL.Demo.Tests;
 
 /// <summary>
 /// The README's demo, shortened (1 pretraining epoch, fewer samples): it completes, writes its

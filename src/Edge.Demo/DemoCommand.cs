@@ -1,19 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using EdgeTL.Agent.Demo;
 using Spectre.Console;
 
-namespace EdgeTL.Agent.Hosting;
+namespace EdgeTL.Demo;
 
-/// <summary><c>demo</c>: the whole loop on this machine, live, with an embedded broker (see <see cref="DemoRunner"/>).</summary>
+/// <summary><c>edgetl-demo</c>: the whole loop on this machine, live, with an embedded broker (see <see cref="DemoRunner"/>).</summary>
 internal static class DemoCommand
 {
-    public static Command Create()
+    public static RootCommand Create()
     {
         var output = new Option<string>("--out") { Description = "Folder for the PNGs, the package cache and the demo agent's data.", DefaultValueFactory = _ => "./out" };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
-        var command = new Command("demo", "Pretrain (or reuse), package, sign, deploy over MQTT, cold-start on new classes, fine-tune, inject a domain shift and watch the agent adapt.")
+        var command = new RootCommand("EdgeTL demo: pretrain (or reuse), package, sign, deploy over MQTT, cold-start on new classes, fine-tune, inject a domain shift and watch the agent adapt.")
         {
             output, json,
         };
@@ -47,7 +46,7 @@ internal static class DemoCommand
             {
                 return 130;
             }
-            catch (Exception e) when (e is AgentException or TimeoutException or Trainer.EdgeTrainerException or Runtime.EdgeRuntimeException)
+            catch (Exception e) when (e is Agent.AgentException or TimeoutException or Trainer.EdgeTrainerException or Runtime.EdgeRuntimeException)
             {
                 await Console.Error.WriteLineAsync($"error: the demo stopped: {e.Message}").ConfigureAwait(false);
                 return 4;

@@ -1,4 +1,4 @@
-namespace EdgeTL.Agent.Demo;
+namespace EdgeTL.Demo;
 
 /// <summary>Settings of the demo (defaults fit 2 cores in under 5 minutes).</summary>
 public sealed record DemoOptions

@@ -1,10 +1,9 @@
 using System.Globalization;
-using EdgeTL.Agent.Messaging;
 using EdgeTL.Protocol.Commands;
 using EdgeTL.Protocol.Json;
 using EdgeTL.Protocol.Topics;
 
-namespace EdgeTL.Agent.Hosting;
+namespace EdgeTL.Control;
 
 /// <summary>
 /// One command to a running agent over MQTT, as the device verbs (<c>send</c>, <c>status</c>,
@@ -12,7 +11,7 @@ namespace EdgeTL.Agent.Hosting;
 /// command's result topic, send, hand over each result, and turn the outcome into an exit code
 /// (<see cref="SendExitCodes"/>).
 /// </summary>
-internal static class RemoteCall
+public static class RemoteCall
 {
     /// <summary>How long connecting to the broker may take at most.</summary>
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);

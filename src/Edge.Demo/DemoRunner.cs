@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using EdgeTL.Agent.Hosting;
+using EdgeTL.Agent;
 using EdgeTL.Agent.Messaging;
+using EdgeTL.Control;
 using EdgeTL.Runtime.Data;
 using EdgeTL.Runtime.Packaging;
 using EdgeTL.Runtime.Preprocessing;
@@ -10,7 +12,7 @@ using EdgeTL.Trainer.Experiments;
 using EdgeTL.Trainer.Packaging;
 using EdgeTL.Trainer.Visualization;
 
-namespace EdgeTL.Agent.Demo;
+namespace EdgeTL.Demo;
 
 /// <summary>
 /// The one-command demo: pretrain (or reuse) a backbone on Fashion-MNIST classes 0–4, package and
@@ -210,7 +212,7 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         }
         Step($"pretraining resnet18 on Fashion-MNIST classes 0–4 ({options.PretrainEpochs} epochs, 32 px)");
         var pretrain = new PretrainOptions { Architecture = "resnet18", Classes = SourceClasses, Epochs = options.PretrainEpochs, InputSize = 32 };
-        var progress = new Learning.SyncProgress<Trainer.Training.EpochMetrics>(e =>
+        var progress = new Trainer.Training.SyncProgress<Trainer.Training.EpochMetrics>(e =>
             Step($"  epoch {e.Epoch + 1}/{options.PretrainEpochs}: train loss {e.TrainLoss:F3}, validation accuracy {e.ValidationAccuracy:P1}"));
         var train = FashionMnist.LoadTrain();
         if (options.PretrainImagesPerClass > 0)

@@ -10,7 +10,7 @@ using EdgeTL.Protocol.Topics;
 using MQTTnet;
 using MQTTnet.Protocol;
 
-namespace EdgeTL.Agent.Messaging;
+namespace EdgeTL.Control;
 
 /// <summary>
 /// A remote client of one device, as a fleet backend (or the demo, or <c>edgetl-agent status</c>)
@@ -19,7 +19,7 @@ namespace EdgeTL.Agent.Messaging;
 /// nothing up front: <see cref="CallAsync"/> subscribes to one command's result topic before it
 /// sends (what <c>edgetl-agent send</c>, <c>status</c> and <c>predict</c> do).
 /// </summary>
-internal sealed class AgentClient : IAsyncDisposable
+public sealed class AgentClient : IAsyncDisposable
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private readonly string _prefix;
