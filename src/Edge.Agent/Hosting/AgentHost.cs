@@ -33,7 +33,7 @@ public static class AgentHost
     /// Registers the agent: options bound from <paramref name="section"/> and validated at start
     /// (a value that cannot be read fails validation like one out of range, naming the key, the
     /// value and the form expected), a warning at start for each key that binds to no setting,
-    /// systemd, and the worker.
+    /// the agent's services and command handlers (<see cref="AgentModule"/>), systemd, and the worker.
     /// </summary>
     public static IServiceCollection AddEdgeAgent(this IServiceCollection services, IConfiguration section, bool embedded = false)
     {
@@ -45,6 +45,10 @@ public static class AgentHost
         }).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         services.AddHostedService(provider => new ConfigurationWarnings(section, provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ConfigurationWarnings>>()));
+        services.AddSingleton(provider => provider.GetRequiredService<IOptions<AgentOptions>>().Value);
+        services.AddAgentCore();
+        // Created by the worker once the embedded broker (if any) is up; disposed by the host after the worker stopped it.
+        services.AddSingleton(provider => new EdgeAgent(provider));
         services.AddSingleton(new EmbeddedBrokerSettings(embedded));
         services.AddSystemd();
         // AddSystemd registers the notifier only under systemd; the watchdog pinger always asks for one (disabled outside systemd).

@@ -1,5 +1,6 @@
 using EdgeTL.Agent.Messaging;
 using EdgeTL.Agent.Sources;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace EdgeTL.Agent.Hosting;
 /// pinger and the sample folder; on SIGTERM it stops taking commands, drains the outbox (up to
 /// <see cref="AgentOptions.ShutdownFlushTimeout"/>) and closes the store.
 /// </summary>
-public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSettings embedded, ISystemdNotifier notifier, ILoggerFactory loggers) : BackgroundService
+public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSettings embedded, ISystemdNotifier notifier, ILoggerFactory loggers, IServiceProvider services) : BackgroundService
 {
     private EmbeddedBroker? _broker;
     private EdgeAgent? _agent;
@@ -43,7 +44,7 @@ public sealed class AgentWorker(IOptions<AgentOptions> options, EmbeddedBrokerSe
             _broker = await EmbeddedBroker.StartAsync(settings.Broker.Port, stoppingToken).ConfigureAwait(false);
             logger.Event($"Embedded MQTT broker on 127.0.0.1:{_broker.Port}");
         }
-        var agent = new EdgeAgent(settings, loggers);
+        var agent = services.GetRequiredService<EdgeAgent>();
         await agent.StartAsync(stoppingToken).ConfigureAwait(false);
         Volatile.Write(ref _agent, agent);
         logger.Event($"Agent {settings.Fleet}/{settings.Device} running; data in {Path.GetFullPath(settings.DataDirectory)}");

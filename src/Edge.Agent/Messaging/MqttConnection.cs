@@ -19,6 +19,7 @@ namespace EdgeTL.Agent.Messaging;
 /// </summary>
 public sealed class MqttConnection : IAsyncDisposable
 {
+    private int _disposed;
     private readonly IMqttClient _client;
     private readonly MqttClientOptions _options;
     private readonly BrokerOptions _broker;
@@ -235,6 +236,8 @@ public sealed class MqttConnection : IAsyncDisposable
     /// <summary>Stops the supervisor and disconnects cleanly (the will is not sent; "offline" is published first).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_supervisor is not null)
             await _supervisor.ConfigureAwait(false);

@@ -32,6 +32,7 @@ public sealed class OutboxPublisher : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Queue<(long Id, Task<bool> Acknowledged)> _inFlight = new();
     private Task? _loop;
+    private int _disposed;
     private long _lastEnqueued;   // Stopwatch timestamp of the last message queued
 
     /// <summary>Creates the publisher for <paramref name="outbox"/> over <paramref name="connection"/>.</summary>
@@ -223,6 +224,8 @@ public sealed class OutboxPublisher : IAsyncDisposable
     /// <summary>Stops the loop (call <see cref="FlushAsync"/> first to drain).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         _outbox.Enqueued -= OnEnqueued;
         _connection.Connected -= Wake;
         await _stop.CancelAsync().ConfigureAwait(false);

@@ -67,15 +67,19 @@ public sealed class AgentStore : IDisposable
     /// <summary>Heads trained on the device.</summary>
     public HeadStore Heads { get; }
 
+    private int _disposed;
+
     /// <summary>Training and adaptation runs, with their metrics and curves.</summary>
     public RunStore Runs { get; }
 
     /// <summary>Settings changed at run time (<c>set-config</c>), which survive restarts.</summary>
     public ILiteCollection<SettingRecord> Settings { get; }
 
-    /// <summary>Flushes and closes the file (on a full disk the log stays, and is replayed on the next open).</summary>
+    /// <summary>Flushes and closes the file (on a full disk the log stays, and is replayed on the next open). A second call does nothing.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         try
         {
             Database.Checkpoint();

@@ -47,12 +47,7 @@ public sealed class Outbox
     private readonly ILiteCollection<BsonDocument> _rows;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();           // the counters and every write
-    private readonly Lock _recentGate = new();     // the in-memory tail (taken inside _gate, or alone)
-    private readonly List<OutboxMessage> _recent = [];
-    private int _recentStart;                      // _recent[.._recentStart] are gone
-    private long _recentBytes;
-    private long _recentFloor;                     // every stored row from this id on is in _recent
-    private long _gone;                            // no stored row has an id up to this
+    private readonly OutboxTail _recent;           // the newest messages, also in memory
     private long _last;
     private long _saved;
     private long _dropped;
@@ -87,8 +82,7 @@ public sealed class Outbox
         var newest = _rows.Query().OrderByDescending("_id").Limit(1).FirstOrDefault();
         _last = Math.Max(_saved, newest?["_id"].AsInt64 ?? 0);
         _count = _rows.Count(BsonExpression.Create(Range, CounterId + 1, long.MaxValue));
-        _recentFloor = _last + 1;
-        _gone = _count == 0 ? _last : CounterId;
+        _recent = new OutboxTail(_last, _count == 0 ? _last : CounterId);
     }
 
     /// <summary>Most messages kept; metrics beyond it drop oldest first.</summary>
@@ -160,12 +154,12 @@ public sealed class Outbox
             Volatile.Write(ref _last, id);
             Volatile.Write(ref _dropped, _dropped + oldest.Count);
             Volatile.Write(ref _count, _count + 1);
-            Remember(message);
+            _recent.Add(message);
             foreach (long old in oldest)
             {
                 if (_rows.Delete(old))
                     Volatile.Write(ref _count, _count - 1);
-                Forget(old);
+                _recent.Remove(old);
             }
         }
         Enqueued?.Invoke();
@@ -183,16 +177,8 @@ public sealed class Outbox
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var messages = new List<OutboxMessage>(Math.Min(count, 256));
-        lock (_recentGate)
-        {
-            long from = Math.Max(after, _gone) + 1;
-            if (from >= _recentFloor)
-            {
-                for (int i = FirstRecent(from); i < _recent.Count && messages.Count < count; i++)
-                    messages.Add(_recent[i]);
-                return messages;
-            }
-        }
+        if (_recent.TryPeek(after, count, messages))
+            return messages;
         foreach (var row in _rows.Query().Where(Range, Math.Max(after, CounterId) + 1, long.MaxValue).OrderBy("_id").Limit(count).ToEnumerable())
             messages.Add(Message(row));
         return messages;
@@ -209,7 +195,7 @@ public sealed class Outbox
             SaveSequenceThrough(id);
             if (_rows.Delete(id))
                 Volatile.Write(ref _count, _count - 1);
-            Forget(id);
+            _recent.Remove(id);
         }
     }
 
@@ -227,15 +213,7 @@ public sealed class Outbox
             Interlocked.Decrement(ref _removalsWaiting);
             SaveSequenceThrough(id);
             Volatile.Write(ref _count, _count - _rows.DeleteMany(BsonExpression.Create(Range, CounterId + 1, id)));
-            lock (_recentGate)
-            {
-                _gone = Math.Max(_gone, id);
-                int keep = FirstRecent(id + 1);
-                for (int i = _recentStart; i < keep; i++)
-                    _recentBytes -= _recent[i].Payload.Length;
-                _recentStart = keep;
-                Compact();
-            }
+            _recent.RemoveThrough(id);
         }
     }
 
@@ -259,62 +237,6 @@ public sealed class Outbox
         foreach (var row in _rows.Query().Where(Range + " AND Droppable = true", CounterId + 1, long.MaxValue).OrderBy("_id").Limit(count).ToEnumerable())
             ids.Add(row["_id"].AsInt64);
         return ids;
-    }
-
-    /// <summary>Keeps a stored message in memory, forgetting the oldest beyond the limits (under the gate).</summary>
-    private void Remember(OutboxMessage message)
-    {
-        lock (_recentGate)
-        {
-            _recent.Add(message);
-            _recentBytes += message.Payload.Length;
-            while (_recent.Count - _recentStart > RecentLimit || (_recentBytes > RecentBytesLimit && _recentStart < _recent.Count))
-            {
-                var oldest = _recent[_recentStart++];
-                _recentBytes -= oldest.Payload.Length;
-                _recentFloor = oldest.Id + 1;
-            }
-            Compact();
-        }
-    }
-
-    /// <summary>Forgets message <paramref name="id"/>, no longer stored (under the gate).</summary>
-    private void Forget(long id)
-    {
-        lock (_recentGate)
-        {
-            int i = FirstRecent(id);
-            if (i < _recent.Count && _recent[i].Id == id)
-            {
-                _recentBytes -= _recent[i].Payload.Length;
-                _recent.RemoveAt(i);
-            }
-        }
-    }
-
-    /// <summary>The index in <see cref="_recent"/> of the first message with an id of at least <paramref name="id"/> (under the recent gate).</summary>
-    private int FirstRecent(long id)
-    {
-        int low = _recentStart, high = _recent.Count;
-        while (low < high)
-        {
-            int mid = (low + high) >>> 1;
-            if (_recent[mid].Id < id)
-                low = mid + 1;
-            else
-                high = mid;
-        }
-        return low;
-    }
-
-    /// <summary>Drops the forgotten head of <see cref="_recent"/> once it is half the list (under the recent gate).</summary>
-    private void Compact()
-    {
-        if (_recentStart > 64 && _recentStart * 2 >= _recent.Count)
-        {
-            _recent.RemoveRange(0, _recentStart);
-            _recentStart = 0;
-        }
     }
 
     /// <summary>

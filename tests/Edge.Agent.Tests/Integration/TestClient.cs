@@ -139,9 +139,16 @@ public sealed class TestClient : IAsyncDisposable
         return id;
     }
 
-    /// <summary>Results published for command <paramref name="id"/>, in arrival order.</summary>
-    public IReadOnlyList<JsonObject> Results(string id) =>
-        [.. Received.Where(m => m.Topic.EndsWith($"/result/{id}", StringComparison.Ordinal)).Select(m => m.Json)];
+    /// <summary>
+    /// Results published for command <paramref name="id"/>, in arrival order, repeats dropped by
+    /// <c>edgetl-seq</c> as a consumer should (QoS 1 is at-least-once: a SIGKILL can make the
+    /// messages the agent had published and not yet removed from its outbox arrive again).
+    /// </summary>
+    public IReadOnlyList<JsonObject> Results(string id)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return [.. Received.Where(m => m.Topic.EndsWith($"/result/{id}", StringComparison.Ordinal) && (m.Sequence is null || seen.Add(m.Sequence))).Select(m => m.Json)];
+    }
 
     /// <summary>Waits for the final (not "accepted") result of command <paramref name="id"/>.</summary>
     public async Task<JsonObject> FinalResultAsync(string id, TimeSpan timeout) =>

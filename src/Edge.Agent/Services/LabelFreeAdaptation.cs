@@ -1,20 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using EdgeTL.Agent.Learning;
+using EdgeTL.Agent.Messaging;
 using EdgeTL.Agent.Storage;
 using EdgeTL.Protocol.Commands;
 using EdgeTL.Protocol.Json;
 using EdgeTL.Protocol.Payloads;
 using EdgeTL.Runtime.Packaging;
-using EdgeTL.Runtime.Preprocessing;
 using EdgeTL.Trainer.Adaptation;
 using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Metrics;
 using EdgeTL.Trainer.Models;
+using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
-namespace EdgeTL.Agent;
+namespace EdgeTL.Agent.Services;
 
 /// <summary>
 /// <c>adapt method=bn|tent</c>: label-free adaptation of the served backbone to a target domain.
@@ -26,48 +26,75 @@ namespace EdgeTL.Agent;
 /// the source golden set must not get worse). A promoted one is exported, checked in ONNX Runtime and
 /// installed as a device-made version, as a backbone fine-tune is.
 /// </summary>
-public sealed partial class EdgeAgent
+public sealed class LabelFreeAdaptation
 {
     /// <summary>Target images used at most (the newest).</summary>
-    private const int LabelFreeTargetLimit = 1000;
+    private const int TargetLimit = 1000;
 
     /// <summary>Labelled source images the domain MMD² is measured on, at most.</summary>
     private const int MmdSourceLimit = 200;
 
-    private CommandResult RunLabelFreeAdaptation(CommandEnvelope command, string method, int steps, string targetDomain, ShiftSummary? shift, CancellationToken cancellationToken)
+    private readonly AgentStore _store;
+    private readonly ModelServing _serving;
+    private readonly SettingsService _settings;
+    private readonly SampleFeatures _samples;
+    private readonly PromotionPolicy _policy;
+    private readonly ServingUpdates _updates;
+    private readonly MetricsPublisher _metrics;
+    private readonly CommandResults _results;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the label-free adapter.</summary>
+    public LabelFreeAdaptation(AgentStore store, ModelServing serving, SettingsService settings, SampleFeatures samples, PromotionPolicy policy, ServingUpdates updates,
+        MetricsPublisher metrics, CommandResults results, ILogger<LabelFreeAdaptation> logger)
     {
+        _store = store;
+        _serving = serving;
+        _settings = settings;
+        _samples = samples;
+        _policy = policy;
+        _updates = updates;
+        _metrics = metrics;
+        _results = results;
+        _logger = logger;
+    }
+
+    /// <summary>Adapts the served backbone with <paramref name="method"/> (<c>bn</c> or <c>tent</c>), judges it, and installs it if promoted.</summary>
+    public CommandResult Run(CommandEnvelope command, string method, int steps, string targetDomain, ShiftSummary? shift, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
         var clock = Stopwatch.StartNew();
-        var served = Server.Model ?? throw new AgentException(AgentErrorCode.NoModel, "No model is deployed yet: send 'deploy' first.");
-        var parent = served.Installed;
+        var server = _serving.Server;
+        var parent = (server.Model ?? throw NoModel()).Installed;
         var input = parent.Manifest.Input;
         if (input.Channels != 3)
             throw new AgentException(AgentErrorCode.TrainingUnavailable, $"The served backbone reads {input.Channels} channel(s); backbone adaptation handles 3-channel images only.");
-        var classes = Classes ?? throw new AgentException(AgentErrorCode.NoModel, "No model is deployed yet: send 'deploy' first.");
-        var recent = Store.Samples.Recent(targetDomain, LabelFreeTargetLimit);
+        var classes = _serving.Classes ?? throw NoModel();
+        var recent = _store.Samples.Recent(targetDomain, TargetLimit);
         bool Held(SampleRecord s) => s.Label is not null && classes.Contains(s.Label) && HoldoutSplit.IsHoldout(s.Id);
         var targetSamples = recent.Where(s => !Held(s)).ToList();
         if (targetSamples.Count < 10)
             throw new AgentException(AgentErrorCode.NotEnoughData, $"Adaptation needs at least 10 samples of domain '{targetDomain}' outside the holdout; there are {targetSamples.Count}.");
         var heldTarget = recent.Where(Held).ToList();
-        var labelledSource = Store.Samples.Labelled().Where(s => s.Domain != targetDomain && s.Label is not null && classes.Contains(s.Label)).ToList();
+        var labelledSource = _store.Samples.Labelled().Where(s => s.Domain != targetDomain && s.Label is not null && classes.Contains(s.Label)).ToList();
         var goldenSamples = labelledSource.Where(s => HoldoutSplit.IsHoldout(s.Id)).ToList();
         if (labelledSource.Count < 2)
             throw new AgentException(AgentErrorCode.NotEnoughData,
                 $"'{method}' needs at least 2 labelled samples outside domain '{targetDomain}' to measure the shift and to judge the result against; there are {labelledSource.Count}.");
 
-        using var model = BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, classes.Count, Server.Head?.SeedHead,
-            Server.Head is null && classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, seed: 0, out bool headCarried);
+        using var model = BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, classes.Count, server.Head?.SeedHead,
+            server.Head is null && classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, seed: 0, out bool headCarried);
         if (!headCarried)
             throw new AgentException(AgentErrorCode.TrainingUnavailable,
-                $"'{method}' adapts the backbone under the serving head, and the serving head ({Server.Head?.Record.Kind ?? "none"}) is not a seed head it can carry over; " +
+                $"'{method}' adapts the backbone under the serving head, and the serving head ({server.Head?.Record.Kind ?? "none"}) is not a seed head it can carry over; " +
                 "send 'rollback' with target=head or 'finetune' first.");
 
         int side = input.Size;
         using var scope = NewDisposeScope();
-        var target = tensor(PixelsOf(targetSamples, input)).view(targetSamples.Count, 3, side, side);
-        var source = tensor(PixelsOf([.. labelledSource.Take(MmdSourceLimit)], input)).view(-1, 3, side, side);
+        var target = tensor(SampleFeatures.PixelsOf(targetSamples, input)).view(targetSamples.Count, 3, side, side);
+        var source = tensor(SampleFeatures.PixelsOf([.. labelledSource.Take(MmdSourceLimit)], input)).view(-1, 3, side, side);
         double mmdBefore = DomainMmd(model, source, target);
-        double servingEntropy = CandidateScoring.MeanEntropy(Server.Predict(ExtractInBatches([.. targetSamples.Select(s => s.Image)], cancellationToken), targetSamples.Count)
+        double servingEntropy = CandidateScoring.MeanEntropy(server.Predict(_samples.ExtractInBatches([.. targetSamples.Select(s => s.Image)], cancellationToken), targetSamples.Count)
             .Select(p => p.Probabilities).ToArray());
         shift ??= LocalizeShift(targetDomain, cancellationToken);
         var groups = shift.Renormalized;
@@ -77,66 +104,38 @@ public sealed partial class EdgeAgent
         double mmdAfter = DomainMmd(model, source, target);
         double candidateEntropy = TestTimeAdaptation.MeanEntropy(model.Backbone, model.Head, target);
 
-        var decision = LabelFreeDecision(model, heldTarget, goldenSamples, side, candidateEntropy, servingEntropy);
+        var decision = Decide(model, heldTarget, goldenSamples, side, candidateEntropy, servingEntropy);
         bool labelBased = decision.Test != "label-free";
         var backbone = new BackboneReport(groups, [.. model.Groups.Select(g => g.Name).Except(groups)], parent.Manifest.Counter, parent.Manifest.Version, null, null, 0);
         var report = new AdaptationReport(command.Id, method, used, goldenSamples.Count, targetSamples.Count, labelBased ? "accuracy" : "neg-entropy",
             labelBased ? decision.ServingAccuracy ?? 0 : -servingEntropy, labelBased ? decision.CandidateAccuracy ?? 0 : -candidateEntropy,
             labelBased ? (decision.CandidateAccuracy ?? 0) - (decision.ServingAccuracy ?? 0) : servingEntropy - candidateEntropy,
-            mmdBefore, mmdAfter, null, null, "adapted", clock.Elapsed.TotalSeconds, [], "rolled-back", Guard: ToWire(decision), Backbone: backbone, Shift: shift);
+            mmdBefore, mmdAfter, null, null, "adapted", clock.Elapsed.TotalSeconds, [], "rolled-back", Guard: _policy.ToWire(decision), Backbone: backbone, Shift: shift);
         if (!decision.Promoted)
         {
-            Store.Runs.Add("adapt", command.Id, "rolled-back", JsonSerializer.Serialize(report, ProtocolJson.Default.AdaptationReport));
-            Metrics.Publish(MetricKinds.Adaptation, report, ProtocolJson.Default.AdaptationReport, droppable: false);
-            return Result(command, CommandStatus.Failed, $"Adaptation ({method}) {decision.Reason}; the served model stays.", report, ProtocolJson.Default.AdaptationReport);
+            AdaptationService.Record(_store, _metrics, command, "rolled-back", report);
+            return _results.Result(command, CommandStatus.Failed, $"Adaptation ({method}) {decision.Reason}; the served model stays.", report, ProtocolJson.Default.AdaptationReport);
         }
 
-        var checkCount = Math.Min(ExportCheckImages, targetSamples.Count);
+        var checkCount = Math.Min(ServingUpdates.ExportCheckImages, targetSamples.Count);
         var check = new LabelledFeatures(target.narrow(0, 0, checkCount).flatten().data<float>().ToArray(), new int[checkCount], 3 * side * side, classes,
             [.. targetSamples.Take(checkCount).Select(s => s.Id)]);
-        var installed = InstallDeviceVersion(command, method, parent, model, check, out double delta);
+        var installed = _updates.InstallBackbone(command, method, parent, model, check, out double delta);
         report = report with { Backbone = backbone with { ModelVersion = installed?.Manifest.Version, OnnxMaxAbsDifference = delta, OnnxCheckedOn = checkCount },
             Seconds = clock.Elapsed.TotalSeconds };
         if (installed is null)
         {
             report = report with { Guard = report.Guard! with { Promoted = false } };
-            Store.Runs.Add("adapt", command.Id, "export-mismatch", JsonSerializer.Serialize(report, ProtocolJson.Default.AdaptationReport));
-            Metrics.Publish(MetricKinds.Adaptation, report, ProtocolJson.Default.AdaptationReport, droppable: false);
-            return Result(command, CommandStatus.Failed,
+            AdaptationService.Record(_store, _metrics, command, "export-mismatch", report);
+            return _results.Result(command, CommandStatus.Failed,
                 $"Not promoted: its ONNX export differs from the adapted module by {delta:G3} (allowed {BackboneTuning.ExportTolerance:G3}); the served model stays.",
                 report, ProtocolJson.Default.AdaptationReport);
         }
         report = report with { Outcome = "promoted" };
-        Store.Runs.Add("adapt", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.AdaptationReport));
-        Metrics.Publish(MetricKinds.Adaptation, report, ProtocolJson.Default.AdaptationReport, droppable: false);
-        return Result(command, CommandStatus.Ok,
+        AdaptationService.Record(_store, _metrics, command, "promoted", report);
+        return _results.Result(command, CommandStatus.Ok,
             $"Adapted ({method}): serving {installed.Manifest.Version} (device-made from counter {parent.Manifest.Counter}); {decision.Reason}.",
             report, ProtocolJson.Default.AdaptationReport);
-    }
-
-    /// <summary>
-    /// The guard for a label-free backbone adaptation: label-based on the labelled target holdout when
-    /// the serving model never saw at least MinHoldout of its rows (or when label-free promotion is not
-    /// allowed); else label-free: mean entropy on the target and the source golden set must not get worse.
-    /// </summary>
-    private PromotionDecision LabelFreeDecision(TransferModel candidate, List<SampleRecord> heldTarget, List<SampleRecord> goldenSamples, int side,
-        double candidateEntropy, double servingEntropy)
-    {
-        var input = Server.Model!.Installed.Manifest.Input;
-        PromotionDecision? labelled = heldTarget.Count >= 2 ? BackboneDecision(candidate, LabelledPixelsOf(heldTarget, input), heldTarget, side) : null;
-        if ((labelled?.N ?? 0) >= _options.MinHoldout || !_options.AllowLabelFreePromotion)
-        {
-            // An adaptation must help, as a head adaptation must beat its source-only baseline: not worse is not enough.
-            if (_options.AdaptationMustHelp && labelled is { Promoted: true, CandidateAccuracy: { } c, ServingAccuracy: { } s } && c <= s)
-                return labelled with { Promoted = false, Reason = string.Create(CultureInfo.InvariantCulture,
-                    $"not promoted: it did not help on the target holdout (accuracy {c:P1} against {s:P1} serving, n = {labelled.N})") };
-            return labelled ?? Guard.Decide([], []);
-        }
-        var golden = goldenSamples.Count >= 2 ? LabelledPixelsOf(goldenSamples, input) : null;
-        var rows = golden is null ? null : Server.Head is { } serving ? UnseenBy(serving, golden) : golden;
-        bool[] candidateGolden = rows is null ? [] : BackboneTuning.Correct(candidate, rows, side);
-        bool[] servingGolden = rows is null ? [] : ServingCorrect(rows, goldenSamples);
-        return Guard.DecideLabelFree(candidateEntropy, servingEntropy, candidateGolden, servingGolden);
     }
 
     /// <summary>
@@ -145,14 +144,14 @@ public sealed partial class EdgeAgent
     /// <c>finetune mode=surgical</c> once labels arrive), the drift policy's head method for a semantic
     /// one (then <c>mode=progressive</c>).
     /// </summary>
-    private ShiftSummary LocalizeShift(string targetDomain, CancellationToken cancellationToken)
+    public ShiftSummary LocalizeShift(string targetDomain, CancellationToken cancellationToken)
     {
-        var served = Server.Model ?? throw new AgentException(AgentErrorCode.NoModel, "No model is deployed yet: send 'deploy' first.");
+        var served = _serving.Server.Model ?? throw NoModel();
         var input = served.Installed.Manifest.Input;
         if (input.Channels != 3)
             throw new AgentException(AgentErrorCode.TrainingUnavailable, $"The served backbone reads {input.Channels} channel(s); shift localization handles 3-channel images only.");
-        var source = Store.Samples.Labelled().Where(s => s.Domain != targetDomain).Take(MmdSourceLimit).ToList();
-        var target = Store.Samples.Recent(targetDomain, LabelFreeTargetLimit);
+        var source = _store.Samples.Labelled().Where(s => s.Domain != targetDomain).Take(MmdSourceLimit).ToList();
+        var target = _store.Samples.Recent(targetDomain, TargetLimit);
         if (source.Count < 2 || target.Count < 10)
             throw new AgentException(AgentErrorCode.NotEnoughData,
                 $"Localizing a shift needs at least 2 labelled samples outside domain '{targetDomain}' and 10 of it; there are {source.Count} and {target.Count}.");
@@ -160,13 +159,40 @@ public sealed partial class EdgeAgent
         using var backbone = OnnxImporter.ImportBackbone(served.Installed.PathOf(PackageFileRoles.Backbone)!, new OnnxImportOptions { Name = "served" });
         using var scope = NewDisposeScope();
         int side = input.Size;
-        var report = ShiftLocalization.Localize(backbone, tensor(PixelsOf(source, input)).view(-1, 3, side, side), tensor(PixelsOf(target, input)).view(-1, 3, side, side));
+        var report = ShiftLocalization.Localize(backbone, tensor(SampleFeatures.PixelsOf(source, input)).view(-1, 3, side, side),
+            tensor(SampleFeatures.PixelsOf(target, input)).view(-1, 3, side, side));
         bool inputLevel = report.Level == ShiftLevel.Input;
-        string headMethod = Settings.Drift.Method is "dann" or "mmd" ? Settings.Drift.Method : "mmd";
+        var policy = _settings.Current.Drift;
+        string headMethod = policy.Method is "dann" or "mmd" ? policy.Method : "mmd";
         var summary = new ShiftSummary([.. report.Stages.Select(s => new StageMismatch(s.Stage, s.Mismatch, s.Layers))], report.PeakStage,
             inputLevel ? "input" : "semantic", inputLevel ? "bn" : headMethod, inputLevel ? "surgical" : "progressive", report.RenormalizedGroups);
         _logger.ShiftLocalized(targetDomain, report.Describe(), summary.Method);
         return summary;
+    }
+
+    /// <summary>
+    /// The guard for a label-free backbone adaptation: label-based on the labelled target holdout when
+    /// the serving model never saw at least MinHoldout of its rows (or when label-free promotion is not
+    /// allowed); else label-free: mean entropy on the target and the source golden set must not get worse.
+    /// </summary>
+    private PromotionDecision Decide(TransferModel candidate, List<SampleRecord> heldTarget, List<SampleRecord> goldenSamples, int side,
+        double candidateEntropy, double servingEntropy)
+    {
+        var input = _serving.Server.Model!.Installed.Manifest.Input;
+        PromotionDecision? labelled = heldTarget.Count >= 2 ? _policy.BackboneDecision(candidate, _samples.LabelledPixelsOf(heldTarget, input), heldTarget, side) : null;
+        if ((labelled?.N ?? 0) >= _policy.MinHoldout || !_policy.AllowLabelFree)
+        {
+            // An adaptation must help, as a head adaptation must beat its source-only baseline: not worse is not enough.
+            if (_policy.AdaptationMustHelp && labelled is { Promoted: true, CandidateAccuracy: { } c, ServingAccuracy: { } s } && c <= s)
+                return labelled with { Promoted = false, Reason = string.Create(CultureInfo.InvariantCulture,
+                    $"not promoted: it did not help on the target holdout (accuracy {c:P1} against {s:P1} serving, n = {labelled.N})") };
+            return labelled ?? _policy.Guard.Decide([], []);
+        }
+        var golden = goldenSamples.Count >= 2 ? _samples.LabelledPixelsOf(goldenSamples, input) : null;
+        var rows = golden is null ? null : _serving.Server.Head is { } serving ? PromotionPolicy.UnseenBy(serving, golden) : golden;
+        bool[] candidateGolden = rows is null ? [] : BackboneTuning.Correct(candidate, rows, side);
+        bool[] servingGolden = rows is null ? [] : _policy.ServingCorrect(rows, goldenSamples);
+        return _policy.Guard.DecideLabelFree(candidateEntropy, servingEntropy, candidateGolden, servingGolden);
     }
 
     /// <summary>Gaussian MMD² between the backbone features of <paramref name="source"/> and <paramref name="target"/> images (eval mode).</summary>
@@ -180,18 +206,5 @@ public sealed partial class EdgeAgent
         return Mmd.GaussianUnbiased(model.Backbone.ForwardFeatures(source), model.Backbone.ForwardFeatures(target));
     }
 
-    /// <summary>Preprocessed images [Count × C·S·S] of <paramref name="samples"/>, as the served model's manifest prepares them.</summary>
-    private static float[] PixelsOf(IReadOnlyList<SampleRecord> samples, InputSpec input)
-    {
-        var pipeline = input.ToPipeline();
-        var decoder = new ImageDecoder();
-        int length = pipeline.SampleLength;
-        var pixels = new float[samples.Count * length];
-        for (int i = 0; i < samples.Count; i++)
-        {
-            var (rgb, height, width) = decoder.Decode(samples[i].Image);
-            pipeline.Process(rgb.Span, height, width, 3, pixels.AsSpan(i * length, length), null);
-        }
-        return pixels;
-    }
+    private static AgentException NoModel() => new(AgentErrorCode.NoModel, "No model is deployed yet: send 'deploy' first.");
 }

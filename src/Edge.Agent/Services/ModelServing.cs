@@ -1,0 +1,121 @@
+using System.Text.Json;
+using EdgeTL.Agent.Deployment;
+using EdgeTL.Agent.Hosting;
+using EdgeTL.Agent.Serving;
+using EdgeTL.Agent.Storage;
+using EdgeTL.Protocol.Json;
+using EdgeTL.Protocol.Payloads;
+using EdgeTL.Runtime.Packaging;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeTL.Agent.Services;
+
+/// <summary>
+/// What the device serves and where it came from: the model store and deployer, the served model
+/// and head (<see cref="ModelServer"/>), the device's classes, and the last deployment (kept in the
+/// store, so a restart still knows it).
+/// </summary>
+public sealed class ModelServing
+{
+    /// <summary>Where backbone exports wait for their check and install (under the data directory; emptied at start).</summary>
+    public const string ExportsFolder = "exports";
+
+    private const string LastDeploymentSetting = "lastDeployment";
+    private readonly AgentStore _store;
+    private readonly SettingsService _settings;
+    private DeploymentRef? _lastDeployment;
+
+    /// <summary>Opens the model store under the data directory (nothing is loaded until <see cref="OpenCurrent"/>).</summary>
+    public ModelServing(AgentOptions options, AgentStore store, ModelServer server, SettingsService settings, TimeProvider time, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
+        _store = store;
+        _settings = settings;
+        Server = server;
+        Directory.CreateDirectory(options.TrustedKeysDirectory);
+        var models = new ModelStore(Path.Combine(options.DataDirectory, "models"), TrustedKeys.FromDirectory(options.TrustedKeysDirectory), keepVersions: options.KeepVersions);
+        var fetcher = new PackageFetcher(Path.Combine(options.DataDirectory, "downloads"));
+        var gate = new HealthGate(new HealthGateOptions { LatencyBudget = TimeSpan.FromMilliseconds(options.HealthLatencyBudgetMs) }, time);
+        Deployer = new Deployer(models, fetcher, gate, loggers.CreateLogger<Deployer>(), options.Sessions(), time);
+        _lastDeployment = LoadLastDeployment();
+        // What a backbone fine-tune killed between its export and its install leaves; the served model never depends on it.
+        string exports = Path.Combine(options.DataDirectory, ExportsFolder);
+        if (Directory.Exists(exports))
+            Directory.Delete(exports, recursive: true);
+    }
+
+    /// <summary>What is served.</summary>
+    public ModelServer Server { get; }
+
+    /// <summary>Installs, checks, promotes and rolls back packages.</summary>
+    public Deployer Deployer { get; }
+
+    /// <summary>The last deployment's outcome.</summary>
+    public DeploymentRef? LastDeployment => Volatile.Read(ref _lastDeployment);
+
+    /// <summary>When the current package was deployed (cold start measures from here).</summary>
+    public DateTimeOffset? DeployedAt { get; set; }
+
+    /// <summary>The device's classes: <c>set-config</c>'s, else the deployed package's labels, else none yet.</summary>
+    public IReadOnlyList<string>? Classes => _settings.Current.Classes ?? Server.Model?.Installed.Manifest.Labels;
+
+    /// <summary>Whether a served prediction is possible (a device head, or the package's own).</summary>
+    public bool CanPredict => Server.Head is not null || Server.Model?.Predictor is not null;
+
+    /// <summary>The served model as the protocol names it, or null.</summary>
+    public ModelRef? ServedModel() =>
+        Server.Model?.Installed.Manifest is { } m ? new ModelRef(m.Name, m.Version, m.Counter, m.Architecture) : null;
+
+    /// <summary>The serving device head as the protocol names it, or null.</summary>
+    public HeadRef? ServingHead() =>
+        Server.Head?.Record is { } h ? new HeadRef(h.Id, h.Kind, h.Accuracy, h.Origin) : null;
+
+    /// <summary>Serves the store's current version (at start); true when there is one.</summary>
+    public bool OpenCurrent()
+    {
+        var served = Deployer.OpenCurrent();
+        Server.Replace(served, served is null ? null : LoadServingHead(served.Installed.Manifest));
+        return served is not null;
+    }
+
+    /// <summary>The device head serving on <paramref name="model"/> (its package counter and, for a device-made version, its version), or null.</summary>
+    public HeadClassifier? LoadServingHead(ModelManifest model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (_store.Heads.Serving(model.Counter, HeadKey(model)) is not { } record || !File.Exists(record.Path) || !Trainer.TorchRuntime.IsAvailable)
+            return null;
+        return HeadClassifier.Load(record);
+    }
+
+    /// <summary>What device heads are recorded under besides the counter: the version of a device-made model, null for a shipped package.</summary>
+    public static string? HeadKey(ModelManifest model) => model?.DeviceMade is null ? null : model.Version;
+
+    /// <summary>Records the last deployment (in memory and in the store).</summary>
+    public void RecordLastDeployment(DeploymentRef deployment)
+    {
+        Volatile.Write(ref _lastDeployment, deployment);
+        try
+        {
+            _store.Settings.Upsert(new SettingRecord { Id = LastDeploymentSetting, Json = JsonSerializer.Serialize(deployment, ProtocolJson.Default.DeploymentRef) });
+        }
+        catch (Exception e) when (DiskSpace.IsFull(e))
+        {
+            // Still in memory and in the retained state; a restart before space returns forgets it.
+        }
+    }
+
+    private DeploymentRef? LoadLastDeployment()
+    {
+        if (_store.Settings.FindById(LastDeploymentSetting) is not { } stored)
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize(stored.Json, ProtocolJson.Default.DeploymentRef);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using EdgeTL.Agent.Hosting;
+using EdgeTL.Agent.Learning;
+using EdgeTL.Agent.Serving;
+using EdgeTL.Agent.Storage;
+using EdgeTL.Protocol.Payloads;
+using EdgeTL.Trainer.Models;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Agent.Services;
+
+/// <summary>
+/// The promotion policy: candidates are compared with what serves on the fixed holdout (rows neither
+/// trained on) by <see cref="PromotionGuard"/>, and every outcome carries the guard's figures.
+/// </summary>
+public sealed class PromotionPolicy
+{
+    private readonly AgentOptions _options;
+    private readonly ModelServing _serving;
+    private readonly SampleFeatures _samples;
+
+    /// <summary>Creates the policy with the configured minimum holdout and tolerance.</summary>
+    public PromotionPolicy(AgentOptions options, ModelServing serving, SampleFeatures samples)
+    {
+        _options = options;
+        _serving = serving;
+        _samples = samples;
+    }
+
+    /// <summary>The guard with the configured minimum holdout and tolerance.</summary>
+    public PromotionGuard Guard => new(_options.MinHoldout, _options.PromotionTolerance);
+
+    /// <summary>Whether a label-free decision may promote (else too few labels refuse).</summary>
+    public bool AllowLabelFree => _options.AllowLabelFreePromotion;
+
+    /// <summary>Whether an adaptation judged on labels must also score higher than what serves.</summary>
+    public bool AdaptationMustHelp => _options.AdaptationMustHelp;
+
+    /// <summary>The fewest holdout rows a label-based decision needs.</summary>
+    public int MinHoldout => _options.MinHoldout;
+
+    /// <summary>The device head serving <paramref name="classes"/>, or null when none does (then a candidate is a first head).</summary>
+    public HeadClassifier? ServingHeadOf(IReadOnlyList<string> classes) =>
+        _serving.Server.Head is { } serving && serving.Labels.SequenceEqual(classes) ? serving : null;
+
+    /// <summary>
+    /// The label-based decision for <paramref name="candidate"/> against <paramref name="serving"/>
+    /// on the rows of <paramref name="holdout"/> the serving head never trained on.
+    /// </summary>
+    public PromotionDecision CompareOnHoldout(nn.Module<Tensor, Tensor> candidate, HeadClassifier serving, LabelledFeatures holdout)
+    {
+        var rows = UnseenBy(serving, holdout);
+        return Guard.Decide(CandidateScoring.Correct(candidate, rows), CandidateScoring.Correct(serving, rows));
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="holdout"/> that <paramref name="serving"/> never trained on: all of
+    /// them when it trained on the train part only, else (cold start) those newer than its training
+    /// samples. A head scored on its own training samples would look better than it is.
+    /// </summary>
+    public static LabelledFeatures UnseenBy(HeadClassifier serving, LabelledFeatures holdout)
+    {
+        ArgumentNullException.ThrowIfNull(serving);
+        ArgumentNullException.ThrowIfNull(holdout);
+        if (serving.Record.HoldoutExcluded)
+            return holdout;
+        return holdout.Subset([.. Enumerable.Range(0, holdout.Count).Where(i => holdout.SampleIds[i] > serving.Record.TrainedThroughSampleId)]);
+    }
+
+    /// <summary>
+    /// The guard for a backbone: the candidate and what serves now (the served backbone with its
+    /// serving head) are paired on the holdout rows the serving model never trained on: with a device
+    /// head, those it did not see; with only the package's head, every holdout row (that head was
+    /// trained in the cloud). A backbone always replaces a serving model, so with too few such rows
+    /// nothing is promoted, and the reason names n.
+    /// </summary>
+    public PromotionDecision BackboneDecision(TransferModel candidate, LabelledFeatures holdout, IReadOnlyList<SampleRecord> samples, int side)
+    {
+        var server = _serving.Server;
+        var rows = server.Head is { } serving ? UnseenBy(serving, holdout) : server.Model?.Predictor is null ? null : holdout;
+        if (rows is null || rows.Count == 0)
+            return Guard.Decide([], []);
+        return Guard.Decide(BackboneTuning.Correct(candidate, rows, side), ServingCorrect(rows, samples));
+    }
+
+    /// <summary>Whether what serves now (backbone ONNX and the serving head) classifies each sample of <paramref name="rows"/> right.</summary>
+    public bool[] ServingCorrect(LabelledFeatures rows, IReadOnlyList<SampleRecord> samples)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(samples);
+        var images = samples.ToDictionary(s => s.Id, s => s.Image);
+        var features = _samples.ExtractInBatches([.. rows.SampleIds.Select(id => images[id])], CancellationToken.None);
+        var predictions = _serving.Server.Predict(features, rows.Count);
+        return [.. predictions.Select((p, i) => p.Label == rows.Classes[rows.Labels[i]])];
+    }
+
+    /// <summary>The decision as the protocol reports it.</summary>
+    public PromotionCheck ToWire(PromotionDecision d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        return new(d.Test, d.N, _options.MinHoldout, _options.PromotionTolerance, d.CandidateAccuracy, d.ServingAccuracy, d.LowerBound, d.Wins, d.Losses,
+            d.Promoted, d.Reason, d.CandidateEntropy, d.ServingEntropy);
+    }
+
+    /// <summary>"not promoted: x" → "Not promoted: x." for a result message.</summary>
+    public static string Sentence(string reason) => string.Concat(reason[..1].ToUpperInvariant(), reason.AsSpan(1), ".");
+}
