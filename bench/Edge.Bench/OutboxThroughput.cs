@@ -109,8 +109,8 @@ internal static class OutboxThroughput
 
             // A stopwatched copy of OutboxPublisher.DrainOnceAsync: up to Window publishes out and not
             // yet removed, removal of each unbroken run of Window / 2 PUBACKs in one call.
-            window = Math.Min(outboxWindow, connection.ReceiveMaximum);
-            int batch = Math.Max(1, window / 2);
+            window = Math.Min(outboxWindow, connection.ReceiveMaximum);   // publishes out at once (printed)
+            int batch = Math.Max(1, outboxWindow / 2);
             var inFlight = new Queue<(long Id, Task<bool> Acknowledged)>();
             var rows = new Queue<OutboxMessage>();
             long sent = 0, acknowledged = 0, published = 0;
@@ -118,7 +118,7 @@ internal static class OutboxThroughput
             long drainStart = Stopwatch.GetTimestamp();
             while (true)
             {
-                while (inFlight.Count + waiting < window)
+                while (inFlight.Count < window && inFlight.Count + waiting < outboxWindow)
                 {
                     if (rows.Count == 0)
                     {

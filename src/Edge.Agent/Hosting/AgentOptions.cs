@@ -39,8 +39,8 @@ public sealed record AgentOptions
 
     /// <summary>
     /// Most outbox messages published and not yet removed at once (QoS 1 publishes awaiting their
-    /// PUBACK, and acknowledged rows awaiting the batch that removes them); the broker's Receive
-    /// Maximum caps it further. 1: one publish at a time. A SIGKILL can make up to this many
+    /// PUBACK, and acknowledged rows awaiting the batch that removes them, half of it at a time); the
+    /// broker's Receive Maximum caps the publishes awaiting a PUBACK. 1: one publish at a time. A SIGKILL can make up to this many
     /// messages arrive twice (receivers drop repeats by <c>edgetl-seq</c>).
     /// </summary>
     public int OutboxWindow { get; init; } = OutboxPublisher.DefaultWindow;

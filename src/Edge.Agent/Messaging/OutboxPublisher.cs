@@ -49,8 +49,9 @@ public sealed class OutboxPublisher : IAsyncDisposable
 
     /// <summary>
     /// Most messages published and not yet removed from the outbox (in flight, or acknowledged and
-    /// waiting for the batch that removes them); the broker's Receive Maximum caps it further. 1 is
-    /// one publish at a time. A SIGKILL can make up to this many messages arrive twice.
+    /// waiting for the batch that removes them, half of it at a time); the broker's Receive Maximum
+    /// caps the publishes in flight. 1 is one publish at a time. A SIGKILL can make up to this many
+    /// messages arrive twice.
     /// </summary>
     public int Window { get; }
 
@@ -142,7 +143,11 @@ public sealed class OutboxPublisher : IAsyncDisposable
         {
             var rows = new Queue<OutboxMessage>();
             long sent = 0;       // the newest row published in this drain
-            int window = Math.Max(1, Math.Min(Window, _connection.ReceiveMaximum));
+            // Publishes out at once: the window, capped by the broker's Receive Maximum (mosquitto's
+            // default is 20). Rows out or acknowledged and not yet removed: the window, whatever the
+            // broker, so the removals come in runs of half the window.
+            int window = Window;
+            int inFlight = Math.Max(1, Math.Min(window, _connection.ReceiveMaximum));
             int batch = Math.Max(1, window / 2);
             bool empty;
             while (true)
@@ -150,7 +155,7 @@ public sealed class OutboxPublisher : IAsyncDisposable
                 // Publish in order while the window has room; the calls are made one after another on
                 // this thread, so MQTTnet writes the packets in this order.
                 empty = false;
-                while (!failed && _inFlight.Count + waiting < window && _connection.IsConnected)
+                while (!failed && _inFlight.Count < inFlight && _inFlight.Count + waiting < window && _connection.IsConnected)
                 {
                     if (rows.Count == 0)
                     {
