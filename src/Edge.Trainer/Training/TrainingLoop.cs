@@ -56,7 +56,9 @@ public sealed class TrainingLoop
         }
 
         using var layout = ChannelsLastScope.Enter(model.Network, _options.MemoryFormat);
-        var compute = Precision.PrecisionPolicy.Resolve(_options.Precision);
+        var compute = _options.Precision == Precision.PrecisionMode.Auto && Precision.PrecisionPolicy.CpuSupportsBf16
+            ? Precision.PrecisionProbe.Choose(model, train)   // measured, not assumed: bf16 is slower than fp32 on some models
+            : Precision.PrecisionPolicy.Resolve(_options.Precision);
         using var masters = compute == ScalarType.Float32 ? null : new Precision.MasterWeights(model.Network, compute);
         var scaler = Precision.PrecisionPolicy.NeedsLossScaling(compute) ? new Precision.DynamicLossScaler(_options.LossScaler) : null;
         if (scaler is not null && _options.CheckpointPath is { } resume)

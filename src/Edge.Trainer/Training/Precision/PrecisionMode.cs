@@ -9,6 +9,6 @@ public enum PrecisionMode
     Bf16,
     /// <summary>float16 compute with dynamic loss scaling (GradScaler's behaviour).</summary>
     Fp16,
-    /// <summary>fp16 on CUDA, bf16 on a CPU that supports it, otherwise fp32.</summary>
+    /// <summary>fp16 on CUDA; on a CPU with native bf16, bf16 when a measurement of the first batch finds it faster than fp32 (<see cref="PrecisionProbe"/>); otherwise fp32.</summary>
     Auto,
 }

@@ -6,7 +6,8 @@ namespace EdgeTL.Trainer.Training.Precision;
 /// <summary>
 /// Chooses the compute type from configuration and from what the device reports: on CUDA fp16
 /// (with loss scaling), on a CPU bf16 where it has native bf16 instructions (AVX512_BF16 or
-/// AMX), otherwise fp32. There is one code path for every device; only the type differs.
+/// AMX), otherwise fp32. There is one code path for every device; only the type differs. The
+/// training loop measures before it takes bf16 for <see cref="PrecisionMode.Auto"/> (<see cref="PrecisionProbe"/>).
 /// </summary>
 public static class PrecisionPolicy
 {
