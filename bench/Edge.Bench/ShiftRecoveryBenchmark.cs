@@ -13,7 +13,7 @@ namespace EdgeTL.Bench;
 /// resnet18 at 32 px pretrained on classes 0–4, new classes 5–9 with inverted images and with noise
 /// plus low contrast; per method the mean held-out accuracy on shifted and clean test images over
 /// the seeds, and how often the promotion guard (agent defaults: n ≥ 20, tolerance 2 points, and it
-/// must help) would promote it over the source-only head on the 20-image shifted holdout. Then where each shift was
+/// must help) would promote it over the source-only head on the shifted holdout (20 images; <c>--holdout-per-class</c>). Then where each shift was
 /// localized, and where a class shift (new classes, clean images) is.
 /// </summary>
 internal static class ShiftRecoveryBenchmark
@@ -24,6 +24,9 @@ internal static class ShiftRecoveryBenchmark
         int epochs = IntOption(args, "--pretrain-epochs", 3);
         int threads = IntOption(args, "--threads", 2);
         bool smoke = args.Contains("--smoke");
+        int finetuneEpochs = IntOption(args, "--finetune-epochs", 30);   // the device's finetune default
+        int holdoutPerClass = IntOption(args, "--holdout-per-class", 4);  // the guard's labelled shifted holdout: 4 × 5 classes = 20
+        double finetuneRate = double.Parse(StringOption(args, "--finetune-lr") ?? "1e-3", System.Globalization.CultureInfo.InvariantCulture);
         var shifts = StringOption(args, "--shifts")?.Split(',').Select(s => Enum.Parse<ImageShift>(s, ignoreCase: true)).ToArray()
             ?? [ImageShift.Inverted, ImageShift.NoiseLowContrast];
         var methods = StringOption(args, "--methods")?.Split(',');
@@ -46,7 +49,9 @@ internal static class ShiftRecoveryBenchmark
                     Seeds = [.. Enumerable.Range(0, smoke ? 1 : seeds)],
                     TestPerClass = smoke ? 10 : 100,
                     HeadEpochs = smoke ? 5 : 300,
-                    FinetuneEpochs = smoke ? 3 : 15,
+                    FinetuneEpochs = smoke ? 3 : finetuneEpochs,
+                    FinetuneLearningRate = finetuneRate,
+                    HoldoutPerClass = holdoutPerClass,
                     AdaptationSteps = smoke ? 5 : 600,
                     TentSteps = smoke ? 2 : 20,
                     LabelFreeGroups = labelFreeGroups,
@@ -65,7 +70,8 @@ internal static class ShiftRecoveryBenchmark
         var guard = new PromotionGuard(minHoldout: 20, tolerance: 0.02);
         Console.WriteLine();
         Console.WriteLine($"{report.Shift}: mean of {report.Seeds.Count} seed(s); {report.ShiftedTestCount} shifted and {report.CleanTestCount} clean held-out test images per seed");
-        Console.WriteLine($"{"method",-12} {"labels",6} {"shifted",8} {"clean",7}  {"guard vs source-only (20 shifted holdout)",-44}");
+        int holdout = report.Seeds[0].Methods[0].HoldoutCorrect.Length;
+        Console.WriteLine($"{"method",-12} {"labels",6} {"shifted",8} {"clean",7}  {$"guard vs source-only ({holdout} shifted holdout)",-44}");
         foreach (var method in report.Methods)
         {
             var decisions = report.Seeds.Select(s =>

@@ -6,7 +6,8 @@ namespace EdgeTL.Agent.Learning;
 /// Which layer groups a backbone fine-tune trains, and when they join: the head alone first (a third
 /// of the epochs, or the seed's 5 from 15 epochs up), then <c>progressive</c> unfreezes stage4 and
 /// later stage3 (the seed's schedule), and <c>surgical</c> unfreezes the earliest stages (stem and
-/// stage1) together. Every other group stays frozen, BatchNorm statistics included.
+/// stage1) together. Every other group stays frozen, BatchNorm statistics included (a surgical
+/// fine-tune re-estimates the statistics of the groups it trains: <see cref="BackboneTuning.Options"/>).
 /// </summary>
 public static class BackboneModes
 {

@@ -23,7 +23,8 @@ namespace EdgeTL.Trainer.Experiments;
 /// <item><c>bn</c>, <c>tent</c>: the layer groups up to where the shift is localized re-normalized on them (label-free), under the source-only head;
 /// <c>bn-all</c>: every group, as AdaBN is usually run;</item>
 /// <item><c>surgical</c>, <c>progressive</c>: stem + stage1, or stage4 then stage3, fine-tuned on clean and
-/// shifted labels from the <c>head</c> head, BatchNorm statistics frozen (the device's backbone modes);
+/// shifted labels from the <c>head</c> head, as the device's backbone modes train (surgical re-estimates the
+/// BatchNorm statistics of stem and stage1 from its batches, progressive keeps every group's frozen);
 /// <c>bn+surgical</c>: <c>bn</c> first, then <c>surgical</c> (what <c>auto</c> leads to once labels arrive).</item>
 /// </list>
 /// </summary>
@@ -141,8 +142,8 @@ public static class ShiftExperiment
                 "bn" => (false, Renormalized(tent: false, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
                 "bn-all" => (false, Renormalized(tent: false, null)),
                 "tent" => (false, Renormalized(tent: true, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
-                "surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]))),
-                "bn+surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]), renormalizeFirst: true)),
+                "surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]), freezeStatistics: false)),
+                "bn+surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]), renormalizeFirst: true, freezeStatistics: false)),
                 _ => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stage4"]), new(2 * _options.FinetuneEpochs / 3, ["stage3"])]))),
             };
             try
@@ -198,7 +199,7 @@ public static class ShiftExperiment
             return new WholeModel(model, _pipeline).Predict;
         }
 
-        private Func<LabeledImageSet, int[]> FineTuned(UnfreezeSchedule schedule, bool renormalizeFirst = false)
+        private Func<LabeledImageSet, int[]> FineTuned(UnfreezeSchedule schedule, bool renormalizeFirst = false, bool freezeStatistics = true)
         {
             manual_seed(_seed);
             var model = new TransferModel(CopyBackbone(), Classes);
@@ -214,7 +215,7 @@ public static class ShiftExperiment
                 LearningRates = new LearningRatePolicy { BaseLearningRate = _options.FinetuneLearningRate, HeadMultiplier = 10 },
                 Schedule = LrScheduleKind.Cosine,
                 Unfreeze = schedule,
-                FreezeBatchNormStatistics = true,
+                FreezeBatchNormStatistics = freezeStatistics,
                 RestoreBest = false,
                 Seed = _seed,
             });

@@ -36,8 +36,8 @@ public sealed record ShiftExperimentOptions
     public IReadOnlyList<int> Seeds { get; init; } = [0, 1, 2];
     /// <summary>Head-only epochs on cached features.</summary>
     public int HeadEpochs { get; init; } = 300;
-    /// <summary>Epochs of the surgical and progressive fine-tunes (a third head-only first).</summary>
-    public int FinetuneEpochs { get; init; } = 15;
+    /// <summary>Epochs of the surgical and progressive fine-tunes (a third head-only first; 30, the device's <c>finetune</c> default).</summary>
+    public int FinetuneEpochs { get; init; } = 30;
     /// <summary>Backbone rate of the fine-tunes (the head at 10×).</summary>
     public double FinetuneLearningRate { get; init; } = 1e-3;
     /// <summary>Steps of DANN and head-MMD.</summary>
