@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using EdgeTL.Trainer.Backbones;
 using EdgeTL.Trainer.Data;
 using EdgeTL.Trainer.Models;
 using EdgeTL.Trainer.Training;
@@ -24,31 +25,70 @@ internal static class TrainingBenchmark
         set_num_threads(o.Threads);
         Console.WriteLine($"full fine-tune step (forward, loss, backward, AdamW), batch {o.Batch}, {o.Threads} threads, {o.Rounds} interleaved rounds of ~{o.Seconds} s; medians");
         Console.WriteLine($"EdgeTL: TrainingLoop.Fit with memory format {o.Format}; PyTorch: eager, default layout, and with channels_last (PyTorch CL)");
-        Console.WriteLine($"{"model",-14} {"size",4}  {"TS fp32",9} {"TS bf16",9} {"PyTorch",9} {"PyTorch CL",10}  {"fp32/PyTorch",12} {"fp32/PT CL",10} {"bf16/PyTorch",12} {"bf16/fp32",9}");
+        Console.WriteLine("TS auto: PrecisionMode.Auto, which measures fp32 against bf16 on the first batch and keeps the faster (bf16 only when ≥ 10 % faster)");
+        Console.WriteLine($"{"model",-14} {"size",4}  {"TS fp32",9} {"TS bf16",9} {"TS auto",9} {"PyTorch",9} {"PyTorch CL",10}  {"fp32/PyTorch",12} {"fp32/PT CL",10} {"bf16/PyTorch",12} {"bf16/fp32",9} {"auto/fp32",9}");
         foreach (var arch in o.Archs)
         {
             foreach (int size in o.Sizes)
             {
                 var fp32 = new List<double>();
                 var bf16 = new List<double>();
+                var auto = new List<double>();
                 var peer = new List<double>();
                 var peerLast = new List<double>();
                 using var m32 = new StepRunner(arch, size, o.Batch, PrecisionMode.Fp32, o.Format);
                 using var m16 = new StepRunner(arch, size, o.Batch, PrecisionMode.Bf16, o.Format);
+                using var mAuto = new StepRunner(arch, size, o.Batch, PrecisionMode.Auto, o.Format);
                 for (int r = 0; r < o.Rounds; r++)
                 {
                     fp32.Add(m32.Throughput(o.Seconds));
                     bf16.Add(m16.Throughput(o.Seconds));
+                    auto.Add(mAuto.Throughput(o.Seconds));
                     peer.Add(PyTorch(arch, size, o, channelsLast: false));
                     peerLast.Add(PyTorch(arch, size, o, channelsLast: true));
                 }
-                double a = Median(fp32), b = Median(bf16), p = Median(peer), q = Median(peerLast);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{arch,-14} {size,4}  {a,9:F1} {b,9:F1} {p,9:F1} {q,10:F1}  {a / p,11:F2}× {a / q,9:F2}× {b / p,11:F2}× {b / a,8:F2}×"));
+                double a = Median(fp32), b = Median(bf16), c = Median(auto), p = Median(peer), q = Median(peerLast);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{arch,-14} {size,4}  {a,9:F1} {b,9:F1} {c,9:F1} {p,9:F1} {q,10:F1}  {a / p,11:F2}× {a / q,9:F2}× {b / p,11:F2}× {b / a,8:F2}× {c / a,8:F2}×"));
             }
         }
+        BackboneModes(o);
         HeadVersusFull(o);
         Memory(o);
         return 0;
+    }
+
+    /// <summary>
+    /// The device's backbone fine-tunes (issue 17): a step of <c>progressive</c> (head, stage4, stage3)
+    /// and <c>surgical</c> (head, stem, stage1) in their final phase, the other groups frozen and every
+    /// BatchNorm's statistics frozen, as the agent trains them; PyTorch with the same groups trainable.
+    /// </summary>
+    private static void BackboneModes(Options o)
+    {
+        if (o.Modes.Length == 0)
+            return;
+        Console.WriteLine();
+        Console.WriteLine($"backbone modes, resnet18, fp32 (the agent's groups, BatchNorm statistics frozen), batch {o.Batch}; medians of {o.Rounds} rounds");
+        Console.WriteLine($"{"mode",-12} {"size",4}  {"TS fp32",9} {"PyTorch",9} {"PyTorch CL",10}  {"TS/PyTorch",10} {"TS/PT CL",9}");
+        foreach (string mode in o.Modes)
+        {
+            var trained = Agent.Learning.BackboneModes.TrainedGroups(mode);
+            foreach (int size in o.Sizes)
+            {
+                var ours = new List<double>();
+                var peer = new List<double>();
+                var peerLast = new List<double>();
+                using var runner = new StepRunner("resnet18", size, o.Batch, PrecisionMode.Fp32, o.Format, trained);
+                for (int r = 0; r < o.Rounds; r++)
+                {
+                    ours.Add(runner.Throughput(o.Seconds));
+                    peer.Add(PyTorch("resnet18", size, o, channelsLast: false, trained));
+                    peerLast.Add(PyTorch("resnet18", size, o, channelsLast: true, trained));
+                }
+                double a = Median(ours), p = Median(peer), q = Median(peerLast);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode,-12} {size,4}  {a,9:F1} {p,9:F1} {q,10:F1}  {a / p,9:F2}× {a / q,8:F2}×"));
+            }
+        }
     }
 
     /// <summary>One head-only epoch on cached features against one full fine-tune epoch, same images, both through <see cref="TrainingLoop.Fit"/>.</summary>
@@ -187,11 +227,17 @@ internal static class TrainingBenchmark
         private readonly ArrayBatches _data;
         private readonly TrainingLoop _loop;
 
-        public StepRunner(string arch, int size, int batch, PrecisionMode precision, MemoryFormat format)
+        public StepRunner(string arch, int size, int batch, PrecisionMode precision, MemoryFormat format, IReadOnlyList<string>? trained = null)
         {
             _model = TransferModel.Create(arch, 10, seed: 0);
             _data = new ArrayBatches(randn(batch, 3, size, size), randint(0, 10, [batch])) { Steps = 3 };
-            _loop = new TrainingLoop(new TrainerOptions { Epochs = 1, Precision = precision, MemoryFormat = format, RestoreBest = false, Schedule = LrScheduleKind.Constant, BoundNativeMemory = false });
+            if (trained is not null)
+                _model.Freeze([.. ZooBackbone.GroupNames.Except(trained)]);
+            _loop = new TrainingLoop(new TrainerOptions
+            {
+                Epochs = 1, Precision = precision, MemoryFormat = format, RestoreBest = false, Schedule = LrScheduleKind.Constant, BoundNativeMemory = false,
+                FreezeBatchNormStatistics = trained is not null,
+            });
             _loop.Fit(_model, _data);
         }
 
@@ -215,13 +261,18 @@ internal static class TrainingBenchmark
         return clock.Elapsed.TotalSeconds;
     }
 
-    private static double PyTorch(string arch, int size, Options o, bool channelsLast)
+    private static double PyTorch(string arch, int size, Options o, bool channelsLast, IReadOnlyList<string>? trained = null)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Peer(), "--arch", arch, "--size", $"{size}", "--batch", $"{o.Batch}", "--seconds", o.Seconds.ToString(CultureInfo.InvariantCulture), "--threads", $"{o.Threads}" })
             start.ArgumentList.Add(a);
         if (channelsLast)
             start.ArgumentList.Add("--channels-last");
+        if (trained is not null)
+        {
+            start.ArgumentList.Add("--train");
+            start.ArgumentList.Add(string.Join(',', trained));
+        }
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd();
         string errors = process.StandardError.ReadToEnd();
@@ -263,7 +314,7 @@ internal static class TrainingBenchmark
         }
     }
 
-    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, MemoryFormat Format)
+    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, MemoryFormat Format, string[] Modes)
     {
         public static Options Parse(string[] args)
         {
@@ -284,7 +335,8 @@ internal static class TrainingBenchmark
                     "first" => MemoryFormat.ChannelsFirst,
                     "last" => MemoryFormat.ChannelsLast,
                     _ => MemoryFormat.Auto,
-                });
+                },
+                Get("--modes", "progressive,surgical").Split(',', StringSplitOptions.RemoveEmptyEntries));
         }
     }
 }
