@@ -3,6 +3,7 @@ using EdgeTL.Trainer.Data;
 using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Models;
 using EdgeTL.Trainer.Training;
+using EdgeTL.Trainer.Training.Precision;
 using Google.Protobuf;
 using static TorchSharp.torch;
 
@@ -59,7 +60,9 @@ public static class BackboneTuning
 
     /// <summary>
     /// The training options of a backbone mode: its unfreeze schedule, the backbone at the base rate and
-    /// the head at 10× (discriminative rates), fp32, and the head fit's divergence guard. BatchNorm
+    /// the head at 10× (discriminative rates), the precision policy (<see cref="PrecisionMode.Auto"/>: bf16 where
+    /// this CPU runs it measurably faster, fp32 elsewhere; master weights fp32, so the exported model is fp32
+    /// either way), and the head fit's divergence guard. BatchNorm
     /// statistics: <c>surgical</c> re-estimates those of the groups it trains (stem and stage1, large maps,
     /// the layers an input shift moves) from its batches; <c>progressive</c> keeps every group's frozen
     /// (stage3 and stage4 maps are 2×2 and 1×1 at small inputs, too few values for batch statistics).
@@ -76,6 +79,7 @@ public static class BackboneTuning
             Schedule = settings.Schedule switch { "step" => LrScheduleKind.Step, "constant" => LrScheduleKind.Constant, _ => LrScheduleKind.Cosine },
             Unfreeze = BackboneModes.Schedule(settings.Mode, settings.Epochs),
             FreezeBatchNormStatistics = settings.Mode != "surgical",
+            Precision = PrecisionMode.Auto,
             RestoreBest = false,
             Seed = settings.Seed,
             DivergenceFactor = HeadFitting.DivergenceFactor,

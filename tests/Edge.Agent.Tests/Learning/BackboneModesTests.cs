@@ -46,6 +46,7 @@ public sealed class BackboneModesTests
             Assert.Equal(10, head / options.LearningRates.RateFor(model.Group(name), model.Groups), 9);
         }
         Assert.Equal(mode != "surgical", options.FreezeBatchNormStatistics);
+        Assert.Equal(Trainer.Training.Precision.PrecisionMode.Auto, options.Precision);
         Assert.Equal(Describe(BackboneModes.Schedule(mode, 6)), Describe(options.Unfreeze!));
     }
 

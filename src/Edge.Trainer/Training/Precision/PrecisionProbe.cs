@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using EdgeTL.Trainer.Data;
 using EdgeTL.Trainer.Models;
 using static TorchSharp.torch;
@@ -15,7 +16,8 @@ namespace EdgeTL.Trainer.Training.Precision;
 /// optimizer step is the same in both). One warm-up and <see cref="TimedSteps"/> timed steps each; the
 /// fastest step of each counts (the least disturbed). bf16 is taken only when it is at least
 /// <see cref="Margin"/> faster, and remembers the choice per network, trainable set and batch shape
-/// for the life of the process. Nothing it runs is kept: parameters, gradients and BatchNorm
+/// for the life of the process. A network that fails in bf16 (an imported graph with an operator
+/// that needs fp32) gets fp32. Nothing it runs is kept: parameters, gradients and BatchNorm
 /// statistics are as before.
 /// </summary>
 internal static class PrecisionProbe
@@ -52,6 +54,11 @@ internal static class PrecisionProbe
                 try
                 {
                     bf16 = Seconds(model, inputs, labels, masters);
+                }
+                catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException or NotSupportedException)
+                {
+                    // A network that cannot run in bf16 (an imported graph with an fp32-only operator) trains in fp32.
+                    bf16 = double.PositiveInfinity;
                 }
                 finally
                 {
