@@ -63,6 +63,15 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
             ColdStartShots = options.Shots,
         });
         await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+        // A command published before the agent has subscribed finds no subscriber, and MQTT drops it:
+        // wait for the agent's first connect (subscriptions made, online state published).
+        var connectDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (agent.Connection.ConnectCount == 0)
+        {
+            if (DateTime.UtcNow > connectDeadline)
+                throw new TimeoutException($"The demo agent did not connect to the embedded broker on port {broker.Port} within 60 s.");
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
         await using var cloud = await AgentClient.ConnectAsync(broker.Port, Fleet, Device, cancellationToken).ConfigureAwait(false);
         cloud.IdPrefix = "demo";
         cloud.MetricReceived += (kind, m) =>
