@@ -72,7 +72,7 @@ internal static class TrainingBenchmark
         Console.WriteLine($"{"mode",-12} {"size",4}  {"TS fp32",9} {"PyTorch",9} {"PyTorch CL",10}  {"TS/PyTorch",10} {"TS/PT CL",9}");
         foreach (string mode in o.Modes)
         {
-            var trained = Agent.Learning.BackboneModes.TrainedGroups(mode);
+            var trained = Trainer.Training.BackboneModes.TrainedGroups(mode);
             foreach (int size in o.Sizes)
             {
                 var ours = new List<double>();

@@ -16,13 +16,13 @@ public sealed record DemoOptions
     public int Shots { get; init; } = 5;
 
     /// <summary>More labelled samples per class for the head-only fine-tune.</summary>
-    public int FinetunePerClass { get; init; } = 25;
+    public int FinetunePerClass { get; init; } = 40;
 
     /// <summary>Held-out images per class for the accuracy figures.</summary>
     public int TestPerClass { get; init; } = 20;
 
     /// <summary>Labelled shifted images per class that arrive after the label-free adaptation (for the surgical fine-tune).</summary>
-    public int ShiftedLabelsPerClass { get; init; } = 10;
+    public int ShiftedLabelsPerClass { get; init; } = 14;
 
     /// <summary>Drift test window (unlabelled predictions).</summary>
     public int DriftWindow { get; init; } = 60;

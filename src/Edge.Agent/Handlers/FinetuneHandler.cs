@@ -1,3 +1,4 @@
+using EdgeTL.Trainer.Training;
 using EdgeTL.Agent.Commands;
 using EdgeTL.Agent.Learning;
 using EdgeTL.Agent.Services;

@@ -45,7 +45,7 @@ public static class BackboneTuning
         return model;
     }
 
-    /// <summary>Trains <paramref name="model"/> on image rows with the schedule of <paramref name="settings"/>.Mode; discriminative rates: backbone at the base rate, head at 10×.</summary>
+    /// <summary>Trains <paramref name="model"/> on image rows with the schedule and rates of <paramref name="settings"/>.Mode (<see cref="BackboneModes"/>).</summary>
     public static TrainingResult Train(TransferModel model, LabelledFeatures train, int side, FinetuneSettings settings,
         IProgress<EpochMetrics>? progress, CancellationToken cancellationToken)
     {
@@ -59,29 +59,15 @@ public static class BackboneTuning
     }
 
     /// <summary>
-    /// The training options of a backbone mode: its unfreeze schedule, the backbone at the base rate and
-    /// the head at 10× (discriminative rates), the precision policy (<see cref="PrecisionMode.Auto"/>: bf16 where
-    /// this CPU runs it measurably faster, fp32 elsewhere; master weights fp32, so the exported model is fp32
-    /// either way), and the head fit's divergence guard. BatchNorm
-    /// statistics: <c>surgical</c> re-estimates those of the groups it trains (stem and stage1, large maps,
-    /// the layers an input shift moves) from its batches; <c>progressive</c> keeps every group's frozen
-    /// (stage3 and stage4 maps are 2×2 and 1×1 at small inputs, too few values for batch statistics).
-    /// Frozen groups always keep theirs. Measured on inverted images (3 seeds, 30 epochs): surgical with
-    /// statistics frozen 75.7 % shifted / 83.2 % clean, re-estimated 78.3 % / 84.8 % (docs/adaptation.md).
+    /// The training options of a backbone mode (<see cref="BackboneModes.Options"/>: its schedule, rates,
+    /// BatchNorm rule and the precision policy), with the head fit's divergence guard.
     /// </summary>
     public static TrainerOptions Options(FinetuneSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return new TrainerOptions
+        var schedule = settings.Schedule switch { "step" => LrScheduleKind.Step, "constant" => LrScheduleKind.Constant, _ => LrScheduleKind.Cosine };
+        return BackboneModes.Options(settings.Mode, settings.Epochs, settings.LearningRate, schedule, settings.Seed) with
         {
-            Epochs = settings.Epochs,
-            LearningRates = new LearningRatePolicy { BaseLearningRate = settings.LearningRate, HeadMultiplier = 10 },
-            Schedule = settings.Schedule switch { "step" => LrScheduleKind.Step, "constant" => LrScheduleKind.Constant, _ => LrScheduleKind.Cosine },
-            Unfreeze = BackboneModes.Schedule(settings.Mode, settings.Epochs),
-            FreezeBatchNormStatistics = settings.Mode != "surgical",
-            Precision = PrecisionMode.Auto,
-            RestoreBest = false,
-            Seed = settings.Seed,
             DivergenceFactor = HeadFitting.DivergenceFactor,
         };
     }

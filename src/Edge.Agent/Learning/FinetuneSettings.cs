@@ -1,3 +1,5 @@
+using EdgeTL.Trainer.Training;
+
 namespace EdgeTL.Agent.Learning;
 
 /// <summary>Arguments of a <c>finetune</c> job.</summary>
@@ -9,7 +11,7 @@ public sealed record FinetuneSettings
     /// <summary>Epochs.</summary>
     public int Epochs { get; init; } = 30;
 
-    /// <summary>Base learning rate (the head trains at 10× it, the seed's discriminative rule).</summary>
+    /// <summary>The head's learning rate in every mode; the backbone modes set their stages' rates from it (<see cref="EdgeTL.Trainer.Training.BackboneModes.Rates"/>).</summary>
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>"cosine", "step" or "constant".</summary>

@@ -17,7 +17,7 @@ public static class HeadFitting
 
     /// <summary>
     /// Trains a new head on <paramref name="train"/> for <paramref name="settings"/>.Epochs epochs
-    /// (AdamW, head at 10× the base rate, the chosen schedule). A non-finite loss, or one over
+    /// (AdamW, the head at <c>lr</c>, the chosen schedule). A non-finite loss, or one over
     /// <see cref="DivergenceFactor"/> × max(first loss, ln classes), stops the fit at that step
     /// (before it is applied) with <see cref="EdgeTL.Trainer.EdgeTrainerException"/>
     /// (<c>NonFiniteLoss</c>, <c>Diverged</c>).

@@ -17,9 +17,9 @@ public sealed record FinetuneArgs
     [Range(1, 1000)]
     public int Epochs { get; set; } = 30;
 
-    /// <summary>Base learning rate in (0, 1]; the head trains at 10× it.</summary>
+    /// <summary>The head's learning rate in (0, 1]; <c>progressive</c> trains its stages at a tenth of it, <c>surgical</c> at it.</summary>
     [JsonPropertyName("lr")]
-    [Description("Base learning rate; the head trains at 10x it (discriminative rates).")]
+    [Description("The head's learning rate; progressive trains its backbone stages at a tenth of it (discriminative rates), surgical at it.")]
     [Range(1e-9, 1.0)]
     public double LearningRate { get; set; } = 1e-3;
 

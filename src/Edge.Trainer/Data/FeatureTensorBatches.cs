@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace EdgeTL.Trainer.Data;
 
 /// <summary>Seeded, shuffled mini-batches over a <see cref="FeatureSet"/>.</summary>
-public sealed class FeatureTensorBatches : ITensorBatches
+public sealed class FeatureTensorBatches : IIndexedTensorBatches
 {
     private readonly FeatureSet _set;
     private readonly int _batchSize;
@@ -26,7 +26,20 @@ public sealed class FeatureTensorBatches : ITensorBatches
     public int SampleCount => _set.Count;
 
     /// <inheritdoc />
+    public bool InputsAreFixed => true;
+
+    /// <inheritdoc />
     public IEnumerable<(Tensor Inputs, Tensor Labels)> Epoch(int epoch)
+    {
+        foreach (var (x, y, index) in IndexedEpoch(epoch))
+        {
+            index.Dispose();
+            yield return (x, y);
+        }
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<(Tensor Inputs, Tensor Labels, Tensor Indices)> IndexedEpoch(int epoch)
     {
         var order = Enumerable.Range(0, _set.Count).Select(i => (long)i).ToArray();
         if (_shuffle)
@@ -34,8 +47,8 @@ public sealed class FeatureTensorBatches : ITensorBatches
         for (int start = 0; start < order.Length; start += _batchSize)
         {
             int count = Math.Min(_batchSize, order.Length - start);
-            using var index = tensor(order.AsSpan(start, count).ToArray());
-            yield return (_set.Features.index_select(0, index), _set.Labels.index_select(0, index));
+            var index = tensor(order.AsSpan(start, count).ToArray());
+            yield return (_set.Features.index_select(0, index), _set.Labels.index_select(0, index), index);
         }
     }
 }

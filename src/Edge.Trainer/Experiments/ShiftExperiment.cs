@@ -142,9 +142,9 @@ public static class ShiftExperiment
                 "bn" => (false, Renormalized(tent: false, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
                 "bn-all" => (false, Renormalized(tent: false, null)),
                 "tent" => (false, Renormalized(tent: true, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
-                "surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]), freezeStatistics: false)),
-                "bn+surgical" => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stem", "stage1"])]), renormalizeFirst: true, freezeStatistics: false)),
-                _ => (true, FineTuned(new UnfreezeSchedule([new(_options.FinetuneEpochs / 3, ["stage4"]), new(2 * _options.FinetuneEpochs / 3, ["stage3"])]))),
+                "surgical" => (true, FineTuned("surgical")),
+                "bn+surgical" => (true, FineTuned("surgical", renormalizeFirst: true)),
+                _ => (true, FineTuned("progressive")),
             };
             try
             {
@@ -199,7 +199,8 @@ public static class ShiftExperiment
             return new WholeModel(model, _pipeline).Predict;
         }
 
-        private Func<LabeledImageSet, int[]> FineTuned(UnfreezeSchedule schedule, bool renormalizeFirst = false, bool freezeStatistics = true)
+        /// <summary>The device's backbone fine-tune of <paramref name="mode"/> (<see cref="BackboneModes.Options"/>) on the labelled rows.</summary>
+        private Func<LabeledImageSet, int[]> FineTuned(string mode, bool renormalizeFirst = false)
         {
             manual_seed(_seed);
             var model = new TransferModel(CopyBackbone(), Classes);
@@ -209,16 +210,7 @@ public static class ShiftExperiment
                 using var images = Images(_data.Unlabelled);
                 TestTimeAdaptation.AdaBn(model.Backbone, images, seed: _seed, groups: _options.LabelFreeGroups ?? Localize().RenormalizedGroups);
             }
-            var trainer = new TrainingLoop(new TrainerOptions
-            {
-                Epochs = _options.FinetuneEpochs,
-                LearningRates = new LearningRatePolicy { BaseLearningRate = _options.FinetuneLearningRate, HeadMultiplier = 10 },
-                Schedule = LrScheduleKind.Cosine,
-                Unfreeze = schedule,
-                FreezeBatchNormStatistics = freezeStatistics,
-                RestoreBest = false,
-                Seed = _seed,
-            });
+            var trainer = new TrainingLoop(BackboneModes.Options(mode, _options.FinetuneEpochs, _options.FinetuneLearningRate, LrScheduleKind.Cosine, _seed));
             trainer.Fit(model, new ImageTensorBatches(new BatchLoader(_data.Labelled, _pipeline, 16, shuffle: true, augment: false, _seed)), cancellationToken: _ct);
             return new WholeModel(model, _pipeline).Predict;
         }

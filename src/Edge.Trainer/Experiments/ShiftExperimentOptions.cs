@@ -38,7 +38,7 @@ public sealed record ShiftExperimentOptions
     public int HeadEpochs { get; init; } = 300;
     /// <summary>Epochs of the surgical and progressive fine-tunes (a third head-only first; 30, the device's <c>finetune</c> default).</summary>
     public int FinetuneEpochs { get; init; } = 30;
-    /// <summary>Backbone rate of the fine-tunes (the head at 10×).</summary>
+    /// <summary>The head's rate in the surgical and progressive fine-tunes; their stages' rates follow the device's rule (<see cref="Training.BackboneModes.Rates"/>).</summary>
     public double FinetuneLearningRate { get; init; } = 1e-3;
     /// <summary>Steps of DANN and head-MMD.</summary>
     public int AdaptationSteps { get; init; } = 600;

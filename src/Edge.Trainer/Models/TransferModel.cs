@@ -60,6 +60,21 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>, ITrainable
         return head.forward(Features.ForwardFeatures(x)).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The logits from what the backbone's frozen prefix made of the inputs (<see cref="IFrozenPrefix.ForwardPrefix"/>
+    /// at <paramref name="cut"/>): the same logits as <see cref="forward"/> on those inputs, running only the layers after the cut.
+    /// </summary>
+    public Tensor ForwardFromPrefix(Tensor prefix, int cut)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var split = Features as IFrozenPrefix
+            ?? throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"{Features.Architecture} cannot run from a cached prefix.");
+        using var scope = NewDisposeScope();
+        var computeType = backbone.parameters().First().dtype;
+        var x = prefix.dtype == computeType ? prefix : prefix.to(computeType);
+        return head.forward(split.ForwardFeaturesFrom(x, cut)).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The group called <paramref name="name"/>.</summary>
     public LayerGroup Group(string name) =>
         _groups.FirstOrDefault(g => g.Name == name)

@@ -72,6 +72,13 @@ public sealed record TrainerOptions
     /// <see cref="TrainerErrorCode.Diverged"/> before that step is applied. 0 turns it off.
     /// </summary>
     public double DivergenceFactor { get; init; }
+    /// <summary>
+    /// Keep what the frozen prefix of the backbone makes of each sample and train only the layers
+    /// after it (<see cref="FrozenPrefixCache"/>), where the batches and the backbone allow it.
+    /// </summary>
+    public bool CacheFrozenPrefix { get; init; }
+    /// <summary>The most memory the frozen-prefix cache may hold (fp16 values); past it the prefix is recomputed.</summary>
+    public long FrozenPrefixCacheBytes { get; init; } = 1L << 30;
 
     /// <summary>Throws when settings are out of range.</summary>
     public void Validate()
@@ -86,6 +93,8 @@ public sealed record TrainerOptions
             throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"Accumulation steps must be ≥ 1, got {AccumulationSteps}.");
         if (DivergenceFactor != 0 && !(DivergenceFactor > 1 && double.IsFinite(DivergenceFactor)))
             throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"The divergence factor must be 0 (off) or a finite number > 1, got {DivergenceFactor}.");
+        if (FrozenPrefixCacheBytes < 0)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"The frozen-prefix cache budget must be ≥ 0 bytes, got {FrozenPrefixCacheBytes}.");
         LearningRates.Validate();
     }
 }

@@ -64,6 +64,7 @@ public sealed class TrainingLoop
         if (scaler is not null && _options.CheckpointPath is { } resume)
             scaler.TryRestore(resume);
         var optimizer = new GroupedOptimizer(_options, model.Groups, masters is null ? null : masters.MasterOf);
+        using var prefixCache = _options.CacheFrozenPrefix ? FrozenPrefixCache.For(model, train, _options.FrozenPrefixCacheBytes) : null;
         var epochs = new List<EpochMetrics>();
         Dictionary<string, Tensor>? best = null;
         double bestLoss = double.PositiveInfinity;
@@ -85,7 +86,7 @@ public sealed class TrainingLoop
                     ApplyBiasOnly(model);
                 optimizer.Sync(model.Groups, ScheduleFactor(epoch));
 
-                var (trainLoss, trainAccuracy, batchSteps) = TrainEpoch(model, train, optimizer, masters, scaler, epoch, cancellationToken);
+                var (trainLoss, trainAccuracy, batchSteps) = TrainEpoch(model, train, prefixCache, optimizer, masters, scaler, epoch, cancellationToken);
                 steps += batchSteps;
                 var sourceEval = validation is null ? null : Evaluation.Evaluate(model, validation);
                 var targetEval = target is null ? null : Evaluation.Evaluate(model, target);
@@ -157,11 +158,12 @@ public sealed class TrainingLoop
             Seconds = clock.Elapsed.TotalSeconds,
             ComputeType = compute.ToString(),
             SkippedSteps = scaler?.SkippedSteps ?? 0,
+            PrefixCacheHits = prefixCache?.Hits ?? 0,
             FinalLossScale = scaler?.Scale,
         };
     }
 
-    private (double Loss, double Accuracy, long Steps) TrainEpoch(ITrainable model, ITensorBatches train, GroupedOptimizer optimizer,
+    private (double Loss, double Accuracy, long Steps) TrainEpoch(ITrainable model, ITensorBatches train, FrozenPrefixCache? prefixCache, GroupedOptimizer optimizer,
         Precision.MasterWeights? masters, Precision.DynamicLossScaler? scaler, int epoch, CancellationToken cancellationToken)
     {
         model.SetTrainingMode(true);
@@ -176,10 +178,11 @@ public sealed class TrainingLoop
         var trainable = model.Groups.Where(g => g.IsTrainable).SelectMany(g => g.Parameters()).Where(p => p.requires_grad).ToArray();
         int accumulation = _options.AccumulationSteps, micro = 0;
         bool finite = true;
-        foreach (var (inputs, labels) in train.Epoch(epoch))
+        foreach (var (inputs, labels, indices) in Batches(train, prefixCache is not null, epoch))
         {
             using var ownedInputs = inputs;
             using var ownedLabels = labels;
+            using var ownedIndices = indices;
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             InputGuard.RequireLabels(labels, model.ClassCount);
@@ -190,7 +193,7 @@ public sealed class TrainingLoop
                 masters?.Push(trainable);
             }
             var x = masters is null ? inputs : inputs.to(masters.Compute);
-            var logits = model.Network.forward(x).to(ScalarType.Float32);   // softmax and loss in fp32
+            var logits = (prefixCache is null ? model.Network.forward(x) : prefixCache.Forward(x, indices!)).to(ScalarType.Float32);   // softmax and loss in fp32
             var loss = nn.functional.cross_entropy(logits, labels);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
@@ -217,6 +220,19 @@ public sealed class TrainingLoop
         if (seen == 0)
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "The training set yielded no batches.");
         return (lossSum / seen, (double)correct / seen, steps);
+    }
+
+    /// <summary>The epoch's batches, with their sample indices when a frozen-prefix cache needs them.</summary>
+    private static IEnumerable<(Tensor Inputs, Tensor Labels, Tensor? Indices)> Batches(ITensorBatches train, bool indexed, int epoch)
+    {
+        if (indexed)
+        {
+            foreach (var (x, y, i) in ((IIndexedTensorBatches)train).IndexedEpoch(epoch))
+                yield return (x, y, i);
+            yield break;
+        }
+        foreach (var (x, y) in train.Epoch(epoch))
+            yield return (x, y, null);
     }
 
     /// <summary>The divergence guard (<see cref="TrainerOptions.DivergenceFactor"/>): the first loss of the run sets the limit.</summary>

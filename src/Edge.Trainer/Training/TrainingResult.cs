@@ -19,6 +19,8 @@ public sealed record TrainingResult
     public long SkippedSteps { get; init; }
     /// <summary>The loss scale at the end (fp16), else null.</summary>
     public double? FinalLossScale { get; init; }
+    /// <summary>Samples whose frozen prefix came from the cache instead of being recomputed (<see cref="TrainerOptions.CacheFrozenPrefix"/>).</summary>
+    public long PrefixCacheHits { get; init; }
     /// <summary>Total wall time.</summary>
     public required double Seconds { get; init; }
 

@@ -1,5 +1,6 @@
 using EdgeTL.Agent.Learning;
 using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Training;
 
 namespace EdgeTL.Agent.Tests.Learning;
 
@@ -32,21 +33,20 @@ public sealed class BackboneModesTests
     }
 
     [Theory]
-    [InlineData("progressive")]
-    [InlineData("surgical")]
-    public void The_head_trains_at_ten_times_every_backbone_group_and_only_surgical_reestimates_batchnorm_statistics(string mode)
+    [InlineData("progressive", 0.1)]
+    [InlineData("surgical", 1.0)]
+    public void The_head_trains_at_the_jobs_rate_progressive_stages_at_a_tenth_surgical_stages_at_the_same_and_only_surgical_reestimates_statistics(
+        string mode, double stageFraction)
     {
         using var model = TransferModel.Create("resnet18", classes: 5, seed: 1);
         var options = BackboneTuning.Options(new FinetuneSettings { Mode = mode, Epochs = 6, LearningRate = 2e-3 });
 
-        double head = options.LearningRates.RateFor(model.Group("head"), model.Groups);
+        Assert.Equal(2e-3, options.LearningRates.RateFor(model.Group("head"), model.Groups), 12);
         foreach (var name in BackboneModes.TrainedGroups(mode).Skip(1))
-        {
-            Assert.Equal(2e-3, options.LearningRates.RateFor(model.Group(name), model.Groups), 12);
-            Assert.Equal(10, head / options.LearningRates.RateFor(model.Group(name), model.Groups), 9);
-        }
+            Assert.Equal(2e-3 * stageFraction, options.LearningRates.RateFor(model.Group(name), model.Groups), 12);
         Assert.Equal(mode != "surgical", options.FreezeBatchNormStatistics);
         Assert.Equal(Trainer.Training.Precision.PrecisionMode.Auto, options.Precision);
+        Assert.Equal(HeadFitting.DivergenceFactor, options.DivergenceFactor);
         Assert.Equal(Describe(BackboneModes.Schedule(mode, 6)), Describe(options.Unfreeze!));
     }
 

@@ -21,7 +21,7 @@ namespace EdgeTL.Trainer.Interop.Onnx;
 /// no-grad, so it keeps no activations.
 /// </para>
 /// </summary>
-public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>, IBackbone
+public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>, IBackbone, IFrozenPrefix
 {
     /// <summary>Group names, bottom to top; <c>classifier</c> exists only when the graph has one.</summary>
     public static IReadOnlyList<string> GroupNames { get; } = ["stem", "stage1", "stage2", "stage3", "stage4", "classifier"];
@@ -94,10 +94,67 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>, IBackbone
     public Tensor ForwardFeatures(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var y = forward(input);
+        return Pooled(forward(input)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public int FrozenPrefixLength
+    {
+        get
+        {
+            using var grad = enable_grad();
+            return FirstTrainableStep();
+        }
+    }
+
+    /// <inheritdoc />
+    public bool CanSplitAt(int cut) => cut > 0 && cut <= _steps.Length && ValuesCrossing(cut).Count == 1;
+
+    /// <inheritdoc />
+    public Tensor ForwardPrefix(Tensor input, int cut)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        CheckInput(input);
+        string crossing = SingleValueCrossing(cut);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [_graph.InputName] = input };
+        RunSteps(values, 0, cut);
+        return values[crossing].MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public Tensor ForwardFeaturesFrom(Tensor prefix, int cut)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        string crossing = SingleValueCrossing(cut);
+        using var scope = NewDisposeScope();
+        var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [crossing] = prefix };
+        RunSteps(values, cut, _steps.Length);
+        return Pooled(values[_outputName]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The values made before step <paramref name="cut"/> (or the graph input) that a later step, or the output, reads.</summary>
+    private List<string> ValuesCrossing(int cut)
+    {
+        var made = new HashSet<string>(_steps.Take(cut).SelectMany(s => s.Outputs).Where(o => o.Length > 0), StringComparer.Ordinal) { _graph.InputName };
+        var read = _steps.Skip(cut).SelectMany(s => s.InputNames).Append(_outputName);
+        return [.. read.Where(made.Contains).Distinct(StringComparer.Ordinal)];
+    }
+
+    private string SingleValueCrossing(int cut)
+    {
+        var crossing = cut > 0 && cut <= _steps.Length ? ValuesCrossing(cut) : [];
+        return crossing.Count == 1 ? crossing[0]
+            : throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration,
+                $"{Architecture} cannot be split at step {cut}: {crossing.Count} values cross there, not one.");
+    }
+
+    private static Tensor Pooled(Tensor y)
+    {
         if (y.dim() == 4 && (y.shape[2] > 1 || y.shape[3] > 1))
             y = y.mean([2, 3]);
-        return y.flatten(1).MoveToOuterDisposeScope();
+        return y.flatten(1);
     }
 
     /// <summary>The group named <paramref name="name"/>.</summary>
