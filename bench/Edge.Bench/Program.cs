@@ -22,9 +22,12 @@ static int Usage()
               TorchSharp eager and PyTorch eager, interleaved round by round; medians, ratios,
               and the share of this CPU's FP32 peak.
           train [--archs resnet18,mobilenet_v2] [--sizes 64,224] [--rounds 3] [--seconds 3] [--batch 16]
+                [--modes progressive,surgical] [--sections steps,modes,cache,epochs,memory]
               Full fine-tune step img/s (TorchSharp fp32 and bf16 against PyTorch eager fp32),
-              a head-only epoch on cached features against a full fine-tune epoch, and peak
-              training memory of head-only, progressive and full fine-tuning.
+              the device's backbone modes against PyTorch, each progressive phase with the
+              frozen-prefix cache against recomputing the prefix, a head-only epoch on cached
+              features against a full fine-tune epoch, and peak training memory of head-only,
+              progressive and full fine-tuning.
           agent [--parts a,b,c] [--seconds 5] [--warmup 3] [--window 64]
                 [--step-seconds 10] [--rates 100,200,400,800,1600,3200]
                 [--minutes 10] [--soak-rate 100] [--telemetry-ms 10] [--sample-seconds 5]

@@ -21,6 +21,11 @@ internal static class ShiftRecoveryBenchmark
     public static int Run(string[] args)
     {
         int seeds = IntOption(args, "--seeds", 3);
+        if (seeds < 1)
+        {
+            Console.Error.WriteLine($"--seeds is how many seeds to run (0, 1, …): at least 1, got {seeds}.");
+            return 2;
+        }
         int epochs = IntOption(args, "--pretrain-epochs", 3);
         int threads = IntOption(args, "--threads", 2);
         bool smoke = args.Contains("--smoke");

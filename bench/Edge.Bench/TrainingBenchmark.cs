@@ -23,6 +23,22 @@ internal static class TrainingBenchmark
     {
         var o = Options.Parse(args);
         set_num_threads(o.Threads);
+        if (o.Sections.Contains("steps"))
+            Steps(o);
+        if (o.Sections.Contains("modes"))
+            BackboneModes(o);
+        if (o.Sections.Contains("cache"))
+            PrefixCacheBenchmark.Run(o.Sizes, o.Rounds, progressiveEpochs: 15);
+        if (o.Sections.Contains("epochs"))
+            HeadVersusFull(o);
+        if (o.Sections.Contains("memory"))
+            Memory(o);
+        return 0;
+    }
+
+    /// <summary>A full fine-tune step: EdgeTL fp32, bf16 and auto against PyTorch in both layouts.</summary>
+    private static void Steps(Options o)
+    {
         Console.WriteLine($"full fine-tune step (forward, loss, backward, AdamW), batch {o.Batch}, {o.Threads} threads, {o.Rounds} interleaved rounds of ~{o.Seconds} s; medians");
         Console.WriteLine($"EdgeTL: TrainingLoop.Fit with memory format {o.Format}; PyTorch: eager, default layout, and with channels_last (PyTorch CL)");
         Console.WriteLine("TS auto: PrecisionMode.Auto, which measures fp32 against bf16 on the first batch and keeps the faster (bf16 only when ≥ 10 % faster)");
@@ -52,10 +68,6 @@ internal static class TrainingBenchmark
                     $"{arch,-14} {size,4}  {a,9:F1} {b,9:F1} {c,9:F1} {p,9:F1} {q,10:F1}  {a / p,11:F2}× {a / q,9:F2}× {b / p,11:F2}× {b / a,8:F2}× {c / a,8:F2}×"));
             }
         }
-        BackboneModes(o);
-        HeadVersusFull(o);
-        Memory(o);
-        return 0;
     }
 
     /// <summary>
@@ -314,7 +326,7 @@ internal static class TrainingBenchmark
         }
     }
 
-    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, MemoryFormat Format, string[] Modes)
+    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, MemoryFormat Format, string[] Modes, string[] Sections)
     {
         public static Options Parse(string[] args)
         {
@@ -336,7 +348,8 @@ internal static class TrainingBenchmark
                     "last" => MemoryFormat.ChannelsLast,
                     _ => MemoryFormat.Auto,
                 },
-                Get("--modes", "progressive,surgical").Split(',', StringSplitOptions.RemoveEmptyEntries));
+                Get("--modes", "progressive,surgical").Split(',', StringSplitOptions.RemoveEmptyEntries),
+                Get("--sections", "steps,modes,cache,epochs,memory").Split(',', StringSplitOptions.RemoveEmptyEntries));
         }
     }
 }

@@ -128,6 +128,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
             Ok(progressive);   // anything but a guarded "not promoted" is an error
         double progressiveAccuracy = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
         Step($"  {progressive["message"]}");
+        if (progressive["data"]!["promoted"]!.GetValue<bool>())
+            Step($"  promotion guard: {progressive["data"]!["guard"]!["reason"]}");
         Step($"  held-out accuracy {progressiveAccuracy:P1} ({(progressive["data"]!["promoted"]!.GetValue<bool>() ? "the device-made backbone serves" : "the served model stays")})");
 
         // The world changes: same garments, inverted intensities.
@@ -167,7 +169,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         string surgicalOutcome = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{(surgical["data"]!["promoted"]!.GetValue<bool>() ? "promoted" : "not promoted")}, n = {guard["comparedOn"]}, bound {guard["lowerBound"]?.GetValue<double>():+0.000;-0.000}");
         Step($"  {surgical["message"]}");
-        Step($"  promotion guard: {guard["reason"]}");
+        if (surgical["data"]!["promoted"]!.GetValue<bool>())
+            Step($"  promotion guard: {guard["reason"]}");
         double surgicalShifted = await AccuracyAsync(cloud, shiftedTest, cancellationToken).ConfigureAwait(false);
         double surgicalClean = await AccuracyAsync(cloud, test, cancellationToken).ConfigureAwait(false);
         Step($"  held-out accuracy: shifted {shiftedAfter:P1} → {surgicalShifted:P1}, clean {surgicalClean:P1}");

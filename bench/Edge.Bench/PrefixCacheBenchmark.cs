@@ -1,0 +1,122 @@
+using System.Globalization;
+using EdgeTL.Runtime.Data;
+using EdgeTL.Runtime.Preprocessing;
+using EdgeTL.Trainer.Data;
+using EdgeTL.Trainer.Interop.Onnx;
+using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Training;
+using EdgeTL.Trainer.Training.Precision;
+using Google.Protobuf;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Bench;
+
+/// <summary>
+/// The frozen-prefix cache on the device's trainable module (resnet18 exported to ONNX and imported
+/// back, as the agent imports what it serves): epochs of each progressive phase with the prefix
+/// cached against recomputed, and a whole progressive fine-tune both ways. Same images, same
+/// trainer; the ratio is the figure (PyTorch has no such cache to compare with).
+/// </summary>
+internal static class PrefixCacheBenchmark
+{
+    private const int Images = 64, Batch = 16, Classes = 10;
+
+    private static readonly (string Name, string[] Groups)[] Phases =
+    [
+        ("head only", []),
+        ("stage4", ["stage4"]),
+        ("stage3+stage4", ["stage3", "stage4"]),
+    ];
+
+    public static void Run(int[] sizes, int rounds, int progressiveEpochs)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"frozen-prefix cache: the device's module (resnet18 imported from its ONNX export), {Images} real Fashion-MNIST images, batch {Batch}, the device's precision policy (auto: bf16 where measurably faster);");
+        Console.WriteLine($"steady epochs (epoch 0 fills the cache) in img/s, medians of {rounds} interleaved rounds; then a whole progressive fine-tune ({progressiveEpochs} epochs) both ways");
+        Console.WriteLine($"{"phase",-22} {"size",4}  {"recomputed",10} {"cached",10}  {"cached/recomputed",17}  compute");
+        foreach (int size in sizes)
+        {
+            using var rows = ImageRows(size);
+            byte[] onnx = Exported(size);
+            foreach (var (name, groups) in Phases)
+            {
+                var recomputed = new List<double>();
+                var cached = new List<double>();
+                string compute = "";
+                for (int r = 0; r < rounds; r++)
+                {
+                    (double plainRate, string plainType) = SteadyThroughput(onnx, rows, size, groups, cache: false);
+                    (double cachedRate, string cachedType) = SteadyThroughput(onnx, rows, size, groups, cache: true);
+                    recomputed.Add(plainRate);
+                    cached.Add(cachedRate);
+                    compute = $"{plainType}/{cachedType}";
+                }
+                double a = Median(recomputed), b = Median(cached);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-22} {size,4}  {a,10:F1} {b,10:F1}  {b / a,16:F2}×  {compute}"));
+            }
+            double plain = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, cache: false);
+            double fast = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, cache: true);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"progressive run (s)",-22} {size,4}  {plain,10:F1} {fast,10:F1}  {plain / fast,16:F2}× faster"));
+        }
+    }
+
+    /// <summary>img/s of the epochs after the first, with <paramref name="groups"/> and the head trainable.</summary>
+    private static (double Rate, string Compute) SteadyThroughput(byte[] onnx, FeatureSet rows, int size, string[] groups, bool cache)
+    {
+        using var model = Imported(onnx);
+        model.FreezeBackbone();
+        model.Unfreeze(groups);
+        var result = new TrainingLoop(new TrainerOptions
+        {
+            Epochs = 3,
+            RestoreBest = false,
+            Precision = PrecisionMode.Auto,
+            FreezeBatchNormStatistics = true,
+            CacheFrozenPrefix = cache,
+        }).Fit(model, new ImageRowBatches(rows, 3, size, Batch, shuffle: true, seed: 0));
+        return (Images / Median([.. result.Epochs.Skip(1).Select(e => e.Seconds)]), result.ComputeType);
+    }
+
+    private static double ProgressiveSeconds(byte[] onnx, FeatureSet rows, int size, int epochs, bool cache)
+    {
+        using var model = Imported(onnx);
+        var options = BackboneModes.Options("progressive", epochs, 1e-3, LrScheduleKind.Cosine, seed: 0) with { CacheFrozenPrefix = cache };
+        return new TrainingLoop(options).Fit(model, new ImageRowBatches(rows, 3, size, Batch, shuffle: true, seed: 0)).Seconds;
+    }
+
+    private static byte[] Exported(int size)
+    {
+        using var shipped = TransferModel.Create("resnet18", Classes, seed: 0);
+        return OnnxExporter.Export(shipped.Backbone.Network, new OnnxExportOptions { TraceInputSize = size }).ToByteArray();
+    }
+
+    private static TransferModel Imported(byte[] onnx)
+    {
+        manual_seed(1);
+        return new TransferModel(OnnxImporter.ImportBackbone(onnx, "resnet18"), Classes);
+    }
+
+    /// <summary>Real test images, preprocessed at <paramref name="size"/> and kept as rows, as the agent keeps its samples.</summary>
+    private static FeatureSet ImageRows(int size)
+    {
+        var set = FashionMnist.LoadTest().SamplePerClass(Images / Classes + 1, seed: 0);
+        var pipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = size });
+        var images = new List<Tensor>();
+        var labels = new List<Tensor>();
+        foreach (var (x, y) in ImageTensorBatches.ForEvaluation(set, pipeline, 32).Epoch(0))
+        {
+            images.Add(x.flatten(1));
+            labels.Add(y);
+        }
+        using var all = cat(images);
+        using var allLabels = cat(labels);
+        return new FeatureSet(all[..Images].clone(), allLabels[..Images].clone(), Classes);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
