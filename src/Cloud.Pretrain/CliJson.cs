@@ -15,4 +15,5 @@ namespace EdgeTL.Cloud;
 [JsonSerializable(typeof(MetaPretrainSummary))]
 [JsonSerializable(typeof(PublishReport))]
 [JsonSerializable(typeof(FleetStatusReport))]
+[JsonSerializable(typeof(TrainSummary))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -10,6 +10,7 @@ internal static class CloudCli
         var root = new RootCommand("EdgeTL cloud tools: pretrain backbones, measure transfer, move weights between PyTorch, ONNX and EdgeTL, package and sign models, and deploy them to device groups over MQTT.");
         root.Subcommands.Add(PretrainCommand.Create());
         root.Subcommands.Add(TransferCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(ExportOnnxCommand.Create());
         root.Subcommands.Add(MetaPretrainCommand.Create());

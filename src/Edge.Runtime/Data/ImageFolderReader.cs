@@ -9,7 +9,7 @@ namespace EdgeTL.Runtime.Data;
 /// </summary>
 public static class ImageFolderReader
 {
-    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
+    internal static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
 
     /// <summary>Reads every image under <paramref name="root"/>.</summary>
     /// <param name="root">The folder holding one sub-folder per class.</param>
@@ -59,7 +59,7 @@ public static class ImageFolderReader
         canvas.DrawImage(image, new SKRect(0, 0, target.Width, target.Height), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
     }
 
-    private static void CopyPixels(SKBitmap source, Span<byte> destination, bool grayscale)
+    internal static void CopyPixels(SKBitmap source, Span<byte> destination, bool grayscale)
     {
         var rgba = source.GetPixelSpan();
         int pixelCount = source.Width * source.Height;

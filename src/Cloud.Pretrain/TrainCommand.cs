@@ -1,0 +1,140 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using EdgeTL.Runtime.Data;
+using EdgeTL.Runtime.Preprocessing;
+using EdgeTL.Trainer.Backbones;
+using EdgeTL.Trainer.Experiments;
+using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Training;
+using EdgeTL.Trainer.Visualization;
+using static TorchSharp.torch;
+
+namespace EdgeTL.Cloud;
+
+/// <summary>
+/// <c>train</c>: the seed's transfer recipe on a user's own images. <c>--data</c> is an image folder
+/// (<c>&lt;class&gt;/&lt;image&gt;</c>, or <c>train/</c> and <c>val/</c>) or a Fashion-MNIST IDX folder; the model
+/// starts from a zoo architecture, random or with <c>--weights</c> (an <c>import</c>ed torchvision state
+/// dict, or a <c>pretrain</c> checkpoint). Head-only on cached features, then progressive unfreezing;
+/// writes the model, <c>report.json</c>, the curves and the confusion matrix to <c>--out</c>.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Image folder (<class>/<image>, or train/ and val/), or a folder of Fashion-MNIST IDX files.", Required = true };
+        var arch = CommonOptions.Architecture();
+        var weights = new Option<string?>("--weights") { Description = "Backbone weights to start from: a torchvision .pt/.safetensors (e.g. from import) or a pretrain checkpoint; absent: random." };
+        var size = new Option<int>("--size") { Description = "Input side in pixels (default: 224 with --weights, as ImageNet backbones were trained; else 64)." };
+        var headEpochs = new Option<int>("--head-epochs") { Description = "Head-only epochs on cached features.", DefaultValueFactory = _ => new FolderTrainingOptions().HeadEpochs };
+        var epochs = new Option<int>("--epochs") { Description = "Progressive fine-tune epochs (0: head-only).", DefaultValueFactory = _ => new FolderTrainingOptions().ProgressiveEpochs };
+        var lr = new Option<double>("--lr") { Description = "The head's rate in the progressive fine-tune; stage4 and stage3 train at a tenth of it.", DefaultValueFactory = _ => new FolderTrainingOptions().ProgressiveLearningRate };
+        var headLr = new Option<double>("--head-lr") { Description = "Rate of the head-only fit.", DefaultValueFactory = _ => new FolderTrainingOptions().HeadLearningRate };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch in the progressive fine-tune.", DefaultValueFactory = _ => new FolderTrainingOptions().BatchSize };
+        var valFraction = new Option<double>("--val-fraction") { Description = "Share of each class held out when the folder has no val/.", DefaultValueFactory = _ => 0.2 };
+        var output = new Option<string>("--out") { Description = "Folder for model.bin, report.json, curves.png and confusion.png.", DefaultValueFactory = _ => Path.Combine("out", "train") };
+        var json = CommonOptions.Json();
+        var threads = CommonOptions.Threads();
+        var seed = CommonOptions.Seed();
+        var command = new Command("train", "Train on your own images: head-only on cached features of the backbone, then progressive unfreezing (stage4, then stage3).")
+        {
+            data, arch, weights, size, headEpochs, epochs, lr, headLr, batch, valFraction, output, json, threads, seed,
+        };
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
+        {
+            set_num_threads(parse.GetValue(threads));
+            var console = new CliConsole(parse, parse.GetValue(json));
+            string dataPath = parse.GetValue(data)!, architecture = parse.GetValue(arch)!, outDir = parse.GetValue(output)!;
+            string? weightsPath = parse.GetValue(weights);
+            BackboneZoo.EnsureKnown(architecture);
+            if (weightsPath is not null && !File.Exists(weightsPath))
+                throw new CloudCliException(ExitCodes.DataError, $"Weights file '{weightsPath}' does not exist.");
+            int side = parse.GetValue(size) is > 0 and var s ? s : weightsPath is null ? 64 : 224;
+            if (side < BackboneZoo.MinInputSize)
+                throw new CloudCliException(ExitCodes.InvalidArguments, $"--size {side} is below the smallest input the backbones take ({BackboneZoo.MinInputSize}).");
+            var options = new FolderTrainingOptions
+            {
+                HeadEpochs = parse.GetValue(headEpochs),
+                HeadLearningRate = parse.GetValue(headLr),
+                ProgressiveEpochs = parse.GetValue(epochs),
+                ProgressiveLearningRate = parse.GetValue(lr),
+                BatchSize = parse.GetValue(batch),
+                Seed = parse.GetValue(seed),
+            };
+            if (options.HeadEpochs < 1 || options.ProgressiveEpochs < 0 || (options.ProgressiveEpochs is > 0 and < BackboneModes.MinimumEpochs) || options.BatchSize < 1)
+                throw new CloudCliException(ExitCodes.InvalidArguments, $"--head-epochs must be ≥ 1, --epochs 0 or ≥ {BackboneModes.MinimumEpochs}, --batch-size ≥ 1.");
+
+            var (split, splitBy, skipped) = Load(dataPath, side, parse.GetValue(valFraction), options.Seed);
+            console.Line($"data: {dataPath}: {split.Train.Count} training and {split.Validation.Count} validation images ({splitBy}), {split.Train.ClassCount} classes: {string.Join(", ", split.Train.ClassNames)}");
+            foreach (var file in skipped)
+                console.Line($"  skipped {file}");
+            var pipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = side });
+            console.Line($"model: {architecture}, {(weightsPath is null ? "random initialization" : $"weights {weightsPath}")}, {side}×{side} px, ImageNet mean/std normalization");
+            console.Line(Recipe(options));
+
+            manual_seed(options.Seed);
+            using var model = TransferModel.Create(architecture, split.Train.ClassCount, seed: options.Seed);
+            if (weightsPath is not null)
+                ModelWeights.Load(model, weightsPath);
+            var report = FolderTraining.Run(model, split.Train, split.Validation, pipeline, options, new SyncProgress<string>(console.Line), ct);
+
+            Directory.CreateDirectory(outDir);
+            string checkpoint = Path.Combine(outDir, "model.bin");
+            Checkpoint.Save(model, checkpoint);
+            var summary = TrainSummary.From(report, dataPath, splitBy, skipped, architecture, weightsPath, side, checkpoint);
+            string text = JsonSerializer.Serialize(summary, CliJson.Default.TrainSummary);
+            File.WriteAllText(Path.Combine(outDir, "report.json"), text);
+            WriteCharts(report, outDir);
+            if (parse.GetValue(json))
+                console.Out.WriteLine(text);
+            else
+                Print(console, report, outDir);
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>The run's defaults, said before it starts.</summary>
+    private static string Recipe(FolderTrainingOptions o)
+    {
+        string head = FormattableString.Invariant($"recipe: head-only {o.HeadEpochs} epochs at lr {o.HeadLearningRate:G3} on cached features");
+        if (o.ProgressiveEpochs == 0)
+            return head + FormattableString.Invariant($"; no progressive fine-tune; seed {o.Seed}");
+        string schedule = string.Join(", ", BackboneModes.Schedule("progressive", o.ProgressiveEpochs).Steps.Select(s => FormattableString.Invariant($"{string.Join('+', s.Groups)} from epoch {s.Epoch}")));
+        return head + FormattableString.Invariant(
+            $"; then progressive {o.ProgressiveEpochs} epochs (head alone, {schedule}), head at lr {o.ProgressiveLearningRate:G3}, stages at {o.ProgressiveLearningRate / 10:G3}, BatchNorm statistics frozen, batch {o.BatchSize}, random resized crop (0.7–1) + flip + brightness/contrast 0.2, precision auto; seed {o.Seed}");
+    }
+
+    private static (ImageFolderSplit Split, string SplitBy, IReadOnlyList<string> Skipped) Load(string path, int side, double valFraction, int seed)
+    {
+        if (!Directory.Exists(path))
+            throw new CloudCliException(ExitCodes.DataError, $"Data folder '{path}' does not exist.");
+        if (Directory.EnumerateFiles(path, "*-idx?-ubyte*").Any())
+        {
+            var idx = new ImageFolderSplit(FashionMnist.LoadTrain(path), FashionMnist.LoadTest(path), [], "IDX train and test files");
+            return (idx, idx.SplitBy, []);
+        }
+        var split = ImageFolderDataset.Load(path, side, valFraction, seed);
+        return (split, split.SplitBy, split.Skipped);
+    }
+
+    private static void WriteCharts(FolderTrainingReport report, string outDir)
+    {
+        var curve = report.HeadCurve.Select(e => (e.Epoch + 1, e.TrainLoss, e.TargetAccuracy ?? e.TrainAccuracy))
+            .Concat(report.ProgressiveCurve.Select(e => (report.HeadCurve.Count + e.Epoch + 1, e.TrainLoss, e.TargetAccuracy ?? e.TrainAccuracy)))
+            .ToList();
+        Charts.TrainingCurve(Path.Combine(outDir, "curves.png"), curve, "Head-only, then progressive: train loss and validation accuracy");
+        Charts.ConfusionMatrix(Path.Combine(outDir, "confusion.png"), report.Final.Confusion, report.ClassNames);
+    }
+
+    private static void Print(CliConsole console, FolderTrainingReport r, string outDir)
+    {
+        console.Line($"validation accuracy ({r.ValidationCount} images, never trained on): head-only {r.HeadOnlyAccuracy:P1}" +
+            (r.ProgressiveAccuracy is { } p ? $", progressive {p:P1} ({100 * (p - r.HeadOnlyAccuracy):+0.0;-0.0} points)" : "") + $"; kept: {r.Kept}");
+        for (int c = 0; c < r.ClassNames.Count; c++)
+            console.Line($"  {r.ClassNames[c],-16} {r.Final.PerClassAccuracy[c]:P1}");
+        console.Line(string.Create(CultureInfo.InvariantCulture, $"MMD² train–validation {r.Mmd2TrainValidation:F4}, class separation (CID) on validation {r.CidValidation:F3}"));
+        console.Line($"wrote {Path.Combine(outDir, "model.bin")}, report.json, curves.png, confusion.png ({r.Seconds:F0} s)");
+    }
+}

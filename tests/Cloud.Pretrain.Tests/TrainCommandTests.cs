@@ -1,0 +1,103 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using EdgeTL.Runtime.Data;
+using SkiaSharp;
+
+namespace EdgeTL.Cloud.Tests;
+
+/// <summary>
+/// <c>train --data FOLDER</c> as a user runs it: real Fashion-MNIST images written as PNG into class
+/// folders, a corrupt file among them, from the pretrain fixture's backbone, through head-only and
+/// progressive, to the files the verb writes.
+/// </summary>
+[Collection(PretrainedGroup.Name)]
+public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
+{
+    private static readonly string[] Names = ["sandal", "shirt", "sneaker", "bag", "ankle-boot"];
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgetl-cloud-train-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Train_on_an_image_folder_writes_the_model_and_a_report_scored_on_held_out_images_and_names_the_file_it_skipped()
+    {
+        string data = WriteFolder(Path.Combine(_dir, "photos"), perClass: 20, seed: 1);
+        string broken = Path.Combine(data, "bag", "broken.png");
+        await File.WriteAllBytesAsync(broken, [0x89, 0x50, 0x4E, 0x47, 1, 2, 3, 4]);
+        await File.WriteAllTextAsync(Path.Combine(data, "bag", "notes.txt"), "not an image");
+        string output = Path.Combine(_dir, "out");
+
+        var run = await Cli.ExpectAsync(0, "train", "--data", data, "--weights", fixture.Checkpoint, "--size", "32", "--head-epochs", "40",
+            "--epochs", "3", "--batch-size", "16", "--out", output, "--threads", "2");
+
+        Assert.Contains("recipe: head-only 40 epochs", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"skipped {broken}", run.Output, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "report.json")));
+        var root = report.RootElement;
+        Assert.Equal(Names.Order(StringComparer.Ordinal), root.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal("seeded split", root.GetProperty("splitBy").GetString());
+        Assert.Equal(100, root.GetProperty("trainImages").GetInt32() + root.GetProperty("validationImages").GetInt32());
+        Assert.Equal(20, root.GetProperty("validationImages").GetInt32());   // 4 of each class's 20
+        Assert.Single(root.GetProperty("skipped").EnumerateArray(), s => s.GetString()!.StartsWith(broken, StringComparison.Ordinal));
+        int confused = root.GetProperty("confusion").EnumerateArray().Sum(row => row.EnumerateArray().Sum(v => v.GetInt32()));
+        Assert.Equal(20, confused);
+        double headOnly = root.GetProperty("headOnlyAccuracy").GetDouble(), progressive = root.GetProperty("progressiveAccuracy").GetDouble();
+        string kept = root.GetProperty("kept").GetString()!;
+        Assert.Equal(progressive > headOnly ? "progressive" : "head-only", kept);
+        Assert.Equal(kept == "progressive" ? progressive : headOnly, root.GetProperty("accuracy").GetDouble(), 9);
+        Assert.True(headOnly >= 0.4, $"head-only {headOnly:P1} on five classes from a pretrained backbone (chance 20 %)");
+        foreach (var file in new[] { "model.bin", "curves.png", "confusion.png" })
+            Assert.True(new FileInfo(Path.Combine(output, file)).Length > 0, $"{file} missing");
+    }
+
+    [Fact]
+    public async Task Train_and_val_folders_are_used_as_they_are()
+    {
+        string data = Path.Combine(_dir, "split");
+        WriteFolder(Path.Combine(data, "train"), perClass: 8, seed: 2);
+        WriteFolder(Path.Combine(data, "val"), perClass: 3, seed: 3);
+        var run = await Cli.ExpectAsync(0, "train", "--data", data, "--size", "32", "--head-epochs", "3", "--epochs", "0", "--out", Path.Combine(_dir, "o"), "--threads", "2", "--json");
+        using var report = JsonDocument.Parse(run.Output);
+        Assert.Equal("folders", report.RootElement.GetProperty("splitBy").GetString());
+        Assert.Equal(40, report.RootElement.GetProperty("trainImages").GetInt32());
+        Assert.Equal(15, report.RootElement.GetProperty("validationImages").GetInt32());
+        Assert.Equal(JsonValueKind.Null, report.RootElement.GetProperty("progressiveAccuracy").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_class_with_no_decodable_image_and_a_missing_folder_are_data_errors_that_name_them()
+    {
+        string data = WriteFolder(Path.Combine(_dir, "bad"), perClass: 4, seed: 4);
+        string empty = Path.Combine(data, "zz-empty");
+        Directory.CreateDirectory(empty);
+        await File.WriteAllBytesAsync(Path.Combine(empty, "x.jpg"), [1, 2, 3]);
+        var run = await Cli.ExpectAsync(3, "train", "--data", data, "--size", "32", "--head-epochs", "1", "--epochs", "0", "--out", Path.Combine(_dir, "o2"));
+        Assert.Contains("zz-empty", run.Error, StringComparison.Ordinal);
+
+        string missing = Path.Combine(_dir, "nowhere");
+        run = await Cli.ExpectAsync(3, "train", "--data", missing, "--out", Path.Combine(_dir, "o3"));
+        Assert.Contains(missing, run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "o2")), "a failed run left an output folder");
+    }
+
+    /// <summary>Real test images of classes 5–9, <paramref name="perClass"/> each, as PNG files in one folder per class.</summary>
+    private static string WriteFolder(string root, int perClass, int seed)
+    {
+        var set = FashionMnist.LoadTest().SelectClasses([5, 6, 7, 8, 9]).SamplePerClass(perClass, seed);
+        for (int i = 0; i < set.Count; i++)
+        {
+            string folder = Path.Combine(root, Names[set.Labels[i]]);
+            Directory.CreateDirectory(folder);
+            WritePng(Path.Combine(folder, $"{i:D4}.png"), set.Image(i), set.Width, set.Height);
+        }
+        return root;
+    }
+
+    private static void WritePng(string path, ReadOnlySpan<byte> gray, int width, int height)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
+        Marshal.Copy(gray.ToArray(), 0, bitmap.GetPixels(), gray.Length);
+        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, png.ToArray());
+    }
+}
