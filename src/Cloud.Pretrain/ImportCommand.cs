@@ -31,15 +31,26 @@ internal static class ImportCommand
         {
             from, arch, preprocess, skipHead, full, output, json, threads,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(_ =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, _ =>
         {
             set_num_threads(parse.GetValue(threads));
             string source = parse.GetValue(from)!;
             string outDir = parse.GetValue(output) ?? Path.Combine("out", "import", Path.GetFileNameWithoutExtension(source));
-            Directory.CreateDirectory(outDir);
-            var summary = source.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
-                ? ImportOnnx(source, parse.GetValue(preprocess), parse.GetValue(full), outDir)
-                : ImportPyTorch(source, parse.GetValue(arch), parse.GetValue(skipHead), outDir);
+            bool onnx = source.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
+            RefuseInapplicable(onnx, parse.GetValue(arch), parse.GetValue(preprocess), parse.GetValue(full), parse.GetValue(skipHead));
+            RequireFile(source, "--from");
+            if (parse.GetValue(preprocess) is { } graph)
+                RequireFile(graph, "--preprocess");
+            // Written into a fresh folder beside the destination and moved there only when the import succeeded:
+            // a failed import leaves nothing behind.
+            var summary = StagedOutput.Write(outDir, staging => onnx
+                ? ImportOnnx(source, parse.GetValue(preprocess), parse.GetValue(full), staging)
+                : ImportPyTorch(source, parse.GetValue(arch), parse.GetValue(skipHead), staging));
+            summary = summary with
+            {
+                WeightsPath = Path.Combine(outDir, Path.GetFileName(summary.WeightsPath)),
+                OnnxPath = Path.Combine(outDir, Path.GetFileName(summary.OnnxPath)),
+            };
             if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.ImportSummary));
             else
@@ -49,10 +60,25 @@ internal static class ImportCommand
         return command;
     }
 
-    private static ImportSummary ImportOnnx(string path, string? preprocess, bool full, string outDir)
+    /// <summary>Flags that only one kind of source takes are refused for the other, not ignored.</summary>
+    private static void RefuseInapplicable(bool onnx, string? arch, string? preprocess, bool full, bool skipHead)
+    {
+        var wrong = onnx
+            ? new[] { (arch is not null, "--arch (an ONNX graph carries its own architecture)"), (skipHead, "--skip-head (an ONNX import ends at the pooled features unless --full)") }
+            : [(preprocess is not null, "--preprocess (only an ONNX backbone takes a preprocessing graph)"), (full, "--full (only an ONNX graph can be kept whole)")];
+        var given = wrong.Where(w => w.Item1).Select(w => w.Item2).ToList();
+        if (given.Count > 0)
+            throw new CloudCliException(ExitCodes.InvalidArguments, $"Not applicable to a{(onnx ? "n ONNX" : " PyTorch")} source: {string.Join("; ", given)}.");
+    }
+
+    private static void RequireFile(string path, string option)
     {
         if (!File.Exists(path))
-            throw new FileNotFoundException($"'{path}' does not exist.");
+            throw new CloudCliException(ExitCodes.DataError, $"{option}: '{path}' does not exist.");
+    }
+
+    private static ImportSummary ImportOnnx(string path, string? preprocess, bool full, string outDir)
+    {
         byte[] bytes = File.ReadAllBytes(path);
         if (preprocess is not null)
             bytes = OnnxModels.Chain(File.ReadAllBytes(preprocess), bytes);

@@ -79,13 +79,16 @@ internal static class TrainCommand
                 ModelWeights.Load(model, weightsPath);
             var report = FolderTraining.Run(model, split.Train, split.Validation, pipeline, options, new SyncProgress<string>(console.Line), ct);
 
-            Directory.CreateDirectory(outDir);
             string checkpoint = Path.Combine(outDir, "model.bin");
-            Checkpoint.Save(model, checkpoint);
             var summary = TrainSummary.From(report, dataPath, splitBy, skipped, architecture, weightsPath, side, checkpoint);
             string text = JsonSerializer.Serialize(summary, CliJson.Default.TrainSummary);
-            File.WriteAllText(Path.Combine(outDir, "report.json"), text);
-            WriteCharts(report, outDir);
+            StagedOutput.Write(outDir, staging =>
+            {
+                Checkpoint.Save(model, Path.Combine(staging, "model.bin"));
+                File.WriteAllText(Path.Combine(staging, "report.json"), text);
+                WriteCharts(report, staging);
+                return 0;
+            });
             if (parse.GetValue(json))
                 console.Out.WriteLine(text);
             else

@@ -1,0 +1,74 @@
+using EdgeTL.Trainer.Backbones;
+using EdgeTL.Trainer.Interop.Onnx;
+
+namespace EdgeTL.Cloud.Tests;
+
+/// <summary>
+/// <c>import</c> on bad input: a missing file is a clean data error naming it, a flag the source kind does not
+/// take is refused, and a failed import leaves no output folder behind (issue 18, defects 4 and 5).
+/// </summary>
+public sealed class ImportCommandErrorsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgetl-cloud-import-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task A_missing_onnx_or_preprocessing_file_is_exit_3_naming_the_path_and_writes_nothing()
+    {
+        string missing = Path.Combine(_dir, "nowhere.onnx"), output = Path.Combine(_dir, "out");
+        var run = await Cli.ExpectAsync(3, "import", "--from", missing, "--out", output);
+        Assert.Contains(missing, run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);   // a message, not a stack trace
+
+        string backbone = Backbone();
+        string graph = Path.Combine(_dir, "preprocess.onnx");
+        run = await Cli.ExpectAsync(3, "import", "--from", backbone, "--preprocess", graph, "--out", output);
+        Assert.Contains(graph, run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("model.onnx", "--arch", "resnet18", "--arch")]
+    [InlineData("model.onnx", "--skip-head", null, "--skip-head")]
+    [InlineData("model.pt", "--full", null, "--full")]
+    [InlineData("model.safetensors", "--preprocess", "p.onnx", "--preprocess")]
+    public async Task A_flag_the_source_kind_does_not_take_is_refused_with_exit_2(string file, string flag, string? value, string named)
+    {
+        var args = new List<string> { "import", "--from", Path.Combine(_dir, file), "--out", Path.Combine(_dir, "o") };
+        if (file.EndsWith(".pt", StringComparison.Ordinal) || file.EndsWith(".safetensors", StringComparison.Ordinal))
+            args.AddRange(["--arch", "resnet18"]);
+        args.Add(flag);
+        if (value is not null)
+            args.Add(value);
+        var run = await Cli.ExpectAsync(2, [.. args]);
+        Assert.Contains(named, run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "o")));
+    }
+
+    [Fact]
+    public async Task A_corrupt_onnx_file_fails_and_leaves_no_output_folder()
+    {
+        string corrupt = Path.Combine(_dir, "corrupt.onnx"), output = Path.Combine(_dir, "nested", "out");
+        byte[] bytes = await File.ReadAllBytesAsync(Backbone());
+        await File.WriteAllBytesAsync(corrupt, bytes.AsSpan(0, bytes.Length / 3).ToArray());
+        var run = await Cli.InvokeAsync("import", "--from", corrupt, "--out", output);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "nested")), $"a failed import left {output}: {run}");
+
+        // The same import of the whole file succeeds and writes both files.
+        await Cli.ExpectAsync(0, "import", "--from", Backbone(), "--out", output, "--threads", "2");
+        Assert.True(File.Exists(Path.Combine(output, "backbone.onnx")) && File.Exists(Path.Combine(output, "weights.safetensors")));
+    }
+
+    private string Backbone()
+    {
+        string path = Path.Combine(_dir, "resnet18.onnx");
+        if (!File.Exists(path))
+        {
+            using var backbone = BackboneZoo.Create("resnet18");
+            OnnxExporter.Save(backbone, path);
+        }
+        return path;
+    }
+}
