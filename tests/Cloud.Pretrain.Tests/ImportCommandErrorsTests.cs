@@ -61,6 +61,18 @@ public sealed class ImportCommandErrorsTests : IDisposable
         Assert.True(File.Exists(Path.Combine(output, "backbone.onnx")) && File.Exists(Path.Combine(output, "weights.safetensors")));
     }
 
+    [Fact]
+    public async Task Weights_of_another_architecture_are_named_by_the_architecture_they_fit()
+    {
+        string weights = Path.Combine(_dir, "r34.safetensors");
+        using (var reference = BackboneZoo.CreateReference("resnet34", seed: 0))
+            EdgeTL.Trainer.Interop.SafeTensors.Save(reference.state_dict(), weights);
+        var run = await Cli.ExpectAsync(3, "import", "--from", weights, "--arch", "resnet18", "--out", Path.Combine(_dir, "o4"));
+        Assert.Contains("'resnet34'", run.Error, StringComparison.Ordinal);
+        Assert.Contains("--arch resnet34", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "o4")));
+    }
+
     private string Backbone()
     {
         string path = Path.Combine(_dir, "resnet18.onnx");

@@ -64,11 +64,40 @@ public static class WeightFiles
         {
             return StateDictLoader.Load(model, state, options) with { Format = format };
         }
+        catch (EdgeTrainerException e) when (e.Code == TrainerErrorCode.WeightsMismatch)
+        {
+            string hint = MatchingArchitecture(state) is { } fits
+                ? $"These weights are a '{fits}' backbone: pass --arch {fits} (or build a '{fits}' model). "
+                : $"These weights fit none of the zoo architectures ({string.Join(", ", Backbones.BackboneZoo.Architectures)}). ";
+            throw new EdgeTrainerException(TrainerErrorCode.WeightsMismatch, hint + e.Message, e);
+        }
         finally
         {
             foreach (var t in state.Values)
                 t.Dispose();
         }
+    }
+
+    /// <summary>The zoo architecture whose backbone <paramref name="state"/> fits (classifier aside), or null when none does.</summary>
+    public static string? MatchingArchitecture(IReadOnlyDictionary<string, Tensor> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var copy = state.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        foreach (string architecture in Backbones.BackboneZoo.Architectures)
+        {
+            using var scope = NewDisposeScope();
+            using var reference = Backbones.BackboneZoo.CreateReference(architecture);
+            try
+            {
+                StateDictLoader.Load(reference, copy, new WeightLoadOptions { SkipHead = true });
+                return architecture;
+            }
+            catch (EdgeTrainerException e) when (e.Code == TrainerErrorCode.WeightsMismatch)
+            {
+                // not this one
+            }
+        }
+        return null;
     }
 
     private static void EnsureExists(string path)
