@@ -84,7 +84,15 @@ internal static class ImportCommand
             bytes = OnnxModels.Chain(File.ReadAllBytes(preprocess), bytes);
         using var scope = NewDisposeScope();
         using var module = full ? OnnxImporter.Import(bytes, path) : OnnxImporter.ImportBackbone(bytes, path);
-        byte[] exported = module.ToModelProto().ToByteArray();
+        var proto = module.ToModelProto();
+        if (!full)
+        {
+            // backbone.onnx is [N, D] whatever its source, as a PyTorch import's is.
+            int probeSide = module.MinInputSize > BackboneZoo.MinInputSize ? module.MinInputSize : 64;
+            using var features = module.forward(zeros(1, 3, probeSide, probeSide));
+            OnnxModels.FlattenPooledOutput(proto, (int)features.dim(), module.FeatureDim);
+        }
+        byte[] exported = proto.ToByteArray();
         string onnxPath = Path.Combine(outDir, "backbone.onnx");
         string weightsPath = Path.Combine(outDir, "weights.safetensors");
         File.WriteAllBytes(onnxPath, exported);

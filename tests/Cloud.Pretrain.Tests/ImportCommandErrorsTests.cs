@@ -73,6 +73,24 @@ public sealed class ImportCommandErrorsTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "o4")));
     }
 
+    [Fact]
+    public async Task An_onnx_import_writes_a_backbone_of_output_n_by_d_as_a_pytorch_import_does()
+    {
+        string fromOnnx = Path.Combine(_dir, "from-onnx"), fromTorch = Path.Combine(_dir, "from-torch");
+        await Cli.ExpectAsync(0, "import", "--from", Backbone(), "--out", fromOnnx, "--threads", "2");
+        string weights = Path.Combine(_dir, "r18.safetensors");
+        using (var reference = BackboneZoo.CreateReference("resnet18", seed: 0))
+            EdgeTL.Trainer.Interop.SafeTensors.Save(reference.state_dict(), weights);
+        await Cli.ExpectAsync(0, "import", "--from", weights, "--arch", "resnet18", "--skip-head", "--out", fromTorch, "--threads", "2");
+        var input = new float[2 * 3 * 64 * 64];
+        foreach (string folder in new[] { fromOnnx, fromTorch })
+        {
+            using var session = EdgeTL.Runtime.Onnx.OnnxModel.Load(File.ReadAllBytes(Path.Combine(folder, "backbone.onnx")));
+            var (_, shape) = session.Run(input, [2, 3, 64, 64]);
+            Assert.Equal([2, 512], shape);
+        }
+    }
+
     private string Backbone()
     {
         string path = Path.Combine(_dir, "resnet18.onnx");

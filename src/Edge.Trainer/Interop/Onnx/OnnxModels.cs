@@ -7,6 +7,33 @@ namespace EdgeTL.Trainer.Interop.Onnx;
 public static class OnnxModels
 {
     /// <summary>
+    /// Ends a backbone graph whose output is a pooled map [N, D, 1, 1] with a Flatten, so that its
+    /// output is [N, D] like every backbone EdgeTL exports (<paramref name="featureDim"/> = D). The
+    /// model is changed in place; a graph whose output is already [N, D] is left as it is.
+    /// </summary>
+    /// <param name="model">The backbone graph (one output).</param>
+    /// <param name="outputRank">The rank its output has (from running it once): 4 gets the Flatten, 2 nothing.</param>
+    /// <param name="featureDim">D.</param>
+    public static void FlattenPooledOutput(ModelProto model, int outputRank, long featureDim)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (outputRank == 2)
+            return;
+        if (outputRank != 4 || model.Graph.Output.Count != 1)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidOnnxModel,
+                $"Only a single [N, D, 1, 1] or [N, D] output can end a backbone; this graph has {model.Graph.Output.Count} output(s) of rank {outputRank}.");
+        var graph = model.Graph;
+        string pooled = graph.Output[0].Name, features = pooled + "_flat";
+        var flatten = new NodeProto { Name = "edgetl_flatten_features", OpType = "Flatten" };
+        flatten.Input.Add(pooled);
+        flatten.Output.Add(features);
+        flatten.Attribute.Add(OnnxProto.Int("axis", 1));
+        graph.Node.Add(flatten);
+        graph.Output.Clear();
+        graph.Output.Add(OnnxProto.TensorValue(features, OnnxProto.FloatType, [(null, "batch"), (featureDim, null)]));
+    }
+
+    /// <summary>
     /// Chains two single-input models into one: <paramref name="first"/>'s output feeds
     /// <paramref name="second"/>'s input (e.g. a vendor's preprocessing graph in front of its
     /// backbone). Names of the second model are prefixed where they would collide. Both must
