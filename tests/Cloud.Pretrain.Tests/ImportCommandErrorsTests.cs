@@ -91,6 +91,36 @@ public sealed class ImportCommandErrorsTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_preprocessing_graph_that_does_not_fit_the_backbone_names_both_shapes()
+    {
+        // A "preprocessing" graph that flattens its image: rank 2 out, where the backbone takes rank 4.
+        var graph = new Onnx.GraphProto { Name = "flattening-preprocess" };
+        var flatten = new Onnx.NodeProto { Name = "flatten", OpType = "Flatten" };
+        flatten.Input.Add("pixels");
+        flatten.Output.Add("flat");
+        graph.Node.Add(flatten);
+        graph.Input.Add(Value("pixels", 1, 3, 64, 64));
+        graph.Output.Add(Value("flat", 1, 3 * 64 * 64));
+        var model = new Onnx.ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new Onnx.OperatorSetIdProto { Domain = "", Version = 13 });
+        string preprocess = Path.Combine(_dir, "flatten.onnx");
+        await File.WriteAllBytesAsync(preprocess, Google.Protobuf.MessageExtensions.ToByteArray(model));
+
+        var run = await Cli.ExpectAsync(3, "import", "--from", Backbone(), "--preprocess", preprocess, "--out", Path.Combine(_dir, "o5"));
+        Assert.Contains("[1, 12288]", run.Error, StringComparison.Ordinal);
+        Assert.Contains("do not fit", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("rank-2", run.Error, StringComparison.Ordinal);
+    }
+
+    private static Onnx.ValueInfoProto Value(string name, params long[] dims)
+    {
+        var shape = new Onnx.TensorShapeProto();
+        foreach (long d in dims)
+            shape.Dim.Add(new Onnx.TensorShapeProto.Types.Dimension { DimValue = d });
+        return new Onnx.ValueInfoProto { Name = name, Type = new Onnx.TypeProto { TensorType = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } };
+    }
+
     private string Backbone()
     {
         string path = Path.Combine(_dir, "resnet18.onnx");

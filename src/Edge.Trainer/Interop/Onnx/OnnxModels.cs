@@ -37,7 +37,8 @@ public static class OnnxModels
     /// Chains two single-input models into one: <paramref name="first"/>'s output feeds
     /// <paramref name="second"/>'s input (e.g. a vendor's preprocessing graph in front of its
     /// backbone). Names of the second model are prefixed where they would collide. Both must
-    /// use the default ONNX domain; the result takes the higher opset.
+    /// use the default ONNX domain; the result takes the higher opset. Where both ends declare
+    /// shapes, a first model whose output does not fit the second's input is refused, naming both.
     /// </summary>
     public static byte[] Chain(byte[] first, byte[] second)
     {
@@ -46,8 +47,10 @@ public static class OnnxModels
         var a = Parse(first, "first model");
         var b = Parse(second, "second model");
         var names = new HashSet<string>(a.Graph.Node.SelectMany(n => n.Output).Concat(a.Graph.Initializer.Select(i => i.Name)).Concat(a.Graph.Input.Select(i => i.Name)), StringComparer.Ordinal);
-        string bInput = b.Graph.Input.Single(i => b.Graph.Initializer.All(t => t.Name != i.Name)).Name;
+        var bInputInfo = b.Graph.Input.Single(i => b.Graph.Initializer.All(t => t.Name != i.Name));
+        string bInput = bInputInfo.Name;
         string aOutput = a.Graph.Output[0].Name;
+        RequireFit(a.Graph.Output[0], bInputInfo);
         string Rename(string name) => name.Length == 0 ? name : name == bInput ? aOutput : names.Contains(name) ? "chained/" + name : name;
 
         var graph = a.Graph.Clone();
@@ -79,6 +82,27 @@ public static class OnnxModels
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         return model.ToByteArray();
     }
+
+    /// <summary>Where both ends declare a shape, the first model's output must be what the second takes: same rank, same fixed sizes.</summary>
+    private static void RequireFit(ValueInfoProto output, ValueInfoProto input)
+    {
+        var produced = output.Type?.TensorType?.Shape?.Dim;
+        var taken = input.Type?.TensorType?.Shape?.Dim;
+        if (produced is null || taken is null || produced.Count == 0 || taken.Count == 0)
+            return;
+        bool fits = produced.Count == taken.Count && produced.Zip(taken).All(d =>
+            d.First.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue
+            || d.Second.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue
+            || d.First.DimValue == d.Second.DimValue);
+        if (!fits)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidOnnxModel,
+                $"The preprocessing graph's output '{output.Name}' is {Describe(produced)}, but the backbone's input '{input.Name}' takes {Describe(taken)}: they do not fit.");
+    }
+
+    private static string Describe(IEnumerable<TensorShapeProto.Types.Dimension> dims) =>
+        "[" + string.Join(", ", dims.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue
+            ? d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : string.IsNullOrEmpty(d.DimParam) ? "?" : d.DimParam)) + "]";
 
     private static long Opset(ModelProto m) => m.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
 
