@@ -13,10 +13,14 @@ namespace EdgeTL.Cloud;
 /// <summary><c>export-onnx</c>: write a zoo model, its backbone or its head as ONNX (fp32, and fp16 on request), each file checked in ONNX Runtime.</summary>
 internal static class ExportOnnxCommand
 {
+    /// <summary>Where torchvision keeps the last classifier layer: ResNet, MobileNetV2, MobileNetV3.</summary>
+    private static readonly string[] ClassifierKeys = ["fc.weight", "classifier.1.weight", "classifier.3.weight"];
+
     public static Command Create()
     {
         var arch = CommonOptions.Architecture();
-        var classes = new Option<int>("--classes") { Description = "Classes of the seed head.", DefaultValueFactory = _ => 10 };
+        var classes = new Option<int?>("--classes") { Description = "Classes of the head (default: the weights' own classifier's, else 10 for a new seed head)." };
+        var seedHead = new Option<bool>("--seed-head") { Description = "Replace the weights' classifier (or the missing one) with a new, randomly initialized seed head Linear-ReLU-Dropout-Linear." };
         var weights = new Option<string?>("--weights") { Description = "Weights: a pretrain checkpoint, or a .pt / .safetensors state dict (a classifier of another shape is skipped). Default: random initialization." };
         var part = new Option<string>("--part") { Description = "What to export: model (backbone + seed head), backbone, or head.", DefaultValueFactory = _ => "model" };
         var opset = new Option<int>("--opset") { Description = "ONNX opset, 13 to 17.", DefaultValueFactory = _ => OnnxExportOptions.MaxOpset };
@@ -27,28 +31,20 @@ internal static class ExportOnnxCommand
         var threads = CommonOptions.Threads();
         var command = new Command("export-onnx", "Export a zoo model, backbone or head as ONNX (opset 13-17, dynamic batch), checked in ONNX Runtime.")
         {
-            arch, classes, weights, part, opset, fp16, size, output, json, threads,
+            arch, classes, weights, part, opset, fp16, size, output, json, threads, seedHead,
         };
-        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(_ =>
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, _ =>
         {
             set_num_threads(parse.GetValue(threads));
+            var writer = parse.InvocationConfiguration.Output;
             string architecture = parse.GetValue(arch)!;
             string what = parse.GetValue(part)!;
             if (what is not ("model" or "backbone" or "head"))
                 throw new FormatException($"--part must be model, backbone or head, not '{what}'.");
             BackboneZoo.EnsureKnown(architecture);
             using var scope = NewDisposeScope();
-            var model = TransferModel.Create(architecture, parse.GetValue(classes), seed: 0);
             string weightsPath = parse.GetValue(weights) ?? "";
-            if (weightsPath.Length > 0)
-                ModelWeights.Load(model, weightsPath);
-            model.eval();
-            nn.Module<Tensor, Tensor> exported = what switch
-            {
-                "backbone" => model.Backbone.Network,
-                "head" => new HeadModel(model.Head, model.Backbone.FeatureDim, model.ClassCount),
-                _ => model,
-            };
+            var (exported, model, headNote) = Select(architecture, what, weightsPath, parse.GetValue(classes), parse.GetValue(seedHead));
             int traceSize = parse.GetValue(size);
             var probe = what == "head"
                 ? randn(4, model.Backbone.FeatureDim, generator: new Generator(0))
@@ -71,19 +67,109 @@ internal static class ExportOnnxCommand
                         string.Create(CultureInfo.InvariantCulture, $"{filePath}: ONNX Runtime differs from TorchSharp by {diff:E2} (> {bound:E2})."));
                 files.Add(new ExportedFile(filePath, bytes.Length, half, diff, scale));
             }
-            var summary = new ExportSummary(architecture, what, parse.GetValue(opset), model.ClassCount, weightsPath.Length > 0 ? weightsPath : "random", files);
+            var summary = new ExportSummary(architecture, what, parse.GetValue(opset), model.ClassCount, weightsPath.Length > 0 ? weightsPath : "random", files, headNote);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.ExportSummary));
+                writer.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.ExportSummary));
             }
             else
             {
-                Console.WriteLine($"Exported {architecture} {what} (opset {summary.Opset}, weights: {summary.Weights})");
+                writer.WriteLine($"Exported {architecture} {what} (opset {summary.Opset}, weights: {summary.Weights}){(headNote is null ? "" : $"; {headNote}")}");
                 foreach (var f in files)
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {f.Path}  {f.Bytes / 1e6:F1} MB  {(f.Float16 ? "fp16" : "fp32")}  ONNX Runtime vs TorchSharp max |Δ| = {f.MaxAbsDifference:E2} (outputs up to {f.OutputScale:F2})"));
+                    writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {f.Path}  {f.Bytes / 1e6:F1} MB  {(f.Float16 ? "fp16" : "fp32")}  ONNX Runtime vs TorchSharp max |Δ| = {f.MaxAbsDifference:E2} (outputs up to {f.OutputScale:F2})"));
             }
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>
+    /// What to export, and what to say about its head. With a torchvision classifier in the weights, the
+    /// model is torchvision's own with that classifier (its logits are PyTorch's). A seed head is added
+    /// only with <c>--seed-head</c>, or for a random model, and the note says it is untrained.
+    /// </summary>
+    private static (nn.Module<Tensor, Tensor> Exported, TransferModel Model, string? HeadNote) Select(
+        string architecture, string part, string weightsPath, int? classes, bool seedHead)
+    {
+        int? classifier = weightsPath.Length > 0 && !seedHead && part != "backbone" ? TorchvisionClassifierClasses(architecture, weightsPath) : null;
+        if (classifier is int c)
+        {
+            if (classes is int asked && asked != c)
+                throw new CloudCliException(ExitCodes.InvalidArguments, $"--classes {asked}, but the weights' classifier has {c} classes: leave --classes out to keep it, or pass --seed-head to replace it.");
+            if (part == "head")
+                throw new CloudCliException(ExitCodes.InvalidArguments, "--part head exports a seed head; these weights carry torchvision's classifier: export --part model to keep it, or pass --seed-head.");
+            // The backbone from the weights, and torchvision's classifier as a one-layer head with its own weights.
+            var kept = new TransferModel(BackboneZoo.Create(architecture), c, new HeadOptions { Hidden = 0 });
+            ModelWeights.Load(kept, weightsPath);
+            CopyClassifier(weightsPath, kept);
+            kept.eval();
+            return (kept, kept, $"torchvision's classifier kept ({c} classes)");
+        }
+        int headClasses = classes ?? 10;
+        var model = TransferModel.Create(architecture, headClasses, seed: 0);
+        bool headLoaded = weightsPath.Length > 0 && ModelWeights.Load(model, weightsPath);
+        model.eval();
+        string? note = null;
+        if (part != "backbone" && !headLoaded)
+        {
+            if (weightsPath.Length > 0 && !seedHead)
+                throw new CloudCliException(ExitCodes.InvalidArguments,
+                    $"The weights carry no classifier of {headClasses} classes for {architecture}: pass --seed-head to export a new, randomly initialized seed head (it must be trained before it predicts anything), or --part backbone.");
+            note = $"a new seed head of {headClasses} classes, randomly initialized: train it before serving";
+        }
+        nn.Module<Tensor, Tensor> exported = part switch
+        {
+            "backbone" => model.Backbone.Network,
+            "head" => new HeadModel(model.Head, model.Backbone.FeatureDim, model.ClassCount),
+            _ => model,
+        };
+        return (exported, model, note);
+    }
+
+    /// <summary>Copies the weights' torchvision classifier (fc / classifier) into <paramref name="model"/>'s one-layer head.</summary>
+    private static void CopyClassifier(string path, TransferModel model)
+    {
+        var state = EdgeTL.Trainer.Interop.WeightFiles.Read(path);
+        try
+        {
+            string prefix = ClassifierKeys.First(k => state.ContainsKey(k)).Replace(".weight", "", StringComparison.Ordinal);
+            var linear = model.Head.named_parameters().ToDictionary(kv => kv.name, kv => kv.parameter);
+            using var noGrad = no_grad();
+            linear["0.weight"].copy_(state[prefix + ".weight"]);
+            linear["0.bias"].copy_(state[prefix + ".bias"]);
+        }
+        finally
+        {
+            foreach (var t in state.Values)
+                t.Dispose();
+        }
+    }
+
+    /// <summary>The class count of a torchvision classifier in the weights (fc / classifier), when they hold one that fits <paramref name="architecture"/>.</summary>
+    private static int? TorchvisionClassifierClasses(string architecture, string path)
+    {
+        var state = EdgeTL.Trainer.Interop.WeightFiles.Read(path);
+        try
+        {
+            var key = ClassifierKeys.FirstOrDefault(state.ContainsKey);
+            if (key is null || state[key].dim() != 2)
+                return null;
+            int c = (int)state[key].shape[0];
+            using var probe = BackboneZoo.CreateReference(architecture, numClasses: c);
+            try
+            {
+                EdgeTL.Trainer.Interop.StateDictLoader.Load(probe, state, new EdgeTL.Trainer.Interop.WeightLoadOptions { SkipHead = false });
+                return c;
+            }
+            catch (EdgeTrainerException e) when (e.Code == TrainerErrorCode.WeightsMismatch)
+            {
+                return null;
+            }
+        }
+        finally
+        {
+            foreach (var t in state.Values)
+                t.Dispose();
+        }
     }
 }

@@ -23,4 +23,4 @@ internal sealed record ImportSummary(
 internal sealed record ExportedFile(string Path, long Bytes, bool Float16, double MaxAbsDifference, double OutputScale);
 
 /// <summary>The machine-readable result of <c>export-onnx --json</c>.</summary>
-internal sealed record ExportSummary(string Architecture, string Part, int Opset, int Classes, string Weights, IReadOnlyList<ExportedFile> Files);
+internal sealed record ExportSummary(string Architecture, string Part, int Opset, int Classes, string Weights, IReadOnlyList<ExportedFile> Files, string? Head = null);

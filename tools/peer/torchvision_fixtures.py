@@ -11,7 +11,9 @@ For each architecture it writes, into OUT_DIR:
   ARCH.input.f32      a seeded input batch, float32 little-endian, NCHW
   ARCH.logits.f32     PyTorch's eval-mode logits for that batch, float32 little-endian
   ARCH.json           shapes, versions and the seed
-plus resnet18_7classes.pt, a state dict whose classifier has another shape.
+plus the same five files as ARCH_10classes.* for resnet18 and mobilenet_v2 with a 10-class classifier
+(what a user fine-tuned in PyTorch exports), and resnet18_7classes.pt, a state dict whose classifier
+has another shape.
 Weights are seeded random (torchvision's initialization) with perturbed BatchNorm running
 statistics, so that every parameter and buffer influences the logits. Nothing is downloaded.
 """
@@ -66,22 +68,23 @@ def write_f32(tensor, path):
         f.write(tensor.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes())
 
 
-def make(arch, size, out_dir):
+def make(arch, size, out_dir, num_classes=1000, name=None):
+    name = name or arch
     torch.manual_seed(SEED)
     generator = torch.Generator().manual_seed(SEED)
-    model = getattr(torchvision.models, arch)()
+    model = getattr(torchvision.models, arch)(num_classes=num_classes)
     perturb_batchnorm(model, generator)
     model.eval()
     x = torch.randn(BATCH, 3, size, size, generator=generator)
     with torch.no_grad():
         logits = model(x)
-    torch.save(model.state_dict(), os.path.join(out_dir, arch + ".pt"))
-    write_safetensors(model.state_dict(), os.path.join(out_dir, arch + ".safetensors"))
-    write_f32(x, os.path.join(out_dir, arch + ".input.f32"))
-    write_f32(logits, os.path.join(out_dir, arch + ".logits.f32"))
+    torch.save(model.state_dict(), os.path.join(out_dir, name + ".pt"))
+    write_safetensors(model.state_dict(), os.path.join(out_dir, name + ".safetensors"))
+    write_f32(x, os.path.join(out_dir, name + ".input.f32"))
+    write_f32(logits, os.path.join(out_dir, name + ".logits.f32"))
     info = {"arch": arch, "seed": SEED, "input_shape": list(x.shape), "logits_shape": list(logits.shape),
             "torch": torch.__version__, "torchvision": torchvision.__version__}
-    with open(os.path.join(out_dir, arch + ".json"), "w") as f:
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
         json.dump(info, f, indent=1)
 
 
@@ -95,6 +98,8 @@ def main():
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     for arch in args.archs.split(","):
         make(arch, args.size, args.out_dir)
+    for arch in ("resnet18", "mobilenet_v2"):
+        make(arch, args.size, args.out_dir, num_classes=10, name=arch + "_10classes")
     torch.manual_seed(SEED)
     other_head = torchvision.models.resnet18(num_classes=7)
     torch.save(other_head.state_dict(), os.path.join(args.out_dir, "resnet18_7classes.pt"))
