@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using EdgeTL.Trainer;
 using EdgeTL.Trainer.Backbones;
+using EdgeTL.Trainer.Interop;
 using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Models;
 using Google.Protobuf;
@@ -27,11 +28,12 @@ internal static class ExportOnnxCommand
         var fp16 = new Option<bool>("--fp16") { Description = "Also write the float16 variant (<name>.fp16.onnx) for GPU serving." };
         var size = new Option<int>("--size") { Description = "Input side used to trace and check the export (the file accepts any side).", DefaultValueFactory = _ => 64 };
         var output = new Option<string?>("--out") { Description = "ONNX file to write (default out/export/<arch>-<part>.onnx)." };
+        var from = new Option<string?>("--from") { Description = "An import output folder (backbone.onnx, weights.safetensors): export that imported graph, with its weights, instead of a zoo model." };
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
         var command = new Command("export-onnx", "Export a zoo model, backbone or head as ONNX (opset 13-17, dynamic batch), checked in ONNX Runtime.")
         {
-            arch, classes, weights, part, opset, fp16, size, output, json, threads, seedHead,
+            arch, classes, weights, part, opset, fp16, size, output, json, threads, seedHead, from,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, _ =>
         {
@@ -41,13 +43,33 @@ internal static class ExportOnnxCommand
             string what = parse.GetValue(part)!;
             if (what is not ("model" or "backbone" or "head"))
                 throw new FormatException($"--part must be model, backbone or head, not '{what}'.");
-            BackboneZoo.EnsureKnown(architecture);
             using var scope = NewDisposeScope();
             string weightsPath = parse.GetValue(weights) ?? "";
-            var (exported, model, headNote) = Select(architecture, what, weightsPath, parse.GetValue(classes), parse.GetValue(seedHead));
             int traceSize = parse.GetValue(size);
+            nn.Module<Tensor, Tensor> exported;
+            int classCount, featureDim;
+            string? headNote;
+            if (parse.GetValue(from) is { } folder)
+            {
+                var given = new[] { (arch, "--arch"), ((Option)classes, "--classes"), (weights, "--weights"), (seedHead, "--seed-head") }
+                    .Where(o => parse.GetResult(o.Item1) is { Implicit: false }).Select(o => o.Item2).ToList();
+                if (given.Count > 0 || what != "model" && what != "backbone")
+                    throw new CloudCliException(ExitCodes.InvalidArguments,
+                        $"--from exports the imported backbone as it is: {string.Join(", ", given.Append(what is "model" or "backbone" ? "" : $"--part {what}").Where(g => g.Length > 0))} do not apply.");
+                var imported = ImportedBackbone(folder);
+                (exported, classCount, featureDim, headNote, architecture, what) = (imported, 0, imported.FeatureDim, null, imported.Architecture, "backbone");
+                weightsPath = Path.Combine(folder, "weights.safetensors");
+                if (imported.MinInputSize > BackboneZoo.MinInputSize)
+                    traceSize = imported.MinInputSize;   // a graph with a fixed input size is traced and checked at it
+            }
+            else
+            {
+                BackboneZoo.EnsureKnown(architecture);
+                var (module, model, note) = Select(architecture, what, weightsPath, parse.GetValue(classes), parse.GetValue(seedHead));
+                (exported, classCount, featureDim, headNote) = (module, model.ClassCount, model.Backbone.FeatureDim, note);
+            }
             var probe = what == "head"
-                ? randn(4, model.Backbone.FeatureDim, generator: new Generator(0))
+                ? randn(4, featureDim, generator: new Generator(0))
                 : randn(2, 3, traceSize, traceSize, generator: new Generator(0));
             string path = parse.GetValue(output) ?? Path.Combine("out", "export", $"{architecture}-{what}.onnx");
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -57,7 +79,14 @@ internal static class ExportOnnxCommand
             foreach (bool half in precisions)
             {
                 var options = new OnnxExportOptions { Opset = parse.GetValue(opset), Float16 = half, TraceInputSize = Math.Max(traceSize, BackboneZoo.MinInputSize) };
-                byte[] bytes = OnnxExporter.Export(exported, options).ToByteArray();
+                var proto = OnnxExporter.Export(exported, options);
+                if (exported is OnnxGraphModule)
+                {
+                    using var noGrad = no_grad();
+                    using var output = exported.forward(probe);
+                    OnnxModels.FlattenPooledOutput(proto, (int)output.dim(), featureDim);   // [N, D], as import writes it
+                }
+                byte[] bytes = proto.ToByteArray();
                 string filePath = half ? Path.ChangeExtension(path, ".fp16.onnx") : path;
                 File.WriteAllBytes(filePath, bytes);
                 var (diff, scale) = OnnxValidation.Compare(exported, bytes, probe);
@@ -67,7 +96,7 @@ internal static class ExportOnnxCommand
                         string.Create(CultureInfo.InvariantCulture, $"{filePath}: ONNX Runtime differs from TorchSharp by {diff:E2} (> {bound:E2})."));
                 files.Add(new ExportedFile(filePath, bytes.Length, half, diff, scale));
             }
-            var summary = new ExportSummary(architecture, what, parse.GetValue(opset), model.ClassCount, weightsPath.Length > 0 ? weightsPath : "random", files, headNote);
+            var summary = new ExportSummary(architecture, what, parse.GetValue(opset), classCount, weightsPath.Length > 0 ? weightsPath : "random", files, headNote);
             if (parse.GetValue(json))
             {
                 writer.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.ExportSummary));
@@ -81,6 +110,30 @@ internal static class ExportOnnxCommand
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>The backbone an <c>import</c> wrote to <paramref name="folder"/>: its graph with its saved weights.</summary>
+    private static OnnxGraphModule ImportedBackbone(string folder)
+    {
+        string onnx = Path.Combine(folder, "backbone.onnx"), weights = Path.Combine(folder, "weights.safetensors");
+        if (!File.Exists(onnx))
+            throw new CloudCliException(ExitCodes.DataError, $"--from: '{onnx}' does not exist (an import output folder holds backbone.onnx and weights.safetensors).");
+        var module = OnnxImporter.ImportBackbone(onnx, new OnnxImportOptions { Name = Path.GetFileName(Path.GetFullPath(folder)) });
+        if (File.Exists(weights))
+        {
+            var state = SafeTensors.Load(weights);
+            try
+            {
+                StateDictLoader.Load(module, state);
+            }
+            finally
+            {
+                foreach (var t in state.Values)
+                    t.Dispose();
+            }
+        }
+        module.eval();
+        return module;
     }
 
     /// <summary>

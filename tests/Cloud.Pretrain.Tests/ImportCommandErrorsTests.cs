@@ -113,6 +113,31 @@ public sealed class ImportCommandErrorsTests : IDisposable
         Assert.DoesNotContain("rank-2", run.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Export_onnx_from_an_import_folder_writes_the_imported_graph_with_its_weights()
+    {
+        string imported = Path.Combine(_dir, "imported"), exported = Path.Combine(_dir, "exported.onnx");
+        await Cli.ExpectAsync(0, "import", "--from", Backbone(), "--out", imported, "--threads", "2");
+        var run = await Cli.ExpectAsync(0, "export-onnx", "--from", imported, "--fp16", "--out", exported, "--threads", "2");
+        Assert.Contains("backbone", run.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.ChangeExtension(exported, ".fp16.onnx")));
+
+        var input = Enumerable.Range(0, 2 * 3 * 64 * 64).Select(i => (float)Math.Sin(i * 0.01)).ToArray();
+        using var original = EdgeTL.Runtime.Onnx.OnnxModel.Load(Path.Combine(imported, "backbone.onnx"));
+        using var written = EdgeTL.Runtime.Onnx.OnnxModel.Load(exported);
+        var (expected, expectedShape) = original.Run(input, [2, 3, 64, 64]);
+        var (actual, actualShape) = written.Run(input, [2, 3, 64, 64]);
+        Assert.Equal(expectedShape, actualShape);
+        double scale = expected.Max(MathF.Abs), diff = expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(diff <= 1e-5 * Math.Max(1, scale), $"max |Δ| {diff:E2} at output scale {scale:F2}");
+
+        var refused = await Cli.ExpectAsync(2, "export-onnx", "--from", imported, "--weights", Backbone(), "--out", Path.Combine(_dir, "z.onnx"));
+        Assert.Contains("--weights", refused.Error, StringComparison.Ordinal);
+        string missing = Path.Combine(_dir, "no-import");
+        refused = await Cli.ExpectAsync(3, "export-onnx", "--from", missing, "--out", Path.Combine(_dir, "z.onnx"));
+        Assert.Contains(missing, refused.Error, StringComparison.Ordinal);
+    }
+
     private static Onnx.ValueInfoProto Value(string name, params long[] dims)
     {
         var shape = new Onnx.TensorShapeProto();
