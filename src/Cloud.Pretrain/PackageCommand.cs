@@ -21,7 +21,8 @@ internal static class PackageCommand
     public static Command Create()
     {
         var arch = CommonOptions.Architecture();
-        var weights = new Option<string>("--weights") { Description = "A pretrain checkpoint, or a .pt / .safetensors state dict.", Required = true };
+        var weights = new Option<string?>("--weights") { Description = "A pretrain checkpoint, or a .pt / .safetensors state dict." };
+        var fromTrain = new Option<string?>("--from-train") { Description = "A train output folder: its model, classes, input size and golden images (from the user's validation images)." };
         var classes = new Option<string[]>("--classes") { Description = "Class names in output order (space or comma separated).", AllowMultipleArgumentsPerToken = true };
         var labelsFrom = new Option<string?>("--labels-from") { Description = "Take the class names from an image folder (one sub-folder per class, ordinal order) or 'fashion-mnist'." };
         var size = CommonOptions.InputSize();
@@ -39,24 +40,23 @@ internal static class PackageCommand
         var threads = CommonOptions.Threads();
         var command = new Command("package", "Build a signed model package (ONNX backbone and head, weights, golden set, manifest) from pretrained weights.")
         {
-            arch, weights, classes, labelsFrom, size, fp16, headInit, key, counter, version, name, golden, asDirectory, output, data, json, threads,
+            arch, weights, classes, labelsFrom, size, fp16, headInit, key, counter, version, name, golden, asDirectory, output, data, json, threads, fromTrain,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
         {
             set_num_threads(parse.GetValue(threads));
             bool asJson = parse.GetValue(json);
             var console = new CliConsole(parse, asJson);
-            string architecture = parse.GetValue(arch)!;
-            BackboneZoo.EnsureKnown(architecture);
-            var labels = Labels(parse.GetValue(classes), parse.GetValue(labelsFrom));
-            int inputSize = parse.GetValue(size);
-            if (inputSize < BackboneZoo.MinInputSize)
-                throw CloudCliException.InvalidArguments($"--size must be at least {BackboneZoo.MinInputSize}.");
+            var source = parse.GetValue(fromTrain) is { } trained
+                ? TrainedSource.Read(trained, parse, [arch, weights, classes, labelsFrom, size, data])
+                : FlagSource(parse, arch, weights, classes, labelsFrom, size, data);
+            string architecture = source.Architecture;
+            var labels = source.Labels;
+            int inputSize = source.InputSize;
             using var signingKey = LoadPrivateKey(parse.GetValue(key)!);
-            string weightsPath = parse.GetValue(weights)!;
+            string weightsPath = source.Weights;
             string outPath = parse.GetValue(output)!;
             using var init = parse.GetValue(headInit) is { } initPath ? MetaInitialization.Load(initPath) : null;
-            var test = FashionMnist.LoadTest(parse.GetValue(data));
             ct.ThrowIfCancellationRequested();
 
             var manifest = console.Status($"Packaging {architecture} ({labels.Count} classes)", status =>
@@ -73,12 +73,12 @@ internal static class PackageCommand
                     Directory.CreateDirectory(parent);
                 return ModelPackager.Write(model, new PackageRequest
                 {
-                    Name = parse.GetValue(name) ?? $"fmnist-{architecture}",
+                    Name = parse.GetValue(name) ?? $"{source.DatasetShortName}-{architecture}",
                     Version = parse.GetValue(version)!,
                     Counter = parse.GetValue(counter),
                     Labels = labels,
                     Input = new ImagePipelineOptions { InputSize = inputSize },
-                    GoldenImages = test.SamplePerClass(1, seed: 1),
+                    GoldenImages = source.Golden,
                     GoldenCount = parse.GetValue(golden),
                     IncludeFloat16 = parse.GetValue(fp16),
                     HeadInitialization = init,
@@ -87,7 +87,7 @@ internal static class PackageCommand
                     {
                         CreatedAt = DateTimeOffset.UtcNow,
                         Tool = "edgetl-cloud package",
-                        Dataset = "fashion-mnist",
+                        Dataset = source.Dataset,
                         BaseModel = Path.GetFileName(weightsPath),
                     },
                 }, signingKey, outPath);
@@ -100,6 +100,22 @@ internal static class PackageCommand
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>What the flags name: zoo architecture, weights, labels, size; golden images from the Fashion-MNIST test set.</summary>
+    private static PackageSource FlagSource(ParseResult parse, Option<string> arch, Option<string?> weights, Option<string[]> classes, Option<string?> labelsFrom,
+        Option<int> size, Option<string?> data)
+    {
+        string architecture = parse.GetValue(arch)!;
+        BackboneZoo.EnsureKnown(architecture);
+        string weightsPath = parse.GetValue(weights)
+            ?? throw CloudCliException.InvalidArguments("--weights (or --from-train) is required: the model to package.");
+        var labels = Labels(parse.GetValue(classes), parse.GetValue(labelsFrom));
+        int inputSize = parse.GetValue(size);
+        if (inputSize < BackboneZoo.MinInputSize)
+            throw CloudCliException.InvalidArguments($"--size must be at least {BackboneZoo.MinInputSize}.");
+        var test = FashionMnist.LoadTest(parse.GetValue(data));
+        return new PackageSource(architecture, weightsPath, labels, inputSize, test.SamplePerClass(1, seed: 1), "fashion-mnist", "fmnist");
     }
 
     /// <summary>Reads a private key; a public-only PEM is an argument error.</summary>

@@ -20,11 +20,28 @@ internal static class StagedOutput
             Directory.CreateDirectory(full);
             foreach (var file in Directory.EnumerateFiles(staging))
                 File.Move(file, Path.Combine(full, Path.GetFileName(file)), overwrite: true);
+            foreach (var folder in Directory.EnumerateDirectories(staging))
+            {
+                string target = Path.Combine(full, Path.GetFileName(folder));
+                if (Directory.Exists(target))
+                    Directory.Delete(target, recursive: true);   // a folder of the output is replaced whole, like a file
+                MoveDirectory(folder, target);
+            }
             return result;
         }
         finally
         {
             Directory.Delete(staging, recursive: true);
         }
+    }
+
+    /// <summary>Moves a folder, across file systems too (the staging folder lives under the temporary folder).</summary>
+    private static void MoveDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source))
+            File.Move(file, Path.Combine(target, Path.GetFileName(file)));
+        foreach (var folder in Directory.EnumerateDirectories(source))
+            MoveDirectory(folder, Path.Combine(target, Path.GetFileName(folder)));
     }
 }

@@ -87,6 +87,7 @@ internal static class TrainCommand
                 Checkpoint.Save(model, Path.Combine(staging, "model.bin"));
                 File.WriteAllText(Path.Combine(staging, "report.json"), text);
                 WriteCharts(report, staging);
+                WriteGolden(split.Validation, Path.Combine(staging, "golden"));
                 return 0;
             });
             if (parse.GetValue(json))
@@ -120,6 +121,34 @@ internal static class TrainCommand
         }
         var split = ImageFolderDataset.Load(path, side, valFraction, seed);
         return (split, split.SplitBy, split.Skipped);
+    }
+
+    /// <summary>One validation image per class as PNG under <c>golden/&lt;class&gt;/</c>: what <c>package --from-train</c> ships as the device's golden set.</summary>
+    private static void WriteGolden(LabeledImageSet validation, string folder)
+    {
+        for (int c = 0; c < validation.ClassCount; c++)
+        {
+            int index = Array.IndexOf(validation.Labels, c);
+            if (index < 0)
+                continue;
+            string classFolder = Path.Combine(folder, validation.ClassNames[c]);
+            Directory.CreateDirectory(classFolder);
+            var info = new SkiaSharp.SKImageInfo(validation.Width, validation.Height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque);
+            using var bitmap = new SkiaSharp.SKBitmap(info);
+            var image = validation.Image(index);
+            int channels = validation.Channels;
+            var rgba = new byte[validation.Width * validation.Height * 4];
+            for (int p = 0; p < validation.Width * validation.Height; p++)
+            {
+                rgba[(4 * p) + 0] = image[(channels * p) + 0];
+                rgba[(4 * p) + 1] = image[(channels * p) + (channels == 3 ? 1 : 0)];
+                rgba[(4 * p) + 2] = image[(channels * p) + (channels == 3 ? 2 : 0)];
+                rgba[(4 * p) + 3] = 255;
+            }
+            System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+            using var png = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+            File.WriteAllBytes(Path.Combine(classFolder, "0.png"), png.ToArray());
+        }
     }
 
     private static void WriteCharts(FolderTrainingReport report, string outDir)

@@ -48,6 +48,19 @@ public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
         Assert.True(headOnly >= 0.4, $"head-only {headOnly:P1} on five classes from a pretrained backbone (chance 20 %)");
         foreach (var file in new[] { "model.bin", "curves.png", "confusion.png" })
             Assert.True(new FileInfo(Path.Combine(output, file)).Length > 0, $"{file} missing");
+
+        // The run packages as it is: its classes, input size and golden images (its own validation images).
+        string package = Path.Combine(_dir, "photos.tar");
+        var packaged = await Cli.ExpectAsync(0, "package", "--from-train", output, "--key", fixture.PrivateKey, "--counter", "3", "--version", "1.1.0",
+            "--out", package, "--threads", "2", "--json");
+        using var summary = JsonDocument.Parse(packaged.Output);
+        Assert.Equal(Names.Order(StringComparer.Ordinal), summary.RootElement.GetProperty("labels").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(32, summary.RootElement.GetProperty("inputSize").GetInt32());
+        Assert.Equal("photos-resnet18", summary.RootElement.GetProperty("name").GetString());
+        await Cli.ExpectAsync(0, "verify", "--package", package, "--trusted", fixture.Keys);
+        var conflicting = await Cli.ExpectAsync(2, "package", "--from-train", output, "--weights", fixture.Checkpoint, "--key", fixture.PrivateKey,
+            "--counter", "4", "--version", "1.2.0", "--out", Path.Combine(_dir, "x.tar"));
+        Assert.Contains("--weights", conflicting.Error, StringComparison.Ordinal);
     }
 
     [Fact]

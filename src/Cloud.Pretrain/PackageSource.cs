@@ -1,0 +1,40 @@
+using System.CommandLine;
+using System.Text.Json;
+using EdgeTL.Runtime.Data;
+using EdgeTL.Trainer.Backbones;
+
+namespace EdgeTL.Cloud;
+
+/// <summary>What <c>package</c> builds from: the model, its labels and input size, the golden images, and where the data came from.</summary>
+internal sealed record PackageSource(string Architecture, string Weights, List<string> Labels, int InputSize, LabeledImageSet Golden, string Dataset, string DatasetShortName);
+
+/// <summary>A <c>train</c> output folder as a package source: model.bin, report.json and golden/ (validation images, one per class).</summary>
+internal static class TrainedSource
+{
+    public static PackageSource Read(string folder, ParseResult parse, IEnumerable<Option> conflicting)
+    {
+        var given = conflicting.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+        if (given.Count > 0)
+            throw CloudCliException.InvalidArguments($"--from-train takes the model, classes, input size and golden images from the training run: {string.Join(", ", given)} do not apply.");
+        string report = Path.Combine(folder, "report.json"), model = Path.Combine(folder, "model.bin"), golden = Path.Combine(folder, "golden");
+        foreach (var path in new[] { report, model, golden })
+        {
+            if (!File.Exists(path) && !Directory.Exists(path))
+                throw new CloudCliException(ExitCodes.DataError, $"--from-train: '{path}' does not exist (a train output folder holds model.bin, report.json and golden/).");
+        }
+        using var document = JsonDocument.Parse(File.ReadAllText(report));
+        var root = document.RootElement;
+        string architecture = root.GetProperty("architecture").GetString()!;
+        BackboneZoo.EnsureKnown(architecture);
+        var labels = root.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToList();
+        int inputSize = root.GetProperty("inputSize").GetInt32();
+        var goldenImages = ImageFolderReader.Read(golden, inputSize, inputSize);
+        if (!goldenImages.ClassNames.SequenceEqual(labels.Where(l => Directory.Exists(Path.Combine(golden, l)))))
+            throw new CloudCliException(ExitCodes.DataError, $"--from-train: the golden folders ({string.Join(", ", goldenImages.ClassNames)}) are not the run's classes ({string.Join(", ", labels)}).");
+        var remapped = new LabeledImageSet(goldenImages.Pixels, [.. goldenImages.Labels.Select(l => labels.IndexOf(goldenImages.ClassNames[l]))],
+            inputSize, inputSize, goldenImages.Channels, labels);
+        string data = root.GetProperty("data").GetString()!;
+        string shortName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(data))).ToLowerInvariant();
+        return new PackageSource(architecture, model, labels, inputSize, remapped, data, shortName);
+    }
+}
