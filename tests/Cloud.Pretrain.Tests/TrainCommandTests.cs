@@ -93,6 +93,33 @@ public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "o2")), "a failed run left an output folder");
     }
 
+    [Fact]
+    public async Task Train_starts_from_an_imported_onnx_graph_and_the_run_packages_with_it()
+    {
+        string data = WriteFolder(Path.Combine(_dir, "imgs"), perClass: 8, seed: 5);
+        string onnx = Path.Combine(_dir, "r18.onnx"), imported = Path.Combine(_dir, "imported"), trained = Path.Combine(_dir, "trained");
+        using (var backbone = EdgeTL.Trainer.Backbones.BackboneZoo.Create("resnet18"))
+            EdgeTL.Trainer.Interop.Onnx.OnnxExporter.Save(backbone, onnx);
+        await Cli.ExpectAsync(0, "import", "--from", onnx, "--out", imported, "--threads", "2");
+        using (var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(imported, "import.json"))))
+            Assert.Equal("imagenet", summary.RootElement.GetProperty("pixels").GetString());
+
+        var refused = await Cli.ExpectAsync(2, "train", "--data", data, "--from", imported, "--arch", "resnet34", "--out", trained);
+        Assert.Contains("--arch", refused.Error, StringComparison.Ordinal);
+        var run = await Cli.ExpectAsync(0, "train", "--data", data, "--from", imported, "--size", "32", "--head-epochs", "5", "--epochs", "3",
+            "--out", trained, "--threads", "2", "--json");
+        using var report = JsonDocument.Parse(run.Output);
+        Assert.Equal(Path.GetFullPath(imported), report.RootElement.GetProperty("importFolder").GetString());
+        Assert.Equal("imported", report.RootElement.GetProperty("architecture").GetString());
+
+        string package = Path.Combine(_dir, "imported.tar");
+        var packaged = await Cli.ExpectAsync(0, "package", "--from-train", trained, "--key", fixture.PrivateKey, "--counter", "5", "--version", "2.0.0",
+            "--out", package, "--threads", "2", "--json");
+        using var manifest = JsonDocument.Parse(packaged.Output);
+        Assert.Equal(5, manifest.RootElement.GetProperty("labels").GetArrayLength());
+        await Cli.ExpectAsync(0, "verify", "--package", package, "--trusted", fixture.Keys);
+    }
+
     /// <summary>Real test images of classes 5–9, <paramref name="perClass"/> each, as PNG files in one folder per class.</summary>
     private static string WriteFolder(string root, int perClass, int seed)
     {

@@ -64,6 +64,9 @@ public sealed record FolderTrainingReport
 /// </summary>
 public static class FolderTraining
 {
+    /// <summary>Most validation images the per-epoch curve of the progressive fine-tune scores.</summary>
+    public const int CurveImages = 250;
+
     /// <summary>Trains <paramref name="model"/> (its head is replaced) on <paramref name="train"/>, scoring on <paramref name="validation"/>.</summary>
     public static FolderTrainingReport Run(TransferModel model, LabeledImageSet train, LabeledImageSet validation, ImagePipeline pipeline,
         FolderTrainingOptions options, IProgress<string>? log = null, CancellationToken cancellationToken = default)
@@ -108,10 +111,14 @@ public static class FolderTraining
             try
             {
                 var settings = BackboneModes.Options("progressive", options.ProgressiveEpochs, options.ProgressiveLearningRate, LrScheduleKind.Cosine, options.Seed);
+                // The per-epoch curve watches at most CurveImages validation images (a stratified subset): scoring every
+                // validation image after every epoch cost as much as the training itself at 224 px. The final figures use them all.
+                var curveSet = validation.Count <= CurveImages ? validation
+                    : validation.SamplePerClass(Math.Max(1, CurveImages / classes), options.Seed);
                 var run = new TrainingLoop(settings).Fit(model,
                     new ImageTensorBatches(new BatchLoader(train, pipeline, options.BatchSize, shuffle: true, augment: true, options.Seed)),
-                    target: evaluation, progress: new SyncProgress<EpochMetrics>(m => log?.Report(
-                        $"progressive epoch {m.Epoch + 1}/{options.ProgressiveEpochs} ({string.Join("+", m.TrainableGroups)}): train loss {m.TrainLoss:F3}, validation {m.TargetAccuracy:P1}")),
+                    target: ImageTensorBatches.ForEvaluation(curveSet, pipeline, 64), progress: new SyncProgress<EpochMetrics>(m => log?.Report(
+                        $"progressive epoch {m.Epoch + 1}/{options.ProgressiveEpochs} ({string.Join("+", m.TrainableGroups)}): train loss {m.TrainLoss:F3}, validation subset {m.TargetAccuracy:P1} ({m.Seconds:F0} s)")),
                     cancellationToken: cancellationToken);
                 progressiveCurve.AddRange(run.Epochs);
                 progressive = Evaluation.Evaluate(model, evaluation).Accuracy;

@@ -55,9 +55,10 @@ internal static class PrecisionProbe
                 {
                     bf16 = Seconds(model, inputs, labels, masters);
                 }
-                catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException or NotSupportedException)
+                catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException or NotSupportedException or EdgeTrainerException)
                 {
-                    // A network that cannot run in bf16 (an imported graph with an fp32-only operator) trains in fp32.
+                    // A network that cannot run in bf16 (an imported graph with an fp32-only operator, or fp32 constants
+                    // such as a preprocessing graph's mean image that promote its activations back to fp32) trains in fp32.
                     bf16 = double.PositiveInfinity;
                 }
                 finally

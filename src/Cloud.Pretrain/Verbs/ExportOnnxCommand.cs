@@ -56,7 +56,7 @@ internal static class ExportOnnxCommand
                 if (given.Count > 0 || what != "model" && what != "backbone")
                     throw new CloudCliException(ExitCodes.InvalidArguments,
                         $"--from exports the imported backbone as it is: {string.Join(", ", given.Append(what is "model" or "backbone" ? "" : $"--part {what}").Where(g => g.Length > 0))} do not apply.");
-                var imported = ImportedBackbone(folder);
+                var imported = ImportFolder.Backbone(folder);
                 (exported, classCount, featureDim, headNote, architecture, what) = (imported, 0, imported.FeatureDim, null, imported.Architecture, "backbone");
                 weightsPath = Path.Combine(folder, "weights.safetensors");
                 if (imported.MinInputSize > BackboneZoo.MinInputSize)
@@ -110,30 +110,6 @@ internal static class ExportOnnxCommand
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
-    }
-
-    /// <summary>The backbone an <c>import</c> wrote to <paramref name="folder"/>: its graph with its saved weights.</summary>
-    private static OnnxGraphModule ImportedBackbone(string folder)
-    {
-        string onnx = Path.Combine(folder, "backbone.onnx"), weights = Path.Combine(folder, "weights.safetensors");
-        if (!File.Exists(onnx))
-            throw new CloudCliException(ExitCodes.DataError, $"--from: '{onnx}' does not exist (an import output folder holds backbone.onnx and weights.safetensors).");
-        var module = OnnxImporter.ImportBackbone(onnx, new OnnxImportOptions { Name = Path.GetFileName(Path.GetFullPath(folder)) });
-        if (File.Exists(weights))
-        {
-            var state = SafeTensors.Load(weights);
-            try
-            {
-                StateDictLoader.Load(module, state);
-            }
-            finally
-            {
-                foreach (var t in state.Values)
-                    t.Dispose();
-            }
-        }
-        module.eval();
-        return module;
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ internal sealed record ImportSummary(
     IReadOnlyList<string> SkippedKeys,
     double MaxAbsDifferenceVsOnnxRuntime,
     string WeightsPath,
-    string OnnxPath);
+    string OnnxPath,
+    string Pixels = ImportFolder.ImageNetPixels);
 
 /// <summary>One file written by <c>export-onnx</c>, with its check in ONNX Runtime.</summary>
 internal sealed record ExportedFile(string Path, long Bytes, bool Float16, double MaxAbsDifference, double OutputScale);

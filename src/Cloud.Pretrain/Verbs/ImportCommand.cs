@@ -25,11 +25,12 @@ internal static class ImportCommand
         var skipHead = new Option<bool>("--skip-head") { Description = "Ignore a classifier (fc / classifier) of another shape in a PyTorch file." };
         var full = new Option<bool>("--full") { Description = "Keep an ONNX graph whole instead of ending it at its pooled features." };
         var output = new Option<string?>("--out") { Description = "Output folder (default out/import/<file name>)." };
+        var pixels = new Option<string?>("--pixels") { Description = "What the model takes: imagenet (pixels normalized with ImageNet's mean and std, torchvision's way) or raw (0–255 RGB, for a graph that normalizes itself). Default: raw with --preprocess, else imagenet." };
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
         var command = new Command("import", "Import PyTorch (.pt, .safetensors) or ONNX weights as a trainable backbone; write weights.safetensors and backbone.onnx and check them against ONNX Runtime.")
         {
-            from, arch, preprocess, skipHead, full, output, json, threads,
+            from, arch, preprocess, skipHead, full, output, json, threads, pixels,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, _ =>
         {
@@ -38,6 +39,9 @@ internal static class ImportCommand
             string outDir = parse.GetValue(output) ?? Path.Combine("out", "import", Path.GetFileNameWithoutExtension(source));
             bool onnx = source.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
             RefuseInapplicable(onnx, parse.GetValue(arch), parse.GetValue(preprocess), parse.GetValue(full), parse.GetValue(skipHead));
+            string expected = parse.GetValue(pixels) ?? (parse.GetValue(preprocess) is null ? ImportFolder.ImageNetPixels : ImportFolder.RawPixels);
+            if (expected is not (ImportFolder.ImageNetPixels or ImportFolder.RawPixels))
+                throw CloudCliException.InvalidArguments($"--pixels '{expected}': expected {ImportFolder.ImageNetPixels} or {ImportFolder.RawPixels}.");
             RequireFile(source, "--from");
             if (parse.GetValue(preprocess) is { } graph)
                 RequireFile(graph, "--preprocess");
@@ -50,7 +54,9 @@ internal static class ImportCommand
             {
                 WeightsPath = Path.Combine(outDir, Path.GetFileName(summary.WeightsPath)),
                 OnnxPath = Path.Combine(outDir, Path.GetFileName(summary.OnnxPath)),
+                Pixels = expected,
             };
+            File.WriteAllText(Path.Combine(Path.GetFullPath(outDir), ImportFolder.SummaryFile), JsonSerializer.Serialize(summary, CliJson.Default.ImportSummary));
             if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.ImportSummary));
             else

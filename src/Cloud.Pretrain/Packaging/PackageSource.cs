@@ -6,7 +6,14 @@ using EdgeTL.Trainer.Backbones;
 namespace EdgeTL.Cloud;
 
 /// <summary>What <c>package</c> builds from: the model, its labels and input size, the golden images, and where the data came from.</summary>
-internal sealed record PackageSource(string Architecture, string Weights, List<string> Labels, int InputSize, LabeledImageSet Golden, string Dataset, string DatasetShortName);
+internal sealed record PackageSource(string Architecture, string Weights, List<string> Labels, int InputSize, LabeledImageSet Golden, string Dataset, string DatasetShortName)
+{
+    /// <summary>The import folder of an imported graph the model's backbone is (null: a zoo architecture).</summary>
+    public string? ImportFolder { get; init; }
+
+    /// <summary>The pixels the model takes (<see cref="Cloud.ImportFolder.ImageNetPixels"/> or <see cref="Cloud.ImportFolder.RawPixels"/>).</summary>
+    public string Pixels { get; init; } = Cloud.ImportFolder.ImageNetPixels;
+}
 
 /// <summary>A <c>train</c> output folder as a package source: model.bin, report.json and golden/ (validation images, one per class).</summary>
 internal static class TrainedSource
@@ -25,7 +32,13 @@ internal static class TrainedSource
         using var document = JsonDocument.Parse(File.ReadAllText(report));
         var root = document.RootElement;
         string architecture = root.GetProperty("architecture").GetString()!;
-        BackboneZoo.EnsureKnown(architecture);
+        string? importFolder = root.TryGetProperty("importFolder", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+        if (importFolder is null || Cloud.ImportFolder.Read(importFolder).Format != "onnx")
+        {
+            importFolder = null;
+            BackboneZoo.EnsureKnown(architecture);
+        }
+        string pixels = root.TryGetProperty("pixels", out var p) ? p.GetString()! : Cloud.ImportFolder.ImageNetPixels;
         var labels = root.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToList();
         int inputSize = root.GetProperty("inputSize").GetInt32();
         var goldenImages = ImageFolderReader.Read(golden, inputSize, inputSize);
@@ -35,6 +48,6 @@ internal static class TrainedSource
             inputSize, inputSize, goldenImages.Channels, labels);
         string data = root.GetProperty("data").GetString()!;
         string shortName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(data))).ToLowerInvariant();
-        return new PackageSource(architecture, model, labels, inputSize, remapped, data, shortName);
+        return new PackageSource(architecture, model, labels, inputSize, remapped, data, shortName) { ImportFolder = importFolder, Pixels = pixels };
     }
 }

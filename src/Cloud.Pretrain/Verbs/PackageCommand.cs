@@ -62,7 +62,9 @@ internal static class PackageCommand
             var manifest = console.Status($"Packaging {architecture} ({labels.Count} classes)", status =>
             {
                 using var scope = NewDisposeScope();
-                using var model = TransferModel.Create(architecture, labels.Count, seed: 0);
+                using var model = source.ImportFolder is { } imported
+                    ? new TransferModel(ImportFolder.Backbone(imported), labels.Count)
+                    : TransferModel.Create(architecture, labels.Count, seed: 0);
                 status("loading weights");
                 bool headLoaded = ModelWeights.Load(model, weightsPath);
                 if (!headLoaded)
@@ -77,7 +79,7 @@ internal static class PackageCommand
                     Version = parse.GetValue(version)!,
                     Counter = parse.GetValue(counter),
                     Labels = labels,
-                    Input = new ImagePipelineOptions { InputSize = inputSize },
+                    Input = new ImagePipelineOptions { InputSize = inputSize, Normalization = ImportFolder.Normalization(source.Pixels) },
                     GoldenImages = source.Golden,
                     GoldenCount = parse.GetValue(golden),
                     IncludeFloat16 = parse.GetValue(fp16),

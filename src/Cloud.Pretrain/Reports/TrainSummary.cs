@@ -24,7 +24,13 @@ internal sealed record TrainSummary(
     string Checkpoint,
     double Seconds)
 {
-    public static TrainSummary From(FolderTrainingReport report, string data, string splitBy, IReadOnlyList<string> skipped, string architecture,
+    /// <summary>The import folder the run started from, when it did.</summary>
+    public string? ImportFolder { get; init; }
+
+    /// <summary>The pixels the model takes: imagenet (normalized) or raw (0–255).</summary>
+    public string Pixels { get; init; } = EdgeTL.Cloud.ImportFolder.ImageNetPixels;
+
+    public static TrainSummary Create(FolderTrainingReport report, string data, string splitBy, IReadOnlyList<string> skipped, string architecture,
         string? weights, int inputSize, string checkpoint)
     {
         int classes = report.ClassNames.Count;

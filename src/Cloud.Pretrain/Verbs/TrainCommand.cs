@@ -26,6 +26,7 @@ internal static class TrainCommand
         var data = new Option<string>("--data") { Description = "Image folder (<class>/<image>, or train/ and val/), or a folder of Fashion-MNIST IDX files.", Required = true };
         var arch = CommonOptions.Architecture();
         var weights = new Option<string?>("--weights") { Description = "Backbone weights to start from: a torchvision .pt/.safetensors (e.g. from import) or a pretrain checkpoint; absent: random." };
+        var from = new Option<string?>("--from") { Description = "Start from an import output folder (any imported ONNX graph or PyTorch backbone), with the pixels it expects." };
         var size = new Option<int>("--size") { Description = "Input side in pixels (default: 224 with --weights, as ImageNet backbones were trained; else 64)." };
         var headEpochs = new Option<int>("--head-epochs") { Description = "Head-only epochs on cached features.", DefaultValueFactory = _ => new FolderTrainingOptions().HeadEpochs };
         var epochs = new Option<int>("--epochs") { Description = "Progressive fine-tune epochs (0: head-only).", DefaultValueFactory = _ => new FolderTrainingOptions().ProgressiveEpochs };
@@ -39,7 +40,7 @@ internal static class TrainCommand
         var seed = CommonOptions.Seed();
         var command = new Command("train", "Train on your own images: head-only on cached features of the backbone, then progressive unfreezing (stage4, then stage3).")
         {
-            data, arch, weights, size, headEpochs, epochs, lr, headLr, batch, valFraction, output, json, threads, seed,
+            data, arch, weights, size, headEpochs, epochs, lr, headLr, batch, valFraction, output, json, threads, seed, from,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
         {
@@ -47,10 +48,21 @@ internal static class TrainCommand
             var console = new CliConsole(parse, parse.GetValue(json));
             string dataPath = parse.GetValue(data)!, architecture = parse.GetValue(arch)!, outDir = parse.GetValue(output)!;
             string? weightsPath = parse.GetValue(weights);
-            BackboneZoo.EnsureKnown(architecture);
+            string? importFolder = parse.GetValue(from);
+            var imported = importFolder is null ? null : ImportFolder.Read(importFolder);
+            if (imported is not null && (parse.GetResult(arch) is { Implicit: false } || weightsPath is not null))
+                throw CloudCliException.InvalidArguments("--from takes the architecture and weights from the import folder: --arch and --weights do not apply.");
+            if (imported is not null)
+            {
+                architecture = imported.Architecture;
+                if (imported.Format != "onnx")
+                    weightsPath = imported.WeightsPath;
+            }
+            else
+                BackboneZoo.EnsureKnown(architecture);
             if (weightsPath is not null && !File.Exists(weightsPath))
                 throw new CloudCliException(ExitCodes.DataError, $"Weights file '{weightsPath}' does not exist.");
-            int side = parse.GetValue(size) is > 0 and var s ? s : weightsPath is null ? 64 : 224;
+            int side = imported?.FixedInputSize ?? (parse.GetValue(size) is > 0 and var s ? s : weightsPath is null && imported is null ? 64 : 224);
             if (side < BackboneZoo.MinInputSize)
                 throw new CloudCliException(ExitCodes.InvalidArguments, $"--size {side} is below the smallest input the backbones take ({BackboneZoo.MinInputSize}).");
             var options = new FolderTrainingOptions
@@ -69,18 +81,26 @@ internal static class TrainCommand
             console.Line($"data: {dataPath}: {split.Train.Count} training and {split.Validation.Count} validation images ({splitBy}), {split.Train.ClassCount} classes: {string.Join(", ", split.Train.ClassNames)}");
             foreach (var file in skipped)
                 console.Line($"  skipped {file}");
-            var pipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = side });
-            console.Line($"model: {architecture}, {(weightsPath is null ? "random initialization" : $"weights {weightsPath}")}, {side}×{side} px, ImageNet mean/std normalization");
+            string pixels = imported?.Pixels ?? ImportFolder.ImageNetPixels;
+            var pipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = side, Normalization = ImportFolder.Normalization(pixels) });
+            string start = imported is { Format: "onnx" } ? $"the imported graph {importFolder}" : weightsPath is null ? "random initialization" : $"weights {weightsPath}";
+            console.Line($"model: {architecture}, {start}, {side}×{side} px, {(pixels == ImportFolder.RawPixels ? "raw 0–255 pixels (the graph normalizes them)" : "ImageNet mean/std normalization")}");
             console.Line(Recipe(options));
 
             manual_seed(options.Seed);
-            using var model = TransferModel.Create(architecture, split.Train.ClassCount, seed: options.Seed);
+            using var model = imported is { Format: "onnx" }
+                ? new TransferModel(ImportFolder.Backbone(importFolder!), split.Train.ClassCount)
+                : TransferModel.Create(architecture, split.Train.ClassCount, seed: options.Seed);
             if (weightsPath is not null)
                 ModelWeights.Load(model, weightsPath);
             var report = FolderTraining.Run(model, split.Train, split.Validation, pipeline, options, new SyncProgress<string>(console.Line), ct);
 
             string checkpoint = Path.Combine(outDir, "model.bin");
-            var summary = TrainSummary.From(report, dataPath, splitBy, skipped, architecture, weightsPath, side, checkpoint);
+            var summary = TrainSummary.Create(report, dataPath, splitBy, skipped, architecture, weightsPath, side, checkpoint) with
+            {
+                ImportFolder = importFolder is null ? null : Path.GetFullPath(importFolder),
+                Pixels = pixels,
+            };
             string text = JsonSerializer.Serialize(summary, CliJson.Default.TrainSummary);
             StagedOutput.Write(outDir, staging =>
             {
