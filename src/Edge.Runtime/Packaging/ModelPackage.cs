@@ -155,8 +155,7 @@ public static class ModelPackage
                 case 1:
                     if (entry.Name != ManifestFiles.Signature)
                         throw new PackageRejectedException(PackageRejection.NotSigned, $"the second entry is '{entry.Name}', not {ManifestFiles.Signature}");
-                    signature = ParseSignature(ReadAll(data, entry.Size));
-                    keys.Verify(manifestBytes, signature);
+                    signature = VerifySignature(manifestBytes!, ReadAll(data, entry.Size), keys);
                     manifest = ParseManifest(manifestBytes!, installedCounter);
                     break;
                 default:
@@ -191,8 +190,7 @@ public static class ModelPackage
         if (manifestFile.Length > limits.MaxManifestBytes || signatureFile.Length > limits.MaxManifestBytes)
             throw new PackageRejectedException(PackageRejection.TooLarge, "the manifest or its signature is over the size limit");
         byte[] manifestBytes = File.ReadAllBytes(manifestFile.FullName);
-        var signature = ParseSignature(File.ReadAllBytes(signatureFile.FullName));
-        keys.Verify(manifestBytes, signature);
+        var signature = VerifySignature(manifestBytes, File.ReadAllBytes(signatureFile.FullName), keys);
         var manifest = ParseManifest(manifestBytes, installedCounter);
         var listed = manifest.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
         if (present.Keys.FirstOrDefault(p => p is not (ManifestFiles.Manifest or ManifestFiles.Signature) && !listed.ContainsKey(p)) is { } extra)
@@ -210,6 +208,21 @@ public static class ModelPackage
             CheckFile(file, stream, info.Length);
         }
         return new VerifiedPackage(root, true, manifest, manifestBytes, signature);
+    }
+
+    /// <summary>
+    /// Parses and checks the signature file. Its bytes must also be exactly those the packager
+    /// writes for what they hold: JSON has more than one spelling of the same content (escapes such
+    /// as <c>\u002B</c> against <c>\u002b</c>, whitespace), and no byte of a signed package may change
+    /// unnoticed. Checked after the signature, so an untrusted key is still reported as such.
+    /// </summary>
+    private static SignatureFile VerifySignature(byte[] manifestBytes, byte[] signatureBytes, TrustedKeys keys)
+    {
+        var signature = ParseSignature(signatureBytes);
+        keys.Verify(manifestBytes, signature);
+        if (!JsonSerializer.SerializeToUtf8Bytes(signature, PackageJson.Default.SignatureFile).AsSpan().SequenceEqual(signatureBytes))
+            throw new PackageRejectedException(PackageRejection.BadSignature, "the signature file is not in the packager's canonical form (its bytes were changed)");
+        return signature;
     }
 
     private static SignatureFile ParseSignature(byte[] bytes)

@@ -163,6 +163,34 @@ public sealed class ModelPackageTests : IDisposable
     }
 
     [Fact]
+    public void Every_single_bit_flip_in_the_signature_file_is_refused()
+    {
+        string package = _f.Build("pkg", 1, asDirectory: true);
+        string sigPath = Path.Combine(package, ManifestFiles.Signature);
+        byte[] good = File.ReadAllBytes(sigPath);
+        var accepted = new List<string>();
+        for (int i = 0; i < good.Length; i++)
+        {
+            for (int bit = 0; bit < 8; bit++)
+            {
+                byte[] bad = (byte[])good.Clone();
+                bad[i] ^= (byte)(1 << bit);
+                File.WriteAllBytes(sigPath, bad);
+                try
+                {
+                    ModelPackage.Verify(package, _f.Trusted);
+                    accepted.Add($"byte {i} ('{(char)good[i]}' → '{(char)bad[i]}')");
+                }
+                catch (PackageRejectedException)
+                {
+                }
+            }
+        }
+        File.WriteAllBytes(sigPath, good);
+        Assert.Empty(accepted);
+    }
+
+    [Fact]
     public void A_version_rollback_is_refused_and_the_newer_model_stays()
     {
         var store = new ModelStore(Path.Combine(_f.Root, "store"), _f.Trusted);
