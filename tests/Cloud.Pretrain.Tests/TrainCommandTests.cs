@@ -1,7 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using EdgeTL.Runtime.Data;
-using SkiaSharp;
 
 namespace EdgeTL.Cloud.Tests;
 
@@ -13,7 +11,7 @@ namespace EdgeTL.Cloud.Tests;
 [Collection(PretrainedGroup.Name)]
 public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
 {
-    private static readonly string[] Names = ["sandal", "shirt", "sneaker", "bag", "ankle-boot"];
+    private static readonly string[] Names = ImageFolders.Names;
     private readonly string _dir = Directory.CreateTempSubdirectory("edgetl-cloud-train-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -124,24 +122,5 @@ public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
         await Cli.ExpectAsync(0, "verify", "--package", package, "--trusted", fixture.Keys);
     }
 
-    /// <summary>Real test images of classes 5–9, <paramref name="perClass"/> each, as PNG files in one folder per class.</summary>
-    private static string WriteFolder(string root, int perClass, int seed)
-    {
-        var set = FashionMnist.LoadTest().SelectClasses([5, 6, 7, 8, 9]).SamplePerClass(perClass, seed);
-        for (int i = 0; i < set.Count; i++)
-        {
-            string folder = Path.Combine(root, Names[set.Labels[i]]);
-            Directory.CreateDirectory(folder);
-            WritePng(Path.Combine(folder, $"{i:D4}.png"), set.Image(i), set.Width, set.Height);
-        }
-        return root;
-    }
-
-    private static void WritePng(string path, ReadOnlySpan<byte> gray, int width, int height)
-    {
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
-        Marshal.Copy(gray.ToArray(), 0, bitmap.GetPixels(), gray.Length);
-        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(path, png.ToArray());
-    }
+    private static string WriteFolder(string root, int perClass, int seed) => ImageFolders.WriteFashion(root, FashionMnist.LoadTest(), perClass, seed);
 }

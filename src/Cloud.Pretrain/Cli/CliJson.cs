@@ -16,4 +16,5 @@ namespace EdgeTL.Cloud;
 [JsonSerializable(typeof(PublishReport))]
 [JsonSerializable(typeof(FleetStatusReport))]
 [JsonSerializable(typeof(TrainSummary))]
+[JsonSerializable(typeof(EvaluationSummary))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -1,5 +1,8 @@
+using EdgeTL.Trainer;
+using EdgeTL.Trainer.Backbones;
 using EdgeTL.Trainer.Interop;
 using EdgeTL.Trainer.Models;
+using static TorchSharp.torch;
 
 namespace EdgeTL.Cloud;
 
@@ -18,5 +21,75 @@ internal static class ModelWeights
         ArgumentNullException.ThrowIfNull(model);
         var report = WeightFiles.Load(model, path, new WeightLoadOptions { SkipHead = true });
         return report.Loaded.Any(k => k.StartsWith("head.", StringComparison.Ordinal));
+    }
+
+    /// <summary>Where torchvision keeps the last classifier layer: ResNet, MobileNetV2, MobileNetV3.</summary>
+    private static readonly string[] ClassifierKeys = ["fc.weight", "classifier.1.weight", "classifier.3.weight"];
+
+    /// <summary>
+    /// torchvision's model as the weights hold it: the backbone, and their classifier (<paramref name="classes"/>
+    /// outputs) as a one-layer head with its own weights, so its logits are PyTorch's.
+    /// </summary>
+    public static TransferModel WithTorchvisionClassifier(string architecture, string path, int classes)
+    {
+        var model = new TransferModel(BackboneZoo.Create(architecture), classes, new HeadOptions { Hidden = 0 });
+        try
+        {
+            Load(model, path);
+            CopyClassifier(path, model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies the weights' torchvision classifier (fc / classifier) into <paramref name="model"/>'s one-layer head.</summary>
+    private static void CopyClassifier(string path, TransferModel model)
+    {
+        var state = WeightFiles.Read(path);
+        try
+        {
+            string prefix = ClassifierKeys.First(k => state.ContainsKey(k)).Replace(".weight", "", StringComparison.Ordinal);
+            var linear = model.Head.named_parameters().ToDictionary(kv => kv.name, kv => kv.parameter);
+            using var noGrad = no_grad();
+            linear["0.weight"].copy_(state[prefix + ".weight"]);
+            linear["0.bias"].copy_(state[prefix + ".bias"]);
+        }
+        finally
+        {
+            foreach (var t in state.Values)
+                t.Dispose();
+        }
+    }
+
+    /// <summary>The class count of a torchvision classifier in the weights (fc / classifier), when they hold one that fits <paramref name="architecture"/>.</summary>
+    public static int? TorchvisionClassifierClasses(string architecture, string path)
+    {
+        var state = WeightFiles.Read(path);
+        try
+        {
+            var key = ClassifierKeys.FirstOrDefault(state.ContainsKey);
+            if (key is null || state[key].dim() != 2)
+                return null;
+            int c = (int)state[key].shape[0];
+            using var probe = BackboneZoo.CreateReference(architecture, numClasses: c);
+            try
+            {
+                StateDictLoader.Load(probe, state, new WeightLoadOptions { SkipHead = false });
+                return c;
+            }
+            catch (EdgeTrainerException e) when (e.Code == TrainerErrorCode.WeightsMismatch)
+            {
+                return null;
+            }
+        }
+        finally
+        {
+            foreach (var t in state.Values)
+                t.Dispose();
+        }
     }
 }

@@ -14,8 +14,6 @@ namespace EdgeTL.Cloud;
 /// <summary><c>export-onnx</c>: write a zoo model, its backbone or its head as ONNX (fp32, and fp16 on request), each file checked in ONNX Runtime.</summary>
 internal static class ExportOnnxCommand
 {
-    /// <summary>Where torchvision keeps the last classifier layer: ResNet, MobileNetV2, MobileNetV3.</summary>
-    private static readonly string[] ClassifierKeys = ["fc.weight", "classifier.1.weight", "classifier.3.weight"];
 
     public static Command Create()
     {
@@ -120,17 +118,14 @@ internal static class ExportOnnxCommand
     private static (nn.Module<Tensor, Tensor> Exported, TransferModel Model, string? HeadNote) Select(
         string architecture, string part, string weightsPath, int? classes, bool seedHead)
     {
-        int? classifier = weightsPath.Length > 0 && !seedHead && part != "backbone" ? TorchvisionClassifierClasses(architecture, weightsPath) : null;
+        int? classifier = weightsPath.Length > 0 && !seedHead && part != "backbone" ? ModelWeights.TorchvisionClassifierClasses(architecture, weightsPath) : null;
         if (classifier is int c)
         {
             if (classes is int asked && asked != c)
                 throw new CloudCliException(ExitCodes.InvalidArguments, $"--classes {asked}, but the weights' classifier has {c} classes: leave --classes out to keep it, or pass --seed-head to replace it.");
             if (part == "head")
                 throw new CloudCliException(ExitCodes.InvalidArguments, "--part head exports a seed head; these weights carry torchvision's classifier: export --part model to keep it, or pass --seed-head.");
-            // The backbone from the weights, and torchvision's classifier as a one-layer head with its own weights.
-            var kept = new TransferModel(BackboneZoo.Create(architecture), c, new HeadOptions { Hidden = 0 });
-            ModelWeights.Load(kept, weightsPath);
-            CopyClassifier(weightsPath, kept);
+            var kept = ModelWeights.WithTorchvisionClassifier(architecture, weightsPath, c);
             kept.eval();
             return (kept, kept, $"torchvision's classifier kept ({c} classes)");
         }
@@ -153,52 +148,5 @@ internal static class ExportOnnxCommand
             _ => model,
         };
         return (exported, model, note);
-    }
-
-    /// <summary>Copies the weights' torchvision classifier (fc / classifier) into <paramref name="model"/>'s one-layer head.</summary>
-    private static void CopyClassifier(string path, TransferModel model)
-    {
-        var state = EdgeTL.Trainer.Interop.WeightFiles.Read(path);
-        try
-        {
-            string prefix = ClassifierKeys.First(k => state.ContainsKey(k)).Replace(".weight", "", StringComparison.Ordinal);
-            var linear = model.Head.named_parameters().ToDictionary(kv => kv.name, kv => kv.parameter);
-            using var noGrad = no_grad();
-            linear["0.weight"].copy_(state[prefix + ".weight"]);
-            linear["0.bias"].copy_(state[prefix + ".bias"]);
-        }
-        finally
-        {
-            foreach (var t in state.Values)
-                t.Dispose();
-        }
-    }
-
-    /// <summary>The class count of a torchvision classifier in the weights (fc / classifier), when they hold one that fits <paramref name="architecture"/>.</summary>
-    private static int? TorchvisionClassifierClasses(string architecture, string path)
-    {
-        var state = EdgeTL.Trainer.Interop.WeightFiles.Read(path);
-        try
-        {
-            var key = ClassifierKeys.FirstOrDefault(state.ContainsKey);
-            if (key is null || state[key].dim() != 2)
-                return null;
-            int c = (int)state[key].shape[0];
-            using var probe = BackboneZoo.CreateReference(architecture, numClasses: c);
-            try
-            {
-                EdgeTL.Trainer.Interop.StateDictLoader.Load(probe, state, new EdgeTL.Trainer.Interop.WeightLoadOptions { SkipHead = false });
-                return c;
-            }
-            catch (EdgeTrainerException e) when (e.Code == TrainerErrorCode.WeightsMismatch)
-            {
-                return null;
-            }
-        }
-        finally
-        {
-            foreach (var t in state.Values)
-                t.Dispose();
-        }
     }
 }

@@ -62,12 +62,19 @@ internal static class PackageCommand
             var manifest = console.Status($"Packaging {architecture} ({labels.Count} classes)", status =>
             {
                 using var scope = NewDisposeScope();
+                // A PyTorch state dict with torchvision's classifier for these classes (a DDP run's output) ships as it is:
+                // the package's logits are PyTorch's. Anything else gets the seed head, loaded when the weights hold one.
+                int? torchvisionClasses = source.ImportFolder is null ? ModelWeights.TorchvisionClassifierClasses(architecture, weightsPath) : null;
+                status("loading weights");
                 using var model = source.ImportFolder is { } imported
                     ? new TransferModel(ImportFolder.Backbone(imported), labels.Count)
-                    : TransferModel.Create(architecture, labels.Count, seed: 0);
-                status("loading weights");
-                bool headLoaded = ModelWeights.Load(model, weightsPath);
-                if (!headLoaded)
+                    : torchvisionClasses == labels.Count
+                        ? ModelWeights.WithTorchvisionClassifier(architecture, weightsPath, labels.Count)
+                        : TransferModel.Create(architecture, labels.Count, seed: 0);
+                bool headLoaded = torchvisionClasses == labels.Count || ModelWeights.Load(model, weightsPath);
+                if (torchvisionClasses == labels.Count)
+                    status($"torchvision's classifier kept ({labels.Count} classes)");
+                else if (!headLoaded)
                     status($"the head of '{Path.GetFileName(weightsPath)}' does not fit {labels.Count} classes: shipping a fresh head (the device trains it)");
                 status("exporting ONNX, checking it in ONNX Runtime, hashing and signing");
                 string? parent = Path.GetDirectoryName(Path.GetFullPath(outPath));

@@ -22,7 +22,7 @@ internal static class DeviceCommands
     {
         var (broker, fleet, device) = RemoteOptions();
         var command = new Command("status", "Ask a running agent for its status over MQTT.") { broker, fleet, device };
-        command.SetAction((parse, cancellationToken) => RemoteAsync(parse.GetValue(broker)!, parse.GetValue(fleet)!, parse.GetValue(device)!, "status", null, cancellationToken));
+        command.SetAction((parse, cancellationToken) => RemoteAsync(parse, parse.GetValue(broker)!, parse.GetValue(fleet)!, parse.GetValue(device)!, "status", null, cancellationToken));
         return command;
     }
 
@@ -41,15 +41,15 @@ internal static class DeviceCommands
             byte[] bytes = await File.ReadAllBytesAsync(parse.GetValue(image)!, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(package) is { } path)
             {
-                return Offline(path, parse.GetValue(trusted), served =>
+                return Offline(parse, path, parse.GetValue(trusted), served =>
                 {
                     var predictor = served.Predictor ?? throw new AgentException(AgentErrorCode.NoModel, "The package has no head; predictions need a device-trained head (use a running agent).");
                     var p = predictor.PredictEncoded([bytes])[0];
-                    Console.WriteLine($"{p.Label} ({p.Confidence.ToString("P1", CultureInfo.InvariantCulture)})");
+                    parse.InvocationConfiguration.Output.WriteLine($"{p.Label} ({p.Confidence.ToString("P1", CultureInfo.InvariantCulture)})");
                 });
             }
             using var args = JsonDocument.Parse(new JsonObject { ["image"] = Convert.ToBase64String(bytes) }.ToJsonString());
-            return await RemoteAsync(parse.GetValue(broker)!, parse.GetValue(fleet)!, parse.GetValue(device)!, "predict",
+            return await RemoteAsync(parse, parse.GetValue(broker)!, parse.GetValue(fleet)!, parse.GetValue(device)!, "predict",
                 args.RootElement.Clone(), cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -62,14 +62,14 @@ internal static class DeviceCommands
         var trusted = new Option<string>("--trusted") { Description = "Folder of trusted public keys (*.pem).", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the features (float32, row-major [n, d]).", DefaultValueFactory = _ => "features.f32" };
         var command = new Command("extract", "Extract backbone features of images with a package, offline.") { images, package, trusted, output };
-        command.SetAction(parse => Offline(parse.GetValue(package)!, parse.GetValue(trusted), served =>
+        command.SetAction(parse => Offline(parse, parse.GetValue(package)!, parse.GetValue(trusted), served =>
         {
             var files = parse.GetValue(images)!;
             var features = served.Features.ExtractEncoded([.. files.Select(File.ReadAllBytes)]);
             var bytes = new byte[features.Length * sizeof(float)];
             Buffer.BlockCopy(features, 0, bytes, 0, bytes.Length);
             File.WriteAllBytes(parse.GetValue(output)!, bytes);
-            Console.WriteLine($"{files.Length} × {served.Features.FeatureDim} features → {parse.GetValue(output)}");
+            parse.InvocationConfiguration.Output.WriteLine($"{files.Length} × {served.Features.FeatureDim} features → {parse.GetValue(output)}");
         }));
         return command;
     }
@@ -81,24 +81,24 @@ internal static class DeviceCommands
          new Option<string>("--device") { Description = "Device id.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() });
 
     /// <summary>Sends <paramref name="name"/> and prints its final result as indented JSON.</summary>
-    private static Task<int> RemoteAsync(string broker, string fleet, string device, string name, JsonElement? args, CancellationToken cancellationToken)
+    private static Task<int> RemoteAsync(ParseResult parse, string broker, string fleet, string device, string name, JsonElement? args, CancellationToken cancellationToken)
     {
         var envelope = new CommandEnvelope(RemoteCall.NewId(name), name, DateTimeOffset.UtcNow, Args: args);
         return RemoteCall.RunAsync(broker, fleet, device, envelope, TimeSpan.FromSeconds(30), (result, payload) =>
         {
             if (result.IsFinal)
-                Console.WriteLine(JsonNode.Parse(payload)?.ToJsonString(Indented) ?? payload);
+                parse.InvocationConfiguration.Output.WriteLine(JsonNode.Parse(payload)?.ToJsonString(Indented) ?? payload);
             return Task.CompletedTask;
-        }, Console.Error, cancellationToken);
+        }, parse.InvocationConfiguration.Error, cancellationToken);
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    private static int Offline(string package, string? trustedDirectory, Action<ServedModel> use)
+    private static int Offline(ParseResult parse, string package, string? trustedDirectory, Action<ServedModel> use)
     {
         if (trustedDirectory is null)
         {
-            Console.Error.WriteLine("error: --trusted is required with --package (a folder of trusted public keys).");
+            parse.InvocationConfiguration.Error.WriteLine("error: --trusted is required with --package (a folder of trusted public keys).");
             return 2;
         }
         string root = Directory.CreateTempSubdirectory("edgetl-offline-").FullName;
@@ -112,12 +112,12 @@ internal static class DeviceCommands
         }
         catch (PackageRejectedException e)
         {
-            Console.Error.WriteLine($"error: the package was refused: {e.Message}");
+            parse.InvocationConfiguration.Error.WriteLine($"error: the package was refused: {e.Message}");
             return 3;
         }
         catch (AgentException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
             return 3;
         }
         finally

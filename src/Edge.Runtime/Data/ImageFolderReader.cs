@@ -9,7 +9,8 @@ namespace EdgeTL.Runtime.Data;
 /// </summary>
 public static class ImageFolderReader
 {
-    internal static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
+    /// <summary>File extensions read as images (lower case, with the dot).</summary>
+    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
 
     /// <summary>Reads every image under <paramref name="root"/>.</summary>
     /// <param name="root">The folder holding one sub-folder per class.</param>

@@ -18,8 +18,12 @@ public sealed record FolderTrainingOptions
     public double HeadLearningRate { get; init; } = 1e-3;
     /// <summary>Epochs of the progressive fine-tune (0: head-only only); the head alone first, then stage4, then stage3.</summary>
     public int ProgressiveEpochs { get; init; } = 15;
-    /// <summary>The head's rate in the progressive fine-tune; stage4 and stage3 train at a tenth of it (<see cref="BackboneModes"/>).</summary>
-    public double ProgressiveLearningRate { get; init; } = 1e-3;
+    /// <summary>
+    /// The head's rate in the progressive fine-tune; stage4 and stage3 train at a tenth of it (<see cref="BackboneModes"/>).
+    /// 3e-3 (stages at 3e-4): from ImageNet to Fashion-MNIST, 50 images per class, it gave 86.4 % where 1e-3 gave 83.4 %
+    /// (1,000 held-out images; head-only 80.9 % in both).
+    /// </summary>
+    public double ProgressiveLearningRate { get; init; } = 3e-3;
     /// <summary>Images per batch in the progressive fine-tune.</summary>
     public int BatchSize { get; init; } = 32;
     /// <summary>Seed of initialization, shuffling and augmentation.</summary>

@@ -18,24 +18,20 @@ internal static class ImageNetOnnx
     /// </summary>
     public static EdgeTL.Runtime.Onnx.OnnxModelOptions SharedMachine { get; } = new() { AllowSpinning = false };
 
-    private static readonly Lazy<byte[]> LazyChained = new(() => OnnxModels.Chain(File.ReadAllBytes(PreprocessPath), File.ReadAllBytes(BackbonePath)));
+    private static readonly Lazy<byte[]> LazyChained = new(() => MlNetResNet18.ChainedOnnx(ModelsDirectory));
 
     public static string ModelsDirectory { get; } = typeof(ImageNetOnnx).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "DnnImageModels").Value!;
 
-    public static string BackbonePath => Path.Combine(ModelsDirectory, "ResNet18Onnx", "ResNet18.onnx");
+    public static string BackbonePath => MlNetResNet18.BackbonePath(ModelsDirectory);
 
-    public static string PreprocessPath => Path.Combine(ModelsDirectory, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
+    public static string PreprocessPath => MlNetResNet18.PreprocessPath(ModelsDirectory);
 
     /// <summary>Preprocessing (RGB→BGR, mean image) chained in front of the backbone: RGB pixels 0–255 in.</summary>
     public static byte[] Chained => LazyChained.Value;
 
     /// <summary>The model wants raw 0–255 pixels; its own graph subtracts the mean image.</summary>
-    public static ImagePipeline Pipeline { get; } = new(new ImagePipelineOptions
-    {
-        InputSize = 224,
-        Normalization = new Normalization([0f, 0f, 0f], [1 / 255f, 1 / 255f, 1 / 255f]),
-    });
+    public static ImagePipeline Pipeline { get; } = new(MlNetResNet18.PipelineOptions);
 
     /// <summary>The committed photos (data/photos), each as a [1, 3, 224, 224] tensor of 0–255 RGB.</summary>
     public static IEnumerable<(string Name, Tensor Image)> Photos()
