@@ -7,8 +7,7 @@
 #
 #   bash bench/transfer-folder.sh            # about 8 minutes on 2 cores
 #
-# Needs python3 with PIL (scripts/test.sh installs python3-torchvision, which brings it) and a
-# restored repository (the ML.NET model files come from NuGet's folder).
+# Needs python3 and a restored repository (the ML.NET model files come from NuGet's folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/bench/transfer-folder}
@@ -21,8 +20,12 @@ cli() { dotnet src/Cloud.Pretrain/bin/Release/net10.0/edgetl-cloud.dll "$@"; }
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 python3 - "$OUT/images" "$PER_CLASS" <<'PY'
-import gzip, os, random, sys
-from PIL import Image
+import gzip, os, random, struct, sys, zlib
+def png(path, pixels, side=28):   # 8-bit grayscale PNG, written by hand (no imaging library needed)
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    rows = b"".join(b"\0" + pixels[r * side:(r + 1) * side] for r in range(side))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 root, per_class = sys.argv[1], int(sys.argv[2])
 names = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
 def load(prefix):
@@ -37,7 +40,7 @@ for prefix, split, take in (("train", "train", per_class), ("t10k", "val", None)
         rng.shuffle(members)
         os.makedirs(f"{root}/{split}/{name}", exist_ok=True)
         for i in members[:take]:
-            Image.frombytes("L", (28, 28), images[i * 784:(i + 1) * 784]).save(f"{root}/{split}/{name}/{i:05d}.png")
+            png(f"{root}/{split}/{name}/{i:05d}.png", images[i * 784:(i + 1) * 784])
 PY
 cli import --from "$models/ResNet18Onnx/ResNet18.onnx" --preprocess "$models/ResNetPrepOnnx/ResNetPreprocess.onnx" --out "$OUT/import-resnet18"
 cli train --data "$OUT/images" --from "$OUT/import-resnet18" --out "$OUT/train" "$@"

@@ -18,6 +18,14 @@ public static class Cli
         return new Run(code, output.ToString(), error.ToString());
     }
 
+    /// <summary>Invokes with <paramref name="output"/> as stdout and a token a test cancels (Ctrl+C, as the command line delivers it).</summary>
+    public static async Task<Run> InvokeAsync(TextWriter output, CancellationToken cancellationToken, params string[] args)
+    {
+        using var error = new StringWriter();
+        int code = await CloudCli.Build().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+        return new Run(code, output.ToString() ?? "", error.ToString());
+    }
+
     /// <summary>Invokes and asserts the exit code, showing everything the verb printed when it differs.</summary>
     public static async Task<Run> ExpectAsync(int exitCode, params string[] args)
     {

@@ -26,9 +26,10 @@ public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
         string output = Path.Combine(_dir, "out");
 
         var run = await Cli.ExpectAsync(0, "train", "--data", data, "--weights", fixture.Checkpoint, "--size", "32", "--head-epochs", "40",
-            "--epochs", "3", "--batch-size", "16", "--out", output, "--threads", "2");
+            "--epochs", "3", "--batch-size", "16", "--out", output, "--threads", "2", "--baseline");
 
         Assert.Contains("recipe: head-only 40 epochs", run.Output, StringComparison.Ordinal);
+        Assert.Contains("transfer gain: ", run.Output, StringComparison.Ordinal);
         Assert.Contains($"skipped {broken}", run.Output, StringComparison.Ordinal);
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "report.json")));
         var root = report.RootElement;
@@ -44,6 +45,11 @@ public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
         Assert.Equal(progressive > headOnly ? "progressive" : "head-only", kept);
         Assert.Equal(kept == "progressive" ? progressive : headOnly, root.GetProperty("accuracy").GetDouble(), 9);
         Assert.True(headOnly >= 0.4, $"head-only {headOnly:P1} on five classes from a pretrained backbone (chance 20 %)");
+        // --baseline: the same head-only fit on a random frozen resnet18; TG is the difference, on the same images.
+        Assert.Equal("resnet18", root.GetProperty("baselineArchitecture").GetString());
+        double baseline = root.GetProperty("baselineAccuracy").GetDouble();
+        Assert.InRange(baseline, 0, 1);
+        Assert.Equal(root.GetProperty("accuracy").GetDouble() - baseline, root.GetProperty("transferGain").GetDouble(), 9);
         foreach (var file in new[] { "model.bin", "curves.png", "confusion.png" })
             Assert.True(new FileInfo(Path.Combine(output, file)).Length > 0, $"{file} missing");
 
@@ -120,6 +126,54 @@ public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
         using var manifest = JsonDocument.Parse(packaged.Output);
         Assert.Equal(5, manifest.RootElement.GetProperty("labels").GetArrayLength());
         await Cli.ExpectAsync(0, "verify", "--package", package, "--trusted", fixture.Keys);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_during_progressive_keeps_a_checkpoint_and_resume_finishes_the_run_from_it()
+    {
+        string data = WriteFolder(Path.Combine(_dir, "resume-images"), perClass: 10, seed: 3);
+        string output = Path.Combine(_dir, "resumed"), partial = output + ".partial";
+        string[] args = ["train", "--data", data, "--weights", fixture.Checkpoint, "--size", "32", "--head-epochs", "10", "--epochs", "5",
+            "--batch-size", "8", "--out", output, "--threads", "2"];
+
+        using var ctrlC = new CancellationTokenSource();
+        using var watched = new CancellingWriter("progressive epoch 2/5", ctrlC.Cancel);
+        var interrupted = await Cli.InvokeAsync(watched, ctrlC.Token, args);
+        Assert.True(interrupted.ExitCode == ExitCodes.Cancelled, interrupted.ToString());
+        Assert.Contains("--resume", interrupted.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));   // no output until a run succeeds
+        using (var state = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(partial, "state.json"))))
+            Assert.Equal(2, state.RootElement.GetProperty("progressiveCurve").GetArrayLength());
+
+        var changed = await Cli.ExpectAsync(ExitCodes.InvalidArguments, [.. args.Select(a => a == "5" ? "6" : a), "--resume"]);
+        Assert.Contains("epochs 6", changed.Error, StringComparison.Ordinal);
+
+        var resumed = await Cli.ExpectAsync(0, [.. args, "--resume"]);
+        Assert.Contains("resuming: head-only done", resumed.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("progressive epoch 2/5", resumed.Output, StringComparison.Ordinal);
+        Assert.Contains("progressive epoch 3/5", resumed.Output, StringComparison.Ordinal);
+        Assert.Contains("progressive epoch 5/5", resumed.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(output, "report.json")));
+        Assert.False(Directory.Exists(partial));
+
+        var nothing = await Cli.ExpectAsync(ExitCodes.DataError, [.. args, "--resume"]);
+        Assert.Contains("no checkpoint", nothing.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Captures what a verb prints and presses Ctrl+C (cancels) once a line contains <c>trigger</c>.</summary>
+    private sealed class CancellingWriter(string trigger, Action cancel) : StringWriter
+    {
+        private bool _fired;
+
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            if (!_fired && value is not null && value.Contains(trigger, StringComparison.Ordinal))
+            {
+                _fired = true;
+                cancel();
+            }
+        }
     }
 
     private static string WriteFolder(string root, int perClass, int seed) => ImageFolders.WriteFashion(root, FashionMnist.LoadTest(), perClass, seed);

@@ -34,6 +34,11 @@ public sealed class UserFolderEndToEndTests(PretrainedFixture fixture, ITestOutp
             "--out", mlnet, "--threads", "2");
         await Cli.ExpectAsync(0, "import", "--from", PeerFixtures.File("resnet18.pt"), "--arch", "resnet18", "--out", torchvision, "--threads", "2");
 
+        // ML.NET's graph is no zoo architecture: a TG baseline must name the one to compare with.
+        var noBaseline = await Cli.ExpectAsync(2, "train", "--data", data, "--from", mlnet, "--baseline", "--out", Path.Combine(_dir, "never"));
+        Assert.Contains("--baseline resnet18", noBaseline.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
+
         using var broker = new Mosquitto();
         await using var agent = await StartAgentAsync(broker.Port);
         int counter = 0;

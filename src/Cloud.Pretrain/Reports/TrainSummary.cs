@@ -27,6 +27,15 @@ internal sealed record TrainSummary(
     /// <summary>The import folder the run started from, when it did.</summary>
     public string? ImportFolder { get; init; }
 
+    /// <summary>The zoo architecture of the <c>--baseline</c> run (randomly initialized, frozen), when one ran.</summary>
+    public string? BaselineArchitecture { get; init; }
+
+    /// <summary>Head-only accuracy on that random frozen backbone, on the same validation images.</summary>
+    public double? BaselineAccuracy { get; init; }
+
+    /// <summary>Transfer gain: <see cref="Accuracy"/> minus <see cref="BaselineAccuracy"/>.</summary>
+    public double? TransferGain { get; init; }
+
     /// <summary>The pixels the model takes: imagenet (normalized) or raw (0–255).</summary>
     public string Pixels { get; init; } = EdgeTL.Cloud.ImportFolder.ImageNetPixels;
 

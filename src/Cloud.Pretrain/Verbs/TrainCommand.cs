@@ -38,9 +38,18 @@ internal static class TrainCommand
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
         var seed = CommonOptions.Seed();
+        var baseline = new Option<string?>("--baseline")
+        {
+            Description = "Also fit the head on a randomly initialized frozen backbone and report transfer gain (TG) against it: of the model's own zoo architecture, or of the one named (an imported graph has none: --baseline resnet18).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue a run that was interrupted (Ctrl+C): from its checkpoint in <out>.partial, after its last finished epoch. The other options must be the run's own.",
+        };
         var command = new Command("train", "Train on your own images: head-only on cached features of the backbone, then progressive unfreezing (stage4, then stage3).")
         {
-            data, arch, weights, size, headEpochs, epochs, lr, headLr, batch, valFraction, output, json, threads, seed, from,
+            data, arch, weights, size, headEpochs, epochs, lr, headLr, batch, valFraction, output, json, threads, seed, from, baseline, resume,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
         {
@@ -74,49 +83,143 @@ internal static class TrainCommand
                 BatchSize = parse.GetValue(batch),
                 Seed = parse.GetValue(seed),
             };
+            string? baselineArchitecture = parse.GetResult(baseline) is null ? null
+                : parse.GetValue(baseline) ?? (BackboneZoo.Architectures.Contains(architecture) ? architecture
+                    : throw CloudCliException.InvalidArguments($"--baseline: '{architecture}' is an imported graph, not a zoo architecture; name the architecture to compare with, e.g. --baseline resnet18."));
+            if (baselineArchitecture is not null)
+                BackboneZoo.EnsureKnown(baselineArchitecture);
             if (options.HeadEpochs < 1 || options.ProgressiveEpochs < 0 || (options.ProgressiveEpochs is > 0 and < BackboneModes.MinimumEpochs) || options.BatchSize < 1)
                 throw new CloudCliException(ExitCodes.InvalidArguments, $"--head-epochs must be ≥ 1, --epochs 0 or ≥ {BackboneModes.MinimumEpochs}, --batch-size ≥ 1.");
 
-            var (split, splitBy, skipped) = Load(dataPath, side, parse.GetValue(valFraction), options.Seed);
-            console.Line($"data: {dataPath}: {split.Train.Count} training and {split.Validation.Count} validation images ({splitBy}), {split.Train.ClassCount} classes: {string.Join(", ", split.Train.ClassNames)}");
-            foreach (var file in skipped)
-                console.Line($"  skipped {file}");
-            string pixels = imported?.Pixels ?? ImportFolder.ImageNetPixels;
-            var pipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = side, Normalization = ImportFolder.Normalization(pixels) });
-            string start = imported is { Format: "onnx" } ? $"the imported graph {importFolder}" : weightsPath is null ? "random initialization" : $"weights {weightsPath}";
-            console.Line($"model: {architecture}, {start}, {side}×{side} px, {(pixels == ImportFolder.RawPixels ? "raw 0–255 pixels (the graph normalizes them)" : "ImageNet mean/std normalization")}");
-            console.Line(Recipe(options));
+            // The resumable checkpoint lives beside the output until the run succeeds; the run's settings go with it.
+            string partial = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir)) + ".partial";
+            string settings = Settings(dataPath, architecture, weightsPath, importFolder, side, parse.GetValue(valFraction), options);
+            bool resuming = parse.GetValue(resume);
+            PrepareCheckpoint(partial, settings, resuming, console);
+            options = options with { CheckpointFolder = partial, Resume = resuming };
 
-            manual_seed(options.Seed);
-            using var model = imported is { Format: "onnx" }
-                ? new TransferModel(ImportFolder.Backbone(importFolder!), split.Train.ClassCount)
-                : TransferModel.Create(architecture, split.Train.ClassCount, seed: options.Seed);
-            if (weightsPath is not null)
-                ModelWeights.Load(model, weightsPath);
-            var report = FolderTraining.Run(model, split.Train, split.Validation, pipeline, options, new SyncProgress<string>(console.Line), ct);
+            FolderTrainingReport report;
+            string text;
+            double? baselineAccuracy = null;
+            try
+            {
+                var (split, splitBy, skipped) = Load(dataPath, side, parse.GetValue(valFraction), options.Seed);
+                console.Line($"data: {dataPath}: {split.Train.Count} training and {split.Validation.Count} validation images ({splitBy}), {split.Train.ClassCount} classes: {string.Join(", ", split.Train.ClassNames)}");
+                foreach (var file in skipped)
+                    console.Line($"  skipped {file}");
+                string pixels = imported?.Pixels ?? ImportFolder.ImageNetPixels;
+                var pipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = side, Normalization = ImportFolder.Normalization(pixels) });
+                string start = imported is { Format: "onnx" } ? $"the imported graph {importFolder}" : weightsPath is null ? "random initialization" : $"weights {weightsPath}";
+                console.Line($"model: {architecture}, {start}, {side}×{side} px, {(pixels == ImportFolder.RawPixels ? "raw 0–255 pixels (the graph normalizes them)" : "ImageNet mean/std normalization")}");
+                console.Line(Recipe(options));
 
-            string checkpoint = Path.Combine(outDir, "model.bin");
-            var summary = TrainSummary.Create(report, dataPath, splitBy, skipped, architecture, weightsPath, side, checkpoint) with
+                manual_seed(options.Seed);
+                using var model = imported is { Format: "onnx" }
+                    ? new TransferModel(ImportFolder.Backbone(importFolder!), split.Train.ClassCount)
+                    : TransferModel.Create(architecture, split.Train.ClassCount, seed: options.Seed);
+                if (weightsPath is not null)
+                    ModelWeights.Load(model, weightsPath);
+                try
+                {
+                    report = FolderTraining.Run(model, split.Train, split.Validation, pipeline, options, new SyncProgress<string>(console.Line), ct);
+                }
+                catch (OperationCanceledException) when (File.Exists(Path.Combine(partial, FolderTraining.StateFile)))
+                {
+                    parse.InvocationConfiguration.Error.WriteLine($"interrupted: the checkpoint is in {partial}; the same command with --resume continues after its last finished epoch.");
+                    throw;
+                }
+                if (baselineArchitecture is not null)
+                {
+                    // Transfer gain: the same head-only fit on a frozen backbone that learned nothing (torchvision's
+                    // initialization, ImageNet-normalized pixels), scored on the same validation images.
+                    console.Line($"baseline: head-only on a randomly initialized frozen {baselineArchitecture}");
+                    manual_seed(options.Seed);
+                    using var random = TransferModel.Create(baselineArchitecture, split.Train.ClassCount, seed: options.Seed);
+                    var randomPipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = side, Normalization = ImportFolder.Normalization(ImportFolder.ImageNetPixels) });
+                    baselineAccuracy = FolderTraining.Run(random, split.Train, split.Validation, randomPipeline, options with { ProgressiveEpochs = 0 }, null, ct).HeadOnlyAccuracy;
+                }
+
+                string checkpoint = Path.Combine(outDir, "model.bin");
+                var summary = TrainSummary.Create(report, dataPath, splitBy, skipped, architecture, weightsPath, side, checkpoint) with
+                {
+                    ImportFolder = importFolder is null ? null : Path.GetFullPath(importFolder),
+                    Pixels = pixels,
+                    BaselineArchitecture = baselineArchitecture,
+                    BaselineAccuracy = baselineAccuracy,
+                    TransferGain = report.Final.Accuracy - baselineAccuracy,
+                };
+                text = JsonSerializer.Serialize(summary, CliJson.Default.TrainSummary);
+                StagedOutput.Write(outDir, staging =>
+                {
+                    Checkpoint.Save(model, Path.Combine(staging, "model.bin"));
+                    File.WriteAllText(Path.Combine(staging, "report.json"), text);
+                    WriteCharts(report, staging);
+                    WriteGolden(split.Validation, Path.Combine(staging, "golden"));
+                    return 0;
+                });
+            }
+            catch (Exception e) when (!resuming && (e is not OperationCanceledException || !File.Exists(Path.Combine(partial, FolderTraining.StateFile))))
             {
-                ImportFolder = importFolder is null ? null : Path.GetFullPath(importFolder),
-                Pixels = pixels,
-            };
-            string text = JsonSerializer.Serialize(summary, CliJson.Default.TrainSummary);
-            StagedOutput.Write(outDir, staging =>
-            {
-                Checkpoint.Save(model, Path.Combine(staging, "model.bin"));
-                File.WriteAllText(Path.Combine(staging, "report.json"), text);
-                WriteCharts(report, staging);
-                WriteGolden(split.Validation, Path.Combine(staging, "golden"));
-                return 0;
-            });
+                Directory.Delete(partial, recursive: true);   // nothing to resume: a failed run leaves nothing behind
+                throw;
+            }
+            Directory.Delete(partial, recursive: true);
             if (parse.GetValue(json))
                 console.Out.WriteLine(text);
             else
+            {
+                if (baselineAccuracy is { } b)
+                    console.Line(FormattableString.Invariant($"transfer gain: {100 * (report.Final.Accuracy - b):+0.0;-0.0} points ({report.Final.Accuracy:P1} against {b:P1} head-only on a randomly initialized frozen {baselineArchitecture}, n = {report.ValidationCount})"));
                 Print(console, report, outDir);
+            }
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
+    }
+
+    private const string SettingsFile = "settings.txt";
+
+    /// <summary>What makes two runs the same run: a resumed run must match the interrupted one line for line.</summary>
+    private static string Settings(string data, string architecture, string? weights, string? importFolder, int side, double valFraction, FolderTrainingOptions o) =>
+        string.Join('\n',
+            $"data {Path.GetFullPath(data)}",
+            $"architecture {architecture}",
+            $"weights {(weights is null ? "none" : Path.GetFullPath(weights))}",
+            $"from {(importFolder is null ? "none" : Path.GetFullPath(importFolder))}",
+            FormattableString.Invariant($"size {side}"),
+            FormattableString.Invariant($"val-fraction {valFraction}"),
+            FormattableString.Invariant($"head-epochs {o.HeadEpochs}"),
+            FormattableString.Invariant($"head-lr {o.HeadLearningRate}"),
+            FormattableString.Invariant($"epochs {o.ProgressiveEpochs}"),
+            FormattableString.Invariant($"lr {o.ProgressiveLearningRate}"),
+            FormattableString.Invariant($"batch-size {o.BatchSize}"),
+            FormattableString.Invariant($"seed {o.Seed}")) + "\n";
+
+    /// <summary>
+    /// Starting: a checkpoint left by an interrupted run is removed (said so), and the settings are written.
+    /// Resuming: the checkpoint must exist and have been made with the same settings.
+    /// </summary>
+    private static void PrepareCheckpoint(string partial, string settings, bool resuming, CliConsole console)
+    {
+        string file = Path.Combine(partial, SettingsFile);
+        if (resuming)
+        {
+            if (!File.Exists(Path.Combine(partial, FolderTraining.StateFile)) || !File.Exists(file))
+                throw new CloudCliException(ExitCodes.DataError, $"--resume: there is no checkpoint of an interrupted run at '{partial}' (a run makes one once its head-only fit is done).");
+            var before = File.ReadAllLines(file);
+            var now = settings.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var changed = now.Where((line, i) => i >= before.Length || before[i] != line).ToList();
+            if (changed.Count > 0 || before.Length != now.Length)
+                throw CloudCliException.InvalidArguments($"--resume: the interrupted run was made with other settings; now {string.Join(", ", changed)} (the checkpoint's: {file}).");
+            return;
+        }
+        if (Directory.Exists(partial))
+        {
+            console.Line($"starting over: removing the checkpoint of an interrupted run at {partial} (--resume continues it instead)");
+            Directory.Delete(partial, recursive: true);
+        }
+        Directory.CreateDirectory(partial);
+        File.WriteAllText(file, settings);
     }
 
     /// <summary>The run's defaults, said before it starts.</summary>

@@ -30,6 +30,17 @@ public sealed record TrainerOptions
     public bool RestoreBest { get; init; } = true;
     /// <summary>Write the best weights here (atomically: temporary file, then rename).</summary>
     public string? CheckpointPath { get; init; }
+    /// <summary>
+    /// Where the network is saved after every epoch, before the epoch is reported: the checkpoint an
+    /// interrupted run resumes from (with <see cref="StartEpoch"/>). Null: not saved.
+    /// </summary>
+    public string? EpochCheckpointPath { get; init; }
+    /// <summary>
+    /// The first epoch to run: a resumed run starts where the interrupted one stopped, with the groups
+    /// the unfreeze schedule had opened by then and the learning-rate schedule at that epoch. The
+    /// optimizer's moments start afresh.
+    /// </summary>
+    public int StartEpoch { get; init; }
     /// <summary>Clip the global gradient norm to this value (0 = off).</summary>
     public double GradientClipNorm { get; init; }
     /// <summary>

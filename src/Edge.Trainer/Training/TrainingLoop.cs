@@ -43,6 +43,8 @@ public sealed class TrainingLoop
         ArgumentNullException.ThrowIfNull(train);
         if (train.SampleCount == 0)
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "The training set has no samples.");
+        if (_options.StartEpoch < 0 || _options.StartEpoch >= _options.Epochs)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidConfiguration, $"StartEpoch {_options.StartEpoch} is outside the run's {_options.Epochs} epochs.");
         var clock = Stopwatch.StartNew();
         torch.manual_seed(_options.Seed);
         _firstLoss = null;
@@ -53,6 +55,8 @@ public sealed class TrainingLoop
                 _ = FindGroup(model, name);
             foreach (var g in model.Groups)
                 g.SetTrainable(g.IsHead);
+            foreach (var name in schedule.Steps.Where(step => step.Epoch < _options.StartEpoch).SelectMany(step => step.Groups))
+                FindGroup(model, name).SetTrainable(true);   // a resumed run: what the schedule had opened already
         }
 
         using var layout = ChannelsLastScope.Enter(model.Network, _options.MemoryFormat);
@@ -73,7 +77,7 @@ public sealed class TrainingLoop
         bool stoppedEarly = false;
         try
         {
-            for (int epoch = 0; epoch < _options.Epochs; epoch++)
+            for (int epoch = _options.StartEpoch; epoch < _options.Epochs; epoch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var epochClock = Stopwatch.StartNew();
@@ -104,6 +108,8 @@ public sealed class TrainingLoop
                     Seconds = epochClock.Elapsed.TotalSeconds,
                 };
                 epochs.Add(metrics);
+                if (_options.EpochCheckpointPath is { } every)
+                    SaveCheckpoint(model.Network, every, masters, layout);
                 progress?.Report(metrics);
 
                 double monitored = sourceEval?.Loss ?? trainLoss;
