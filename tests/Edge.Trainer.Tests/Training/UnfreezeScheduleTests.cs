@@ -60,6 +60,43 @@ public sealed class UnfreezeScheduleTests
     }
 
     [Fact]
+    public void A_resumed_run_starts_at_its_epoch_with_the_groups_opened_before_it_the_schedule_rate_there_and_a_checkpoint_each_epoch()
+    {
+        using var model = TransferModel.Create("resnet18", 10, seed: 0);
+        string checkpoint = Path.Combine(Path.GetTempPath(), $"edgetl-epoch-{Guid.NewGuid():N}.bin");
+        var options = new TrainerOptions
+        {
+            Epochs = 5,
+            StartEpoch = 3,
+            Schedule = LrScheduleKind.Cosine,
+            LearningRates = new LearningRatePolicy { BaseLearningRate = 1e-4 },
+            Unfreeze = new UnfreezeSchedule([new UnfreezeStep(1, ["stage4"]), new UnfreezeStep(2, ["stage3"]), new UnfreezeStep(4, ["stage2"])]),
+            EpochCheckpointPath = checkpoint,
+        };
+        try
+        {
+            var saved = new List<bool>();
+            var result = new TrainingLoop(options).Fit(model, TestData.Batches(perClass: 1, batchSize: 10),
+                progress: new SyncProgress<EpochMetrics>(_ => saved.Add(File.Exists(checkpoint))));
+            Assert.Equal([3, 4], result.Epochs.Select(e => e.Epoch));
+            Assert.Equal(["stage3", "stage4", "head"], result.Epochs[0].TrainableGroups);
+            Assert.Equal(["stage2", "stage3", "stage4", "head"], result.Epochs[1].TrainableGroups);
+            Assert.Equal(1e-3 * 0.5 * (1 + Math.Cos(Math.PI * 3 / 5)), result.Epochs[0].LearningRates["head"], 12);
+            Assert.Equal([true, true], saved);   // written before each epoch is reported
+            using var reloaded = TransferModel.Create("resnet18", 10, seed: 1);
+            Checkpoint.Load(reloaded, checkpoint);
+            Assert.Equal(model.state_dict()["head.3.weight"].data<float>().ToArray(), reloaded.state_dict()["head.3.weight"].data<float>().ToArray());
+
+            var outside = Assert.Throws<EdgeTrainerException>(() => new TrainingLoop(options with { StartEpoch = 5 }).Fit(model, TestData.Batches(perClass: 1, batchSize: 10)));
+            Assert.Equal(TrainerErrorCode.InvalidConfiguration, outside.Code);
+        }
+        finally
+        {
+            File.Delete(checkpoint);
+        }
+    }
+
+    [Fact]
     public void Progressive_BuildsStepsTopDown()
     {
         var schedule = UnfreezeSchedule.Progressive(warmupEpochs: 3, every: 2, lowest: "stage2");
