@@ -37,6 +37,26 @@ internal sealed class CliConsole(ParseResult parse, bool json)
     }
 
     /// <summary>
+    /// Runs <paramref name="work"/>, which reports (steps done, line): on a terminal, a Spectre progress bar of
+    /// <paramref name="total"/> steps with each line printed above it; redirected, the plain lines only.
+    /// </summary>
+    public T Progress<T>(string title, int total, Func<Action<int, string>, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (!Interactive)
+            return work((_, line) => Line(line));
+        return AnsiConsole.Progress().AutoClear(false).Start(ctx =>
+        {
+            var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, total));
+            return work((done, line) =>
+            {
+                AnsiConsole.WriteLine(line);
+                task.Value = done;
+            });
+        });
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> with a progress bar of <paramref name="total"/> steps (terminal) or plain
     /// lines (redirected); <paramref name="work"/> reports (done, message).
     /// </summary>

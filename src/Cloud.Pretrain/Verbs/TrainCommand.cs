@@ -121,7 +121,10 @@ internal static class TrainCommand
                     ModelWeights.Load(model, weightsPath);
                 try
                 {
-                    report = FolderTraining.Run(model, split.Train, split.Validation, pipeline, options, new SyncProgress<string>(console.Line), ct);
+                    // Steps of the bar: the head-only fit, then each progressive epoch (a resumed run starts further on).
+                    int done = 0;
+                    report = console.Progress($"train {architecture}", options.ProgressiveEpochs + 1, update => FolderTraining.Run(model, split.Train, split.Validation,
+                        pipeline, options, new SyncProgress<string>(line => update(done = StepsDone(line, done), line)), ct));
                 }
                 catch (OperationCanceledException) when (File.Exists(Path.Combine(partial, FolderTraining.StateFile)))
                 {
@@ -178,6 +181,19 @@ internal static class TrainCommand
     }
 
     private const string SettingsFile = "settings.txt";
+
+    /// <summary>Steps done after <paramref name="line"/>: 1 once head-only is done, 1 + k after progressive epoch k.</summary>
+    private static int StepsDone(string line, int before)
+    {
+        if (line.StartsWith("head-only: ", StringComparison.Ordinal) && line.Contains(" on ", StringComparison.Ordinal) && !line.Contains("features", StringComparison.Ordinal))
+            return 1;
+        if (line.StartsWith("resuming: ", StringComparison.Ordinal) || line.StartsWith("progressive epoch ", StringComparison.Ordinal))
+        {
+            string digits = line.StartsWith("resuming: ", StringComparison.Ordinal) ? line[(line.IndexOf("), ", StringComparison.Ordinal) + 3)..] : line["progressive epoch ".Length..];
+            return int.TryParse(digits.AsSpan(0, digits.IndexOfAny([' ', '/'])), NumberStyles.Integer, CultureInfo.InvariantCulture, out int k) ? 1 + k : before;
+        }
+        return before;
+    }
 
     /// <summary>What makes two runs the same run: a resumed run must match the interrupted one line for line.</summary>
     private static string Settings(string data, string architecture, string? weights, string? importFolder, int side, double valFraction, FolderTrainingOptions o) =>
