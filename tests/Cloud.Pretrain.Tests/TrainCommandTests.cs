@@ -126,6 +126,18 @@ public sealed class TrainCommandTests(PretrainedFixture fixture) : IDisposable
         using var manifest = JsonDocument.Parse(packaged.Output);
         Assert.Equal(5, manifest.RootElement.GetProperty("labels").GetArrayLength());
         await Cli.ExpectAsync(0, "verify", "--package", package, "--trusted", fixture.Keys);
+
+        // The import folder packages directly too: its graph and weights, a new head for the device to train.
+        string direct = Path.Combine(_dir, "from-import.tar");
+        var refusedArch = await Cli.ExpectAsync(2, "package", "--from-import", imported, "--arch", "resnet34", "--classes", "a,b,c", "--key", fixture.PrivateKey,
+            "--counter", "6", "--version", "2.1.0", "--out", direct);
+        Assert.Contains("--arch", refusedArch.Error, StringComparison.Ordinal);
+        var fromImport = await Cli.ExpectAsync(0, "package", "--from-import", imported, "--classes", "a,b,c", "--size", "32", "--key", fixture.PrivateKey,
+            "--counter", "6", "--version", "2.1.0", "--out", direct, "--threads", "2", "--json");
+        using var directManifest = JsonDocument.Parse(fromImport.Output);
+        Assert.Equal(["a", "b", "c"], directManifest.RootElement.GetProperty("labels").EnumerateArray().Select(l => l.GetString()!));
+        Assert.Equal("imported-" + importedArchitecture, directManifest.RootElement.GetProperty("name").GetString());
+        await Cli.ExpectAsync(0, "verify", "--package", direct, "--trusted", fixture.Keys);
     }
 
     [Fact]

@@ -11,6 +11,9 @@ internal sealed record PackageSource(string Architecture, string Weights, List<s
     /// <summary>The import folder of an imported graph the model's backbone is (null: a zoo architecture).</summary>
     public string? ImportFolder { get; init; }
 
+    /// <summary>True when <see cref="ImportFolder"/>'s backbone comes with its weights already (an import folder's graph), so <see cref="Weights"/> is not loaded again.</summary>
+    public bool BackboneHasWeights { get; init; }
+
     /// <summary>The pixels the model takes (<see cref="Cloud.ImportFolder.ImageNetPixels"/> or <see cref="Cloud.ImportFolder.RawPixels"/>).</summary>
     public string Pixels { get; init; } = Cloud.ImportFolder.ImageNetPixels;
 }

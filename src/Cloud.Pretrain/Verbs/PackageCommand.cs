@@ -23,6 +23,10 @@ internal static class PackageCommand
         var arch = CommonOptions.Architecture();
         var weights = new Option<string?>("--weights") { Description = "A pretrain checkpoint, or a .pt / .safetensors state dict." };
         var fromTrain = new Option<string?>("--from-train") { Description = "A train output folder: its model, classes, input size and golden images (from the user's validation images)." };
+        var fromImport = new Option<string?>("--from-import")
+        {
+            Description = "An import output folder (an imported ONNX graph or PyTorch backbone): its backbone, weights, input size and pixels, with a new head the device trains (cold start). Name the classes with --classes or --labels-from.",
+        };
         var classes = new Option<string[]>("--classes") { Description = "Class names in output order (space or comma separated).", AllowMultipleArgumentsPerToken = true };
         var labelsFrom = new Option<string?>("--labels-from") { Description = "Take the class names from an image folder (one sub-folder per class, ordinal order) or 'fashion-mnist'." };
         var size = CommonOptions.InputSize();
@@ -40,15 +44,17 @@ internal static class PackageCommand
         var threads = CommonOptions.Threads();
         var command = new Command("package", "Build a signed model package (ONNX backbone and head, weights, golden set, manifest) from pretrained weights.")
         {
-            arch, weights, classes, labelsFrom, size, fp16, headInit, key, counter, version, name, golden, asDirectory, output, data, json, threads, fromTrain,
+            arch, weights, classes, labelsFrom, size, fp16, headInit, key, counter, version, name, golden, asDirectory, output, data, json, threads, fromTrain, fromImport,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
         {
             set_num_threads(parse.GetValue(threads));
             bool asJson = parse.GetValue(json);
             var console = new CliConsole(parse, asJson);
-            var source = parse.GetValue(fromTrain) is { } trained
-                ? TrainedSource.Read(trained, parse, [arch, weights, classes, labelsFrom, size, data])
+            if (parse.GetValue(fromTrain) is not null && parse.GetValue(fromImport) is not null)
+                throw CloudCliException.InvalidArguments("Give --from-train or --from-import, not both.");
+            var source = parse.GetValue(fromTrain) is { } trained ? TrainedSource.Read(trained, parse, [arch, weights, classes, labelsFrom, size, data])
+                : parse.GetValue(fromImport) is { } importDir ? ImportedSource(importDir, parse, arch, weights, classes, labelsFrom, size, data)
                 : FlagSource(parse, arch, weights, classes, labelsFrom, size, data);
             string architecture = source.Architecture;
             var labels = source.Labels;
@@ -71,7 +77,7 @@ internal static class PackageCommand
                     : torchvisionClasses == labels.Count
                         ? ModelWeights.WithTorchvisionClassifier(architecture, weightsPath, labels.Count)
                         : TransferModel.Create(architecture, labels.Count, seed: 0);
-                bool headLoaded = torchvisionClasses == labels.Count || ModelWeights.Load(model, weightsPath);
+                bool headLoaded = torchvisionClasses == labels.Count || (!source.BackboneHasWeights && ModelWeights.Load(model, weightsPath));
                 if (torchvisionClasses == labels.Count)
                     status($"torchvision's classifier kept ({labels.Count} classes)");
                 else if (!headLoaded)
@@ -125,6 +131,34 @@ internal static class PackageCommand
             throw CloudCliException.InvalidArguments($"--size must be at least {BackboneZoo.MinInputSize}.");
         var test = FashionMnist.LoadTest(parse.GetValue(data));
         return new PackageSource(architecture, weightsPath, labels, inputSize, test.SamplePerClass(1, seed: 1), "fashion-mnist", "fmnist");
+    }
+
+    /// <summary>
+    /// An import folder: its backbone (an imported graph, or a zoo architecture with the imported weights), its fixed
+    /// input size or <c>--size</c>, and its pixels. The golden images only check numerics on the device, so the
+    /// bundled Fashion-MNIST test images serve; the provenance names the import, not a dataset.
+    /// </summary>
+    private static PackageSource ImportedSource(string folder, ParseResult parse, Option<string> arch, Option<string?> weights, Option<string[]> classes,
+        Option<string?> labelsFrom, Option<int> size, Option<string?> data)
+    {
+        var given = new Option[] { arch, weights }.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+        if (given.Count > 0)
+            throw CloudCliException.InvalidArguments($"--from-import takes the backbone and its weights from the import folder: {string.Join(", ", given)} do not apply.");
+        var import = ImportFolder.Read(folder);
+        var labels = Labels(parse.GetValue(classes), parse.GetValue(labelsFrom));
+        int inputSize = import.FixedInputSize ?? parse.GetValue(size);
+        if (import.FixedInputSize is int fixedSize && parse.GetResult(size) is { Implicit: false } && parse.GetValue(size) != fixedSize)
+            throw CloudCliException.InvalidArguments($"--size {parse.GetValue(size)}: the imported graph takes {fixedSize}×{fixedSize} only.");
+        if (inputSize < BackboneZoo.MinInputSize)
+            throw CloudCliException.InvalidArguments($"--size must be at least {BackboneZoo.MinInputSize}.");
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))).ToLowerInvariant();
+        var golden = FashionMnist.LoadTest(parse.GetValue(data)).SamplePerClass(1, seed: 1);
+        return new PackageSource(import.Architecture, import.WeightsPath, labels, inputSize, golden, $"none: a backbone imported from {import.Source}", name)
+        {
+            ImportFolder = import.Format == "onnx" ? Path.GetFullPath(folder) : null,
+            BackboneHasWeights = import.Format == "onnx",
+            Pixels = import.Pixels,
+        };
     }
 
     /// <summary>Reads a private key; a public-only PEM is an argument error.</summary>
