@@ -19,6 +19,7 @@ internal static class CloudCli
         root.Subcommands.Add(SignCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());
         root.Subcommands.Add(FleetCommand.Create());
         return root;

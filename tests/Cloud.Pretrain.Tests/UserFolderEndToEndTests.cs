@@ -63,6 +63,9 @@ public sealed class UserFolderEndToEndTests(PretrainedFixture fixture, ITestOutp
             Assert.Equal(Directory.GetFiles(Path.Combine(data, "val"), "*", SearchOption.AllDirectories).Length, cloud.Count);
             output.WriteLine($"{Path.GetFileName(import)}: train says {report.RootElement.GetProperty("accuracy").GetDouble():P1}, evaluate of the package {evaluation.RootElement.GetProperty("accuracy").GetDouble():P1} on {cloud.Count} held-out images");
 
+            if (size == 64)
+                await QuantizeAsync(package, data);
+
             var published = await Cli.ExpectAsync(0, "publish", "--broker", broker.Address, "--fleet", "plant", "--group", "line1",
                 "--url", new Uri(package).AbsoluteUri, "--package", package, "--wait-devices", "cam-01", "--timeout", "120", "--json");
             Assert.Contains("\"allPromoted\": true", published.Output, StringComparison.Ordinal);
@@ -75,6 +78,27 @@ public sealed class UserFolderEndToEndTests(PretrainedFixture fixture, ITestOutp
                 Assert.Equal($"{counter}.0.0", device.Version);
             }
         }
+    }
+
+    /// <summary><c>quantize</c> of the package: calibrated on train/, scored on val/, each method beside fp32; bad arguments refused.</summary>
+    private async Task QuantizeAsync(string package, string data)
+    {
+        var run = await Cli.ExpectAsync(0, "quantize", "--package", package, "--trusted", fixture.Keys, "--calibration", Path.Combine(data, "train"),
+            "--data", data, "--out", Path.Combine(_dir, "int8"), "--json");
+        using var summary = JsonDocument.Parse(run.Output);
+        var fp32 = summary.RootElement.GetProperty("fp32");
+        var rows = summary.RootElement.GetProperty("int8").EnumerateArray().ToList();
+        Assert.Equal(["minmax", "percentile", "entropy"], rows.Select(r => r.GetProperty("method").GetString()!));
+        Assert.All(rows, r => Assert.Equal(fp32.GetProperty("images").GetInt32(), r.GetProperty("images").GetInt32()));
+        Assert.All(rows, r => Assert.True(File.Exists(r.GetProperty("file").GetString())));
+        double delta = rows[0].GetProperty("accuracy").GetDouble() - fp32.GetProperty("accuracy").GetDouble();
+        output.WriteLine($"quantize: fp32 {fp32.GetProperty("accuracy").GetDouble():P1}, " + string.Join(", ", rows.Select(r =>
+            $"{r.GetProperty("method").GetString()} {r.GetProperty("accuracy").GetDouble():P1} at {r.GetProperty("imagesPerSecond").GetDouble() / fp32.GetProperty("imagesPerSecond").GetDouble():F2}× fp32")));
+        Assert.True(Math.Abs(delta) <= 0.1, $"min/max int8 moved held-out accuracy by {delta:P1}");
+
+        var overlap = await Cli.ExpectAsync(2, "quantize", "--package", package, "--trusted", fixture.Keys, "--calibration", data, "--data", data);
+        Assert.Contains("not held out", overlap.Error, StringComparison.Ordinal);
+        await Cli.ExpectAsync(2, "quantize", "--package", package, "--trusted", fixture.Keys, "--calibration", Path.Combine(data, "train"), "--data", data, "--method", "guess");
     }
 
     /// <summary>train/ and val/ class folders: real Fashion-MNIST PNGs (classes 5–9) and a class of the real colour photos.</summary>

@@ -17,4 +17,5 @@ namespace EdgeTL.Cloud;
 [JsonSerializable(typeof(FleetStatusReport))]
 [JsonSerializable(typeof(TrainSummary))]
 [JsonSerializable(typeof(EvaluationSummary))]
+[JsonSerializable(typeof(QuantizeSummary))]
 internal sealed partial class CliJson : JsonSerializerContext;

@@ -73,7 +73,7 @@ internal static class EvaluateCommand
     }
 
     /// <summary>The folder whose class folders are scored: <c>val/</c> when the folder has <c>train/</c> and <c>val/</c>.</summary>
-    private static string ScoredFolder(string data)
+    internal static string ScoredFolder(string data)
     {
         if (!Directory.Exists(data))
             throw new CloudCliException(ExitCodes.DataError, $"Image folder '{data}' does not exist.");
@@ -82,7 +82,7 @@ internal static class EvaluateCommand
     }
 
     /// <summary>Image files under <c>root/&lt;label&gt;/</c>, in label then ordinal order; a class folder the package does not know is an error.</summary>
-    private static List<(string File, int Label)> LabelledFiles(string root, IReadOnlyList<string> labels)
+    internal static List<(string File, int Label)> LabelledFiles(string root, IReadOnlyList<string> labels)
     {
         var folders = Directory.GetDirectories(root).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToList();
         var unknown = folders.Where(f => !labels.Contains(f, StringComparer.Ordinal)).ToList();
@@ -105,7 +105,7 @@ internal static class EvaluateCommand
     }
 
     /// <summary>Predictions in batches; a batch with a file that does not decode is redone image by image, that file skipped and named.</summary>
-    private static (List<ScoredImage> Scored, List<string> Skipped) Predict(Predictor predictor, string root, List<(string File, int Label)> files, CancellationToken cancellationToken)
+    internal static (List<ScoredImage> Scored, List<string> Skipped) Predict(Predictor predictor, string root, List<(string File, int Label)> files, CancellationToken cancellationToken)
     {
         var scored = new List<ScoredImage>();
         var skipped = new List<string>();

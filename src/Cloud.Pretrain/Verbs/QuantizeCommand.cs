@@ -1,0 +1,174 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using EdgeTL.Runtime;
+using EdgeTL.Runtime.Data;
+using EdgeTL.Runtime.Features;
+using EdgeTL.Runtime.Onnx;
+using EdgeTL.Runtime.Packaging;
+using EdgeTL.Runtime.Preprocessing;
+using EdgeTL.Trainer.Interop.Onnx.Quantization;
+
+namespace EdgeTL.Cloud;
+
+/// <summary>
+/// <c>quantize</c>: a signed package's backbone as calibrated int8 (QDQ ONNX), by each calibration method, scored as a device
+/// runs it: accuracy on held-out labelled images against the fp32 backbone's, with n, and ONNX Runtime's img/s for both.
+/// </summary>
+internal static class QuantizeCommand
+{
+    private const int SpeedBatch = 16;
+
+    public static Command Create()
+    {
+        var package = new Option<string>("--package") { Description = "The package file (.tar) or folder whose backbone to quantize.", Required = true };
+        var trusted = new Option<string>("--trusted") { Description = "Trusted public keys: a folder of *.pem, or one .pem file.", Required = true };
+        var calibration = new Option<string>("--calibration") { Description = "Images to calibrate on (any folder of images, searched recursively); never the images scored.", Required = true };
+        var data = new Option<string>("--data") { Description = "Held-out labelled images to score on: one folder per label (a folder with train/ and val/ is scored on val/).", Required = true };
+        var method = new Option<string>("--method") { Description = "minmax, percentile, entropy, or all.", DefaultValueFactory = _ => "all" };
+        var count = new Option<int>("--calibration-images") { Description = "Most calibration images used (spread over the folder).", DefaultValueFactory = _ => 64 };
+        var output = new Option<string?>("--out") { Description = "Folder to write each method's int8 backbone to (backbone.int8.<method>.onnx)." };
+        var json = CommonOptions.Json();
+        var command = new Command("quantize", "Quantize a package's backbone to int8 (QDQ) with calibrated ranges; print each method's held-out accuracy and speed against fp32.")
+        {
+            package, trusted, calibration, data, method, count, output, json,
+        };
+        command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
+        {
+            var methods = Methods(parse.GetValue(method)!);
+            if (parse.GetValue(count) < 1)
+                throw CloudCliException.InvalidArguments("--calibration-images must be at least 1.");
+            var console = new CliConsole(parse, parse.GetValue(json));
+            using var keys = VerifyCommand.LoadTrusted(parse.GetValue(trusted)!);
+            string store = Directory.CreateTempSubdirectory("edgetl-quantize-").FullName;
+            try
+            {
+                InstalledModel installed;
+                try
+                {
+                    installed = new ModelStore(store, keys).Install(parse.GetValue(package)!);
+                }
+                catch (PackageRejectedException e)
+                {
+                    parse.InvocationConfiguration.Error.WriteLine($"rejected [{e.Reason}]: {e.Message}");
+                    return ExitCodes.PackageRejected;
+                }
+                using var served = ServedModel.Open(installed);
+                var head = served.Head ?? throw CloudCliException.InvalidArguments("The package has no classifier head: quantize scores accuracy, which needs one.");
+                var pipeline = installed.Manifest.Input.ToPipeline();
+                var labels = installed.Manifest.Labels;
+                string scored = EvaluateCommand.ScoredFolder(parse.GetValue(data)!);
+                var files = EvaluateCommand.LabelledFiles(scored, labels);
+                var (batches, calibrationSkipped) = CalibrationBatches(parse.GetValue(calibration)!, pipeline, parse.GetValue(count), files.Select(f => Path.GetFullPath(f.File)).ToHashSet(StringComparer.Ordinal));
+                int calibrationImages = batches.Sum(b => b.Shape[0]);
+                console.Line($"{installed.Manifest.Name} {installed.Manifest.Version}: calibrating on {calibrationImages} images from {parse.GetValue(calibration)}, scoring on {files.Count} held-out images in {scored}");
+                foreach (var skip in calibrationSkipped)
+                    console.Line($"  skipped {skip}");
+
+                byte[] fp32 = File.ReadAllBytes(installed.PathOf(PackageFileRoles.Backbone)!);
+                var speedInput = batches[0];
+                var baseline = Score("fp32", served.Predictor!, served.Backbone, scored, files, speedInput, ct);
+                console.Line(Row(baseline, baseline));
+                var rows = new List<QuantizedRow>();
+                foreach (var m in methods)
+                {
+                    var quantized = OnnxQuantizer.Quantize(fp32, batches, new QuantizationOptions { Method = m });
+                    using var int8 = OnnxModel.Load(quantized.Model);
+                    var predictor = new Predictor(new FeatureExtractor(int8, pipeline), head, labels);
+                    var row = Score(m.ToString().ToLowerInvariant(), predictor, int8, scored, files, speedInput, ct);
+                    if (parse.GetValue(output) is { } outDir)
+                    {
+                        Directory.CreateDirectory(outDir);
+                        row = row with { File = Path.GetFullPath(Path.Combine(outDir, $"backbone.int8.{row.Method}.onnx")) };
+                        File.WriteAllBytes(row.File, quantized.Model);
+                    }
+                    rows.Add(row);
+                    console.Line(Row(row, baseline));
+                }
+                if (parse.GetValue(json))
+                {
+                    var summary = new QuantizeSummary(Path.GetFullPath(parse.GetValue(package)!), calibrationImages, files.Count, baseline, rows);
+                    console.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.QuantizeSummary));
+                }
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                Directory.Delete(store, recursive: true);
+            }
+        }, cancellationToken));
+        return command;
+    }
+
+    private static CalibrationMethod[] Methods(string method) => method.ToLowerInvariant() switch
+    {
+        "all" => [CalibrationMethod.MinMax, CalibrationMethod.Percentile, CalibrationMethod.Entropy],
+        "minmax" => [CalibrationMethod.MinMax],
+        "percentile" => [CalibrationMethod.Percentile],
+        "entropy" => [CalibrationMethod.Entropy],
+        _ => throw CloudCliException.InvalidArguments($"--method '{method}': expected minmax, percentile, entropy or all."),
+    };
+
+    /// <summary>Up to <paramref name="most"/> images spread over the folder, decoded and preprocessed as the device does, in batches of 16.</summary>
+    private static (List<(float[] Values, int[] Shape)> Batches, List<string> Skipped) CalibrationBatches(string folder, ImagePipeline pipeline, int most, HashSet<string> scored)
+    {
+        if (!Directory.Exists(folder))
+            throw new CloudCliException(ExitCodes.DataError, $"Calibration folder '{folder}' does not exist.");
+        var all = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(f => ImageFolderReader.Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal).ToList();
+        var overlap = all.Where(f => scored.Contains(Path.GetFullPath(f))).Take(3).ToList();
+        if (overlap.Count > 0)
+            throw CloudCliException.InvalidArguments($"The calibration images include images that are scored ({string.Join(", ", overlap)}): calibrate on other images, or the accuracy is not held out.");
+        var picked = all.Count <= most ? all : [.. Enumerable.Range(0, most).Select(i => all[(int)((long)i * all.Count / most)])];
+        var decoder = new ImageDecoder();
+        var skipped = new List<string>();
+        var samples = new List<float[]>();
+        foreach (var file in picked)
+        {
+            try
+            {
+                var (rgb, height, width) = decoder.Decode(File.ReadAllBytes(file));
+                var sample = new float[pipeline.SampleLength];
+                pipeline.Process(rgb.Span, height, width, 3, sample, null);
+                samples.Add(sample);
+            }
+            catch (EdgeRuntimeException e)
+            {
+                skipped.Add($"{file}: {e.Message}");
+            }
+        }
+        if (samples.Count == 0)
+            throw new CloudCliException(ExitCodes.DataError, $"No calibration image in '{folder}' could be decoded ({all.Count} image files, {skipped.Count} skipped).");
+        int side = pipeline.Options.InputSize;
+        return ([.. samples.Chunk(SpeedBatch).Select(chunk => (chunk.SelectMany(s => s).ToArray(), new[] { chunk.Length, 3, side, side }))], skipped);
+    }
+
+    private static QuantizedRow Score(string method, Predictor predictor, OnnxModel backbone, string root, List<(string File, int Label)> files,
+        (float[] Values, int[] Shape) speedInput, CancellationToken ct)
+    {
+        var (scored, skipped) = EvaluateCommand.Predict(predictor, root, files, ct);
+        if (scored.Count == 0)
+            throw new CloudCliException(ExitCodes.DataError, $"No scored image could be decoded ({skipped.Count} skipped).");
+        double accuracy = (double)scored.Count(s => s.Predicted == s.Label) / scored.Count;
+        backbone.Run(speedInput.Values, speedInput.Shape);
+        var clock = Stopwatch.StartNew();
+        int images = 0;
+        while (clock.Elapsed.TotalSeconds < 2 || images == 0)
+        {
+            backbone.Run(speedInput.Values, speedInput.Shape);
+            images += speedInput.Shape[0];
+        }
+        return new QuantizedRow(method, accuracy, scored.Count, images / clock.Elapsed.TotalSeconds, null);
+    }
+
+    private static string Row(QuantizedRow row, QuantizedRow fp32) => string.Create(CultureInfo.InvariantCulture,
+        $"  {row.Method,-10} {row.Accuracy,7:P1} ({100 * (row.Accuracy - fp32.Accuracy):+0.0;-0.0;0.0} points, n = {row.Images})  {row.ImagesPerSecond,8:F1} img/s ({row.ImagesPerSecond / fp32.ImagesPerSecond:F2}× fp32)");
+}
+
+/// <summary>One backbone scored by <c>quantize</c>: its held-out accuracy with n, and ONNX Runtime's speed.</summary>
+internal sealed record QuantizedRow(string Method, double Accuracy, int Images, double ImagesPerSecond, string? File);
+
+/// <summary>What <c>quantize --json</c> prints.</summary>
+internal sealed record QuantizeSummary(string Package, int CalibrationImages, int ScoredImages, QuantizedRow Fp32, IReadOnlyList<QuantizedRow> Int8);

@@ -1,0 +1,121 @@
+using EdgeTL.Runtime.Data;
+using EdgeTL.Runtime.Onnx;
+using EdgeTL.Runtime.Preprocessing;
+using EdgeTL.Trainer.Backbones;
+using EdgeTL.Trainer.Interop.Onnx;
+using EdgeTL.Trainer.Interop.Onnx.Quantization;
+using Google.Protobuf;
+using Onnx;
+using Xunit.Abstractions;
+
+namespace EdgeTL.Trainer.Tests.Quantization;
+
+/// <summary>Calibrated int8 QDQ quantization of an exported backbone, checked against its fp32 features on other real images.</summary>
+public sealed class OnnxQuantizerTests(ITestOutputHelper output)
+{
+    private static readonly ImagePipeline Pipeline = new(new ImagePipelineOptions { InputSize = 64 });
+
+    [Theory]
+    [InlineData(CalibrationMethod.MinMax)]
+    [InlineData(CalibrationMethod.Percentile)]
+    [InlineData(CalibrationMethod.Entropy)]
+    public void A_quantized_resnet18_has_int8_weights_and_qdq_activations_and_its_features_follow_fp32_on_held_out_images(CalibrationMethod method)
+    {
+        byte[] fp32 = Export("resnet18");
+        var images = FashionMnist.LoadTest().SamplePerClass(8, seed: 4);
+        var calibration = Batches(images, 0, 40);
+        var quantized = OnnxQuantizer.Quantize(fp32, calibration, new QuantizationOptions { Method = method });
+
+        var graph = ModelProto.Parser.ParseFrom(quantized.Model).Graph;
+        Assert.Equal(20, quantized.QuantizedNodes);   // resnet18: 20 convolutions (BatchNorm folded into them)
+        Assert.DoesNotContain(graph.Node, n => n.OpType == "BatchNormalization");
+        Assert.All(graph.Node.Where(n => n.OpType == "Conv"), conv => Assert.EndsWith("_dequantized", conv.Input[0], StringComparison.Ordinal));
+        Assert.All(graph.Node.Where(n => n.OpType == "Conv"), conv => Assert.EndsWith("_dequantized", conv.Input[1], StringComparison.Ordinal));
+        Assert.Contains(graph.Initializer, t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 4);
+
+        using var reference = OnnxModel.Load(fp32);
+        using var int8 = OnnxModel.Load(quantized.Model);
+        var (values, shape) = Batches(images, 40, 80).Single();
+        var (a, featureShape) = reference.Run(values, shape);
+        var (b, int8Shape) = int8.Run(values, shape);
+        Assert.Equal(featureShape, int8Shape);
+        double cosine = MeanCosine(a, b, featureShape[1]);
+        output.WriteLine($"{method}: {quantized.QuantizedActivations.Count} activations, mean cosine fp32/int8 on 40 held-out images {cosine:F4}");
+        Assert.True(cosine > 0.98, $"{method}: int8 features drift from fp32 (mean cosine {cosine:F4})");
+    }
+
+    [Fact]
+    public void Percentile_and_entropy_clip_what_min_max_keeps()
+    {
+        var range = new ActivationRange(0, 100, 2048);
+        var values = Enumerable.Range(0, 100_000).Select(i => (float)(i % 1000) / 1000 * 5).Append(100f).ToArray();   // mass in [0, 5], one outlier at 100
+        range.Add(values);
+        Assert.Equal((0.0, 100.0), range.Range(CalibrationMethod.MinMax));
+        double percentile = range.Range(CalibrationMethod.Percentile, 99.9).High, entropy = range.Range(CalibrationMethod.Entropy).High;
+        Assert.InRange(percentile, 4.5, 6);
+        Assert.InRange(entropy, 4, 15);
+    }
+
+    [Fact]
+    public void No_calibration_a_wrong_shape_and_a_weight_that_is_not_a_constant_are_typed_errors()
+    {
+        byte[] fp32 = Export("resnet18");
+        Assert.Equal(TrainerErrorCode.EmptyDataset, Assert.Throws<EdgeTrainerException>(() => OnnxQuantizer.Quantize(fp32, [])).Code);
+        var wrong = Assert.Throws<EdgeTrainerException>(() => OnnxQuantizer.Quantize(fp32, [(new float[3 * 64 * 64], [1, 3, 32, 32])]));
+        Assert.Equal(TrainerErrorCode.InvalidInputShape, wrong.Code);
+
+        // A convolution whose weight is a second graph input: nothing to quantize ahead of time.
+        var model = ModelProto.Parser.ParseFrom(fp32);
+        var conv = model.Graph.Node.First(n => n.OpType == "Conv");
+        string weight = conv.Input[1];
+        var initializer = model.Graph.Initializer.Single(t => t.Name == weight);
+        model.Graph.Initializer.Remove(initializer);
+        model.Graph.Input.Add(new ValueInfoProto { Name = weight, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = new TensorShapeProto() } } });
+        foreach (var d in initializer.Dims)
+            model.Graph.Input[^1].Type.TensorType.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        var error = Assert.Throws<EdgeTrainerException>(() => OnnxQuantizer.Quantize(model.ToByteArray(), Batches(FashionMnist.LoadTest().SamplePerClass(1, seed: 1), 0, 4)));
+        Assert.Equal(TrainerErrorCode.UnsupportedOnnxOperator, error.Code);
+        Assert.Contains(weight, error.Message, StringComparison.Ordinal);
+    }
+
+    private static byte[] Export(string architecture)
+    {
+        var backbone = BackboneZoo.Create(architecture);
+        try
+        {
+            TorchSharp.torch.manual_seed(3);
+            return OnnxExporter.Export(backbone.Network).ToByteArray();
+        }
+        finally
+        {
+            (backbone as IDisposable)?.Dispose();
+        }
+    }
+
+    /// <summary>Images [from, to) of <paramref name="set"/>, preprocessed, as one batch.</summary>
+    private static List<(float[] Values, int[] Shape)> Batches(LabeledImageSet set, int from, int to)
+    {
+        var values = new float[(to - from) * Pipeline.SampleLength];
+        for (int i = from; i < to; i++)
+            Pipeline.Process(set, i, values.AsSpan((i - from) * Pipeline.SampleLength, Pipeline.SampleLength), null);
+        return [(values, [to - from, 3, 64, 64])];
+    }
+
+    private static double MeanCosine(float[] a, float[] b, int dim)
+    {
+        double total = 0;
+        int n = a.Length / dim;
+        for (int r = 0; r < n; r++)
+        {
+            double dot = 0, na = 0, nb = 0;
+            for (int k = r * dim; k < (r + 1) * dim; k++)
+            {
+                dot += a[k] * b[k];
+                na += a[k] * a[k];
+                nb += b[k] * b[k];
+            }
+            total += dot / Math.Sqrt(na * nb + 1e-12);
+        }
+        return total / n;
+    }
+}
