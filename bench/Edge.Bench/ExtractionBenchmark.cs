@@ -4,6 +4,7 @@ using System.Text.Json;
 using EdgeTL.Runtime.Onnx;
 using EdgeTL.Trainer.Backbones;
 using EdgeTL.Trainer.Interop.Onnx;
+using EdgeTL.Trainer.Interop.Onnx.Quantization;
 using Google.Protobuf;
 using static TorchSharp.torch;
 
@@ -43,7 +44,49 @@ internal static class ExtractionBenchmark
                     $"{arch,-14} {size,4}  {ort,10:F1} {torchSharp,10:F1} {pytorch,10:F1}  {ort / pytorch,10:F2}× {torchSharp / pytorch,9:F2}×  {peak,9:P0}"));
             }
         }
+        if (options.Int8)
+            RunInt8(options);
         return 0;
+    }
+
+    /// <summary>
+    /// Int8 rows: our calibrated QDQ graph (min/max) in ONNX Runtime against ONNX Runtime's fp32 on the same export, and against
+    /// PyTorch's own int8 (FX graph mode, oneDNN), interleaved like the fp32 rows. Speed does not depend on the values, so both
+    /// sides calibrate on the benchmark batch.
+    /// </summary>
+    private static void RunInt8(Options options)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{"model",-14} {"size",4}  {"ORT fp32",10} {"ORT int8",10} {"PyTorch int8",12}  {"int8/fp32",9} {"ORT/PyTorch int8",16}");
+        foreach (var arch in options.Archs)
+        {
+            foreach (int size in options.Sizes)
+            {
+                using var scope = NewDisposeScope();
+                var backbone = BackboneZoo.Create(arch, seed: 0);
+                backbone.eval();
+                byte[] fp32 = OnnxExporter.Export(backbone).ToByteArray();
+                float[] values = randn(options.Batch, 3, size, size).data<float>().ToArray();
+                int[] shape = [options.Batch, 3, size, size];
+                var sessionOptions = new OnnxModelOptions { IntraOpThreads = options.Threads };
+                using var reference = OnnxModel.Load(fp32, sessionOptions);
+                using var int8 = OnnxModel.Load(OnnxQuantizer.Quantize(fp32, [(values, shape)]).Model, sessionOptions);
+                reference.Run(values, shape);
+                int8.Run(values, shape);
+                var fp32Runs = new List<double>();
+                var int8Runs = new List<double>();
+                var pytorchRuns = new List<double>();
+                for (int round = 0; round < options.Rounds; round++)
+                {
+                    fp32Runs.Add(Throughput(options, () => reference.Run(values, shape)));
+                    int8Runs.Add(Throughput(options, () => int8.Run(values, shape)));
+                    pytorchRuns.Add(PyTorch(arch, size, options, "--int8"));
+                }
+                double f = Median(fp32Runs), q = Median(int8Runs), p = Median(pytorchRuns);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{arch,-14} {size,4}  {f,10:F1} {q,10:F1} {p,12:F1}  {q / f,8:F2}× {q / p,15:F2}×"));
+            }
+        }
     }
 
     private static (double Ort, double TorchSharp, double PyTorch) Measure(string arch, int size, Options options)
@@ -87,10 +130,10 @@ internal static class ExtractionBenchmark
         return images / clock.Elapsed.TotalSeconds;
     }
 
-    private static double PyTorch(string arch, int size, Options options)
+    private static double PyTorch(string arch, int size, Options options, params string[] extra)
     {
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Script(), "--arch", arch, "--size", $"{size}", "--batch", $"{options.Batch}", "--seconds", options.Seconds.ToString(CultureInfo.InvariantCulture), "--threads", $"{options.Threads}" })
+        foreach (var a in new[] { Script(), "--arch", arch, "--size", $"{size}", "--batch", $"{options.Batch}", "--seconds", options.Seconds.ToString(CultureInfo.InvariantCulture), "--threads", $"{options.Threads}" }.Concat(extra))
             start.ArgumentList.Add(a);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start /usr/bin/python3");
         string output = process.StandardOutput.ReadToEnd();
@@ -119,7 +162,7 @@ internal static class ExtractionBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads);
+    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, bool Int8);
 
     private static Options Parse(string[] args)
     {
@@ -134,6 +177,7 @@ internal static class ExtractionBenchmark
             int.Parse(Get("--rounds", "3"), CultureInfo.InvariantCulture),
             double.Parse(Get("--seconds", "3"), CultureInfo.InvariantCulture),
             int.Parse(Get("--batch", "16"), CultureInfo.InvariantCulture),
-            int.Parse(Get("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture));
+            int.Parse(Get("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
+            args.Contains("--int8"));
     }
 }

@@ -44,6 +44,42 @@ public sealed class OnnxQuantizerTests(ITestOutputHelper output)
         Assert.True(cosine > 0.98, $"{method}: int8 features drift from fp32 (mean cosine {cosine:F4})");
     }
 
+    /// <summary>
+    /// ML.NET's ImageNet ResNet-18 (a CNTK export at opset 8, with its preprocessing graph's Split) quantized from 16 Fashion-MNIST
+    /// images at 224 px: the real photos, never calibrated on, keep their features, and each photo's int8 features retrieve
+    /// its own fp32 features among all of them.
+    /// </summary>
+    [Theory]
+    [InlineData(CalibrationMethod.MinMax)]
+    [InlineData(CalibrationMethod.Entropy)]
+    public void ML_NET_resnet18_quantizes_and_the_real_photos_retrieve_themselves(CalibrationMethod method)
+    {
+        var pipeline = new ImagePipeline(MlNetResNet18.PipelineOptions);
+        var set = FashionMnist.LoadTest().SamplePerClass(2, seed: 5);
+        var calibration = new float[16 * pipeline.SampleLength];
+        for (int i = 0; i < 16; i++)
+            pipeline.Process(set, i, calibration.AsSpan(i * pipeline.SampleLength, pipeline.SampleLength), null);
+        byte[] fp32 = Interop.ImageNetOnnx.Chained;
+        var quantized = OnnxQuantizer.Quantize(fp32, [(calibration, [16, 3, 224, 224])], new QuantizationOptions { Method = method });
+        Assert.Equal(13, ModelProto.Parser.ParseFrom(quantized.Model).OpsetImport.Single(o => o.Domain.Length == 0).Version);
+
+        using var reference = OnnxModel.Load(fp32, Interop.ImageNetOnnx.SharedMachine);
+        using var int8 = OnnxModel.Load(quantized.Model, Interop.ImageNetOnnx.SharedMachine);
+        var photos = Interop.ImageNetOnnx.Photos().ToList();
+        var a = photos.Select(p => reference.Run(p.Image.data<float>().ToArray(), [1, 3, 224, 224]).Values).ToList();
+        var b = photos.Select(p => int8.Run(p.Image.data<float>().ToArray(), [1, 3, 224, 224]).Values).ToList();
+        for (int i = 0; i < photos.Count; i++)
+        {
+            double own = MeanCosine(a[i], b[i], a[i].Length);
+            output.WriteLine($"{method} {photos[i].Name}: cosine fp32/int8 {own:F4}");
+            Assert.True(own > 0.95, $"{photos[i].Name}: int8 features drift from fp32 (cosine {own:F4})");
+            int nearest = Enumerable.Range(0, photos.Count).MaxBy(j => MeanCosine(b[i], a[j], a[j].Length));
+            Assert.Equal(photos[i].Name, photos[nearest].Name);
+        }
+        foreach (var (_, image) in photos)
+            image.Dispose();
+    }
+
     [Fact]
     public void Percentile_and_entropy_clip_what_min_max_keeps()
     {

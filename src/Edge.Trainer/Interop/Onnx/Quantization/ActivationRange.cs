@@ -94,6 +94,12 @@ public sealed class ActivationRange
         int bins = _histogram.Length;
         if (bins <= levels || _histogram.Sum() == 0)
             return MaxMagnitude;
+        // The first bin holds the exact zeros of ReLU outputs: 0 is represented exactly whatever the clip, so they say
+        // nothing about where to clip, yet their mass would dominate the divergence. They are left out.
+        var histogram = (long[])_histogram.Clone();
+        histogram[0] = 0;
+        if (histogram.Sum() == 0)
+            return MaxMagnitude;
         double bestDivergence = double.PositiveInfinity;
         int bestBin = bins;
         var reference = new double[bins];
@@ -101,9 +107,9 @@ public sealed class ActivationRange
         for (int i = levels; i <= bins; i++)
         {
             for (int k = 0; k < i; k++)
-                reference[k] = _histogram[k];
+                reference[k] = histogram[k];
             for (int k = i; k < bins; k++)
-                reference[i - 1] += _histogram[k];
+                reference[i - 1] += histogram[k];
             double perLevel = (double)i / levels;
             for (int level = 0; level < levels; level++)
             {
@@ -112,11 +118,11 @@ public sealed class ActivationRange
                 int nonEmpty = 0;
                 for (int k = start; k < end; k++)
                 {
-                    sum += _histogram[k];
-                    nonEmpty += _histogram[k] > 0 ? 1 : 0;
+                    sum += histogram[k];
+                    nonEmpty += histogram[k] > 0 ? 1 : 0;
                 }
                 for (int k = start; k < end; k++)
-                    candidate[k] = _histogram[k] > 0 ? sum / nonEmpty : 0;
+                    candidate[k] = histogram[k] > 0 ? sum / nonEmpty : 0;
             }
             double divergence = Divergence(reference.AsSpan(0, i), candidate.AsSpan(0, i));
             if (divergence < bestDivergence)

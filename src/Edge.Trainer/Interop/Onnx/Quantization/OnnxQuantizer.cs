@@ -58,8 +58,7 @@ public static class OnnxQuantizer
         var model = Parse(Optimize(fp32Model));
         long opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
         if (opset < MinimumOpset)
-            throw new EdgeTrainerException(TrainerErrorCode.UnsupportedOnnxOperator,
-                $"The model uses opset {opset}; int8 quantization with one scale per channel needs opset {MinimumOpset} or later (export it again, or import it, which writes opset 17).");
+            RaiseOpset(model, opset);
         var graph = model.Graph;
         var constants = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var node in graph.Node.Where(n => WeightedOps.Contains(n.OpType)))
@@ -116,6 +115,37 @@ public static class OnnxQuantizer
         return new QuantizedModel(model.ToByteArray(), weighted, ranges, batches.Sum(b => b.Shape[0]));
     }
 
+    /// <summary>
+    /// Ops whose meaning is the same from opset 7 to 13 (broadcasting arithmetic, convolution and pooling, flattening, matrix
+    /// products), so an older model made only of them (ML.NET's CNTK export is opset 8) can be declared opset 13, which per-channel
+    /// DequantizeLinear needs.
+    /// </summary>
+    private static readonly HashSet<string> SameSinceOpset7 =
+        ["Conv", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "Add", "Sub", "Mul", "Div", "Flatten", "Gemm", "MatMul", "Concat", "Identity", "Sigmoid", "Clip", "Split"];
+
+    private static void RaiseOpset(ModelProto model, long opset)
+    {
+        // Split took its sizes as an attribute until opset 13, then as an input.
+        foreach (var split in model.Graph.Node.Where(n => n.OpType == "Split"))
+        {
+            if (split.Attribute.FirstOrDefault(a => a.Name == "split") is not { } sizes)
+                continue;
+            string name = $"{NodeName(split)}_split_sizes";
+            model.Graph.Initializer.Add(OnnxProto.Int64Tensor(name, [.. sizes.Ints]));
+            split.Attribute.Remove(sizes);
+            split.Input.Add(name);
+        }
+        var other = model.Graph.Node.Select(n => n.OpType).Where(op => !SameSinceOpset7.Contains(op)).Distinct(StringComparer.Ordinal).ToList();
+        // Clip took its range as attributes until opset 11; Clip nodes with attributes cannot simply be relabelled.
+        var clip = model.Graph.Node.FirstOrDefault(n => n.OpType == "Clip" && n.Attribute.Count > 0);
+        if (other.Count > 0 || clip is not null || opset < 7)
+            throw new EdgeTrainerException(TrainerErrorCode.UnsupportedOnnxOperator,
+                $"The model uses opset {opset}; int8 quantization with one scale per channel needs opset {MinimumOpset}, and {(clip is not null ? $"node '{NodeName(clip)}' (Clip with attributes)" : $"its {string.Join(", ", other)} node(s)")} changed meaning since: export the model at opset {MinimumOpset} or later.");
+        model.OpsetImport.Single(o => o.Domain is "" or "ai.onnx").Version = MinimumOpset;
+        if (model.IrVersion < 7)
+            model.IrVersion = 7;
+    }
+
     /// <summary>ONNX Runtime's basic, hardware-independent optimizations (BatchNorm folding, constant folding), written back as ONNX.</summary>
     private static byte[] Optimize(byte[] model)
     {
@@ -150,7 +180,9 @@ public static class OnnxQuantizer
         string input = session.InputMetadata.Keys.Single(k => !probe.Graph.Initializer.Any(t => t.Name == k));
         var seen = activations.ToDictionary(a => a, _ => (Min: double.PositiveInfinity, Max: double.NegativeInfinity), StringComparer.Ordinal);
         List<Dictionary<string, float[]>>? kept = options.Method == CalibrationMethod.MinMax ? null : [];
-        foreach (var (values, shape) in batches)
+        // A graph with a fixed batch size (ML.NET's takes one image at a time) gets the batches cut to it.
+        int fixedBatch = session.InputMetadata[input].Dimensions is [> 0 and var b, ..] ? b : 0;
+        foreach (var (values, shape) in batches.SelectMany(batch => fixedBatch > 0 ? Cut(batch, fixedBatch) : [batch]))
         {
             var run = Run(session, input, values, shape, activations);
             foreach (var (name, data) in run)
@@ -176,6 +208,15 @@ public static class OnnxQuantizer
             ranges[name] = range.Range(options.Method, options.Percentile);
         }
         return ranges;
+    }
+
+    private static IEnumerable<(float[] Values, int[] Shape)> Cut((float[] Values, int[] Shape) batch, int size)
+    {
+        if (batch.Shape.Length == 0 || batch.Shape[0] % size != 0)
+            throw new EdgeTrainerException(TrainerErrorCode.InvalidInputShape, $"The model takes batches of {size}; a calibration batch of {(batch.Shape.Length > 0 ? batch.Shape[0] : 0)} does not divide into them.");
+        int per = batch.Values.Length / batch.Shape[0] * size;
+        for (int start = 0; start < batch.Values.Length; start += per)
+            yield return (batch.Values[start..(start + per)], [size, .. batch.Shape[1..]]);
     }
 
     private static Dictionary<string, float[]> Run(InferenceSession session, string input, float[] values, int[] shape, List<string> names)
