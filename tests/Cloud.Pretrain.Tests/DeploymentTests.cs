@@ -1,7 +1,4 @@
 using System.Text.Json.Nodes;
-using EdgeTL.Agent;
-using EdgeTL.Agent.Hosting;
-using EdgeTL.Agent.Messaging;
 
 namespace EdgeTL.Cloud.Tests;
 
@@ -17,33 +14,11 @@ public sealed class DeploymentTests(PretrainedFixture fixture) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private async Task<EdgeAgent> StartAgentAsync(int port, string device)
-    {
-        string keys = Path.Combine(_dir, device, "keys");
-        Directory.CreateDirectory(keys);
-        File.Copy(fixture.PublicKey, Path.Combine(keys, "release.pem"));
-        var agent = new EdgeAgent(new AgentOptions
-        {
-            Fleet = "plant",
-            Device = device,
-            Group = "line1",
-            DataDirectory = Path.Combine(_dir, device, "data"),
-            TrustedKeysDirectory = keys,
-            Broker = new BrokerOptions { Port = port, ReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromSeconds(1) },
-            ShutdownFlushTimeout = TimeSpan.FromSeconds(3),
-            MaxLoadPerCore = 1000,   // the test machine is busy; the resource gate is tested in Edge.Agent.Tests
-        });
-        await agent.StartAsync();
-        using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await agent.Connection.WaitConnectedAsync(connected.Token);
-        return agent;
-    }
-
     [Fact]
     public async Task Publish_SignedPackage_RealAgentPromotesIt_AndAnUntrustedOneIsRejectedVisibly()
     {
         using var broker = new Mosquitto();
-        await using var agent = await StartAgentAsync(broker.Port, "cam-01");
+        await using var agent = await TestAgents.StartAsync(_dir, fixture.PublicKey, broker.Port, "cam-01");
 
         // Re-sign the fixture's package as release 2 (counter 2) and check it as a device would.
         string release = Path.Combine(_dir, "release-2.tar");

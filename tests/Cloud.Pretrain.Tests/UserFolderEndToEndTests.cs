@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using EdgeTL.Agent;
 using EdgeTL.Agent.Hosting;
-using EdgeTL.Agent.Messaging;
 using EdgeTL.Runtime.Data;
 using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Tests;
@@ -40,7 +38,7 @@ public sealed class UserFolderEndToEndTests(PretrainedFixture fixture, ITestOutp
         Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
 
         using var broker = new Mosquitto();
-        await using var agent = await StartAgentAsync(broker.Port);
+        await using var agent = await TestAgents.StartAsync(_dir, fixture.PublicKey, broker.Port, "cam-01");
         int counter = 0;
         foreach (var (import, size) in new[] { (mlnet, 224), (torchvision, 64) })
         {
@@ -128,28 +126,6 @@ public sealed class UserFolderEndToEndTests(PretrainedFixture fixture, ITestOutp
         using var result = JsonDocument.Parse(stdout.ToString());
         var prediction = result.RootElement.GetProperty("data");
         return (prediction.GetProperty("classIndex").GetInt32(), prediction.GetProperty("label").GetString()!, prediction.GetProperty("model").GetString()!.Split('@')[^1]);
-    }
-
-    private async Task<EdgeAgent> StartAgentAsync(int port)
-    {
-        string keys = Path.Combine(_dir, "device-keys");
-        Directory.CreateDirectory(keys);
-        File.Copy(fixture.PublicKey, Path.Combine(keys, "release.pem"));
-        var agent = new EdgeAgent(new AgentOptions
-        {
-            Fleet = "plant",
-            Device = "cam-01",
-            Group = "line1",
-            DataDirectory = Path.Combine(_dir, "device-data"),
-            TrustedKeysDirectory = keys,
-            Broker = new BrokerOptions { Port = port, ReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromSeconds(1) },
-            ShutdownFlushTimeout = TimeSpan.FromSeconds(3),
-            MaxLoadPerCore = 1000,   // the test machine is busy; the resource gate is tested in Edge.Agent.Tests
-        });
-        await agent.StartAsync();
-        using var connected = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        await agent.Connection.WaitConnectedAsync(connected.Token);
-        return agent;
     }
 
     private static string ModelsDirectory() => typeof(UserFolderEndToEndTests).Assembly

@@ -21,7 +21,7 @@ internal static class EvaluateCommand
 
     public static Command Create()
     {
-        var package = new Option<string>("--package") { Description = "The package file (.tar) or folder.", Required = true };
+        var packageOption = new Option<string>("--package") { Description = "The package file (.tar) or folder.", Required = true };
         var trusted = new Option<string>("--trusted") { Description = "Trusted public keys: a folder of *.pem, or one .pem file.", Required = true };
         var data = new Option<string>("--data")
         {
@@ -31,43 +31,22 @@ internal static class EvaluateCommand
         var json = CommonOptions.Json();
         var command = new Command("evaluate", "Score a signed package on labelled images as a device runs it: accuracy with n, per class, and each image's prediction.")
         {
-            package, trusted, data, json,
+            packageOption, trusted, data, json,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, _ =>
         {
-            using var keys = VerifyCommand.LoadTrusted(parse.GetValue(trusted)!);
-            string store = Directory.CreateTempSubdirectory("edgetl-evaluate-").FullName;
-            try
-            {
-                InstalledModel installed;
-                try
-                {
-                    installed = new ModelStore(store, keys).Install(parse.GetValue(package)!);
-                }
-                catch (PackageRejectedException e)
-                {
-                    parse.InvocationConfiguration.Error.WriteLine($"rejected [{e.Reason}]: {e.Message}");
-                    return ExitCodes.PackageRejected;
-                }
-                using var served = ServedModel.Open(installed);
-                var predictor = served.Predictor
-                    ?? throw new CloudCliException(ExitCodes.InvalidArguments, $"The package '{parse.GetValue(package)}' has no classifier head: there is nothing to score (a backbone-only package gets its head on the device).");
-                string root = ScoredFolder(parse.GetValue(data)!);
-                var labels = installed.Manifest.Labels;
-                var files = LabelledFiles(root, labels);
-                var (scored, skipped) = Predict(predictor, root, files, cancellationToken);
-                var summary = EvaluationSummary.Create(Path.GetFullPath(parse.GetValue(package)!), installed.Manifest, root, labels, scored, skipped);
-                var output = parse.InvocationConfiguration.Output;
-                if (parse.GetValue(json))
-                    output.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.EvaluationSummary));
-                else
-                    EvaluationSummary.Print(summary, output);
-                return ExitCodes.Ok;
-            }
-            finally
-            {
-                Directory.Delete(store, recursive: true);
-            }
+            using var package = ScoredPackage.Open(parse.GetValue(packageOption)!, parse.GetValue(trusted)!, "evaluate");
+            var manifest = package.Installed.Manifest;
+            string root = ScoredFolder(parse.GetValue(data)!);
+            var files = LabelledFiles(root, manifest.Labels);
+            var (scored, skipped) = Predict(package.Predictor, root, files, cancellationToken);
+            var summary = EvaluationSummary.Create(Path.GetFullPath(parse.GetValue(packageOption)!), manifest, root, manifest.Labels, scored, skipped);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+                output.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.EvaluationSummary));
+            else
+                EvaluationSummary.Print(summary, output);
+            return ExitCodes.Ok;
         }, cancellationToken));
         return command;
     }

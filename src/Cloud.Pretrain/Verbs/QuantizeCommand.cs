@@ -22,7 +22,7 @@ internal static class QuantizeCommand
 
     public static Command Create()
     {
-        var package = new Option<string>("--package") { Description = "The package file (.tar) or folder whose backbone to quantize.", Required = true };
+        var packageOption = new Option<string>("--package") { Description = "The package file (.tar) or folder whose backbone to quantize.", Required = true };
         var trusted = new Option<string>("--trusted") { Description = "Trusted public keys: a folder of *.pem, or one .pem file.", Required = true };
         var calibration = new Option<string>("--calibration") { Description = "Images to calibrate on (any folder of images, searched recursively); never the images scored.", Required = true };
         var data = new Option<string>("--data") { Description = "Held-out labelled images to score on: one folder per label (a folder with train/ and val/ is scored on val/).", Required = true };
@@ -32,7 +32,7 @@ internal static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Quantize a package's backbone to int8 (QDQ) with calibrated ranges; print each method's held-out accuracy and speed against fp32.")
         {
-            package, trusted, calibration, data, method, count, output, json,
+            packageOption, trusted, calibration, data, method, count, output, json,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
         {
@@ -40,63 +40,47 @@ internal static class QuantizeCommand
             if (parse.GetValue(count) < 1)
                 throw CloudCliException.InvalidArguments("--calibration-images must be at least 1.");
             var console = new CliConsole(parse, parse.GetValue(json));
-            using var keys = VerifyCommand.LoadTrusted(parse.GetValue(trusted)!);
-            string store = Directory.CreateTempSubdirectory("edgetl-quantize-").FullName;
-            try
-            {
-                InstalledModel installed;
-                try
-                {
-                    installed = new ModelStore(store, keys).Install(parse.GetValue(package)!);
-                }
-                catch (PackageRejectedException e)
-                {
-                    parse.InvocationConfiguration.Error.WriteLine($"rejected [{e.Reason}]: {e.Message}");
-                    return ExitCodes.PackageRejected;
-                }
-                using var served = ServedModel.Open(installed);
-                var head = served.Head ?? throw CloudCliException.InvalidArguments("The package has no classifier head: quantize scores accuracy, which needs one.");
-                var pipeline = installed.Manifest.Input.ToPipeline();
-                var labels = installed.Manifest.Labels;
-                string scored = EvaluateCommand.ScoredFolder(parse.GetValue(data)!);
-                var files = EvaluateCommand.LabelledFiles(scored, labels);
-                var (batches, calibrationSkipped) = CalibrationBatches(parse.GetValue(calibration)!, pipeline, parse.GetValue(count), files.Select(f => Path.GetFullPath(f.File)).ToHashSet(StringComparer.Ordinal));
-                int calibrationImages = batches.Sum(b => b.Shape[0]);
-                console.Line($"{installed.Manifest.Name} {installed.Manifest.Version}: calibrating on {calibrationImages} images from {parse.GetValue(calibration)}, scoring on {files.Count} held-out images in {scored}");
-                foreach (var skip in calibrationSkipped)
-                    console.Line($"  skipped {skip}");
+            using var package = ScoredPackage.Open(parse.GetValue(packageOption)!, parse.GetValue(trusted)!, "quantize");
+            var manifest = package.Installed.Manifest;
+            var pipeline = manifest.Input.ToPipeline();
+            string scored = EvaluateCommand.ScoredFolder(parse.GetValue(data)!);
+            var files = EvaluateCommand.LabelledFiles(scored, manifest.Labels);
+            var (batches, calibrationSkipped) = CalibrationBatches(parse.GetValue(calibration)!, pipeline, parse.GetValue(count), files.Select(f => Path.GetFullPath(f.File)).ToHashSet(StringComparer.Ordinal));
+            int calibrationImages = batches.Sum(b => b.Shape[0]);
+            console.Line($"{manifest.Name} {manifest.Version}: calibrating on {calibrationImages} images from {parse.GetValue(calibration)}, scoring on {files.Count} held-out images in {scored}");
+            foreach (var skip in calibrationSkipped)
+                console.Line($"  skipped {skip}");
 
-                byte[] fp32 = File.ReadAllBytes(installed.PathOf(PackageFileRoles.Backbone)!);
-                var speedInput = batches[0];
-                var baseline = Score("fp32", served.Predictor!, served.Backbone, scored, files, speedInput, ct);
-                console.Line(Row(baseline, baseline));
-                var rows = new List<QuantizedRow>();
-                foreach (var m in methods)
-                {
-                    var quantized = OnnxQuantizer.Quantize(fp32, batches, new QuantizationOptions { Method = m });
-                    using var int8 = OnnxModel.Load(quantized.Model);
-                    var predictor = new Predictor(new FeatureExtractor(int8, pipeline), head, labels);
-                    var row = Score(m.ToString().ToLowerInvariant(), predictor, int8, scored, files, speedInput, ct);
-                    if (parse.GetValue(output) is { } outDir)
-                    {
-                        Directory.CreateDirectory(outDir);
-                        row = row with { File = Path.GetFullPath(Path.Combine(outDir, $"backbone.int8.{row.Method}.onnx")) };
-                        File.WriteAllBytes(row.File, quantized.Model);
-                    }
-                    rows.Add(row);
-                    console.Line(Row(row, baseline));
-                }
-                if (parse.GetValue(json))
-                {
-                    var summary = new QuantizeSummary(Path.GetFullPath(parse.GetValue(package)!), calibrationImages, files.Count, baseline, rows);
-                    console.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.QuantizeSummary));
-                }
-                return ExitCodes.Ok;
-            }
-            finally
+            // fp32 and every int8 variant load the same way, so their speeds compare; the head stays the package's (fp32).
+            byte[] fp32 = File.ReadAllBytes(package.Installed.PathOf(PackageFileRoles.Backbone)!);
+            QuantizedRow Measure(string name, byte[] backbone)
             {
-                Directory.Delete(store, recursive: true);
+                using var model = OnnxModel.Load(backbone);
+                var predictor = new Predictor(new FeatureExtractor(model, pipeline), package.Served.Head!, manifest.Labels);
+                return Score(name, predictor, model, scored, files, batches[0], ct);
             }
+            var baseline = Measure("fp32", fp32);
+            console.Line(Row(baseline, baseline));
+            var rows = new List<QuantizedRow>();
+            foreach (var m in methods)
+            {
+                var quantized = OnnxQuantizer.Quantize(fp32, batches, new QuantizationOptions { Method = m });
+                var row = Measure(m.ToString().ToLowerInvariant(), quantized.Model);
+                if (parse.GetValue(output) is { } outDir)
+                {
+                    Directory.CreateDirectory(outDir);
+                    row = row with { File = Path.GetFullPath(Path.Combine(outDir, $"backbone.int8.{row.Method}.onnx")) };
+                    File.WriteAllBytes(row.File, quantized.Model);
+                }
+                rows.Add(row);
+                console.Line(Row(row, baseline));
+            }
+            if (parse.GetValue(json))
+            {
+                var summary = new QuantizeSummary(Path.GetFullPath(parse.GetValue(packageOption)!), calibrationImages, files.Count, baseline, rows);
+                console.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.QuantizeSummary));
+            }
+            return ExitCodes.Ok;
         }, cancellationToken));
         return command;
     }

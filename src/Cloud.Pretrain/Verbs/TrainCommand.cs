@@ -139,7 +139,7 @@ internal static class TrainCommand
                     manual_seed(options.Seed);
                     using var random = TransferModel.Create(baselineArchitecture, split.Train.ClassCount, seed: options.Seed);
                     var randomPipeline = new ImagePipeline(new ImagePipelineOptions { InputSize = side, Normalization = ImportFolder.Normalization(ImportFolder.ImageNetPixels) });
-                    baselineAccuracy = FolderTraining.Run(random, split.Train, split.Validation, randomPipeline, options with { ProgressiveEpochs = 0 }, null, ct).HeadOnlyAccuracy;
+                    baselineAccuracy = FolderTraining.Run(random, split.Train, split.Validation, randomPipeline, options with { ProgressiveEpochs = 0, CheckpointFolder = null, Resume = false }, null, ct).HeadOnlyAccuracy;
                 }
 
                 string checkpoint = Path.Combine(outDir, "model.bin");

@@ -269,7 +269,7 @@ public static class OnnxQuantizer
         newNodes.Add(Node("DequantizeLinear", name + "_dequantize", [name + "_quantized", name + "_scale", name + "_zero_point"], name + "_dequantized", axis));
         node.Input[1] = name + "_dequantized";
 
-        int biasInput = node.OpType == "Gemm" ? 2 : node.OpType == "Conv" ? 2 : -1;
+        int biasInput = node.OpType is "Conv" or "Gemm" ? 2 : -1;
         if (biasInput > 0 && node.Input.Count > biasInput && constants.TryGetValue(node.Input[biasInput], out var bias) && bias.Dims.Count == 1 && bias.Dims[0] == channels)
         {
             float[] b = OnnxProto.ReadFloats(bias, $"bias of '{NodeName(node)}'");
