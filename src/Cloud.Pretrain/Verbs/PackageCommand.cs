@@ -42,9 +42,16 @@ internal static class PackageCommand
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
+        var int8 = new Option<bool>("--int8") { Description = "Also ship a calibrated int8 backbone (QDQ), scored against fp32 on held-out images; a device serves it only where its own gate passes." };
+        var int8Method = new Option<string>("--int8-method") { Description = "Calibration for --int8: minmax, percentile or entropy.", DefaultValueFactory = _ => "percentile" };
+        var calibration = new Option<string?>("--calibration") { Description = "Images to calibrate --int8 on (default: the training run's train/ folder)." };
+        var int8Data = new Option<string?>("--int8-data") { Description = "Held-out labelled images --int8 is scored on (default: the training run's val/ folder)." };
+        var int8Budget = new Option<double>("--int8-budget") { Description = "The most held-out accuracy, in points, a device lets the int8 backbone lose against fp32.", DefaultValueFactory = _ => 1.0 };
+        var calibrationImages = new Option<int>("--calibration-images") { Description = "Most calibration images used for --int8.", DefaultValueFactory = _ => 64 };
         var command = new Command("package", "Build a signed model package (ONNX backbone and head, weights, golden set, manifest) from pretrained weights.")
         {
             arch, weights, classes, labelsFrom, size, fp16, headInit, key, counter, version, name, golden, asDirectory, output, data, json, threads, fromTrain, fromImport,
+            int8, int8Method, calibration, int8Data, int8Budget, calibrationImages,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
         {
@@ -62,6 +69,8 @@ internal static class PackageCommand
             using var signingKey = LoadPrivateKey(parse.GetValue(key)!);
             string weightsPath = source.Weights;
             string outPath = parse.GetValue(output)!;
+            var int8Request = parse.GetValue(int8) ? Int8Options(parse, source, parse.GetValue(fromTrain) is not null, parse.GetValue(fromImport) is not null, int8Method, calibration, int8Data, int8Budget, calibrationImages) : null;
+            string? staged = int8Request is null ? null : Directory.CreateTempSubdirectory("edgetl-package-int8-").FullName;
             using var init = parse.GetValue(headInit) is { } initPath ? MetaInitialization.Load(initPath) : null;
             ct.ThrowIfCancellationRequested();
 
@@ -97,7 +106,7 @@ internal static class PackageCommand
                     GoldenCount = parse.GetValue(golden),
                     IncludeFloat16 = parse.GetValue(fp16),
                     HeadInitialization = init,
-                    AsDirectory = parse.GetValue(asDirectory),
+                    AsDirectory = staged is not null || parse.GetValue(asDirectory),
                     Provenance = new Provenance
                     {
                         CreatedAt = DateTimeOffset.UtcNow,
@@ -105,8 +114,22 @@ internal static class PackageCommand
                         Dataset = source.Dataset,
                         BaseModel = Path.GetFileName(weightsPath),
                     },
-                }, signingKey, outPath);
+                }, signingKey, staged is null ? outPath : Path.Combine(staged, "fp32"));
             });
+            if (staged is not null)
+            {
+                try
+                {
+                    (manifest, var result) = console.Status("Quantizing the backbone to int8 and scoring it against fp32",
+                        _ => PackageInt8.Add(Path.Combine(staged, "fp32"), manifest, int8Request!, signingKey, outPath, parse.GetValue(asDirectory), ct));
+                    foreach (var line in result.Lines())
+                        console.Line(line);
+                }
+                finally
+                {
+                    Directory.Delete(staged, recursive: true);
+                }
+            }
             var summary = PackageSummary.From(Path.GetFullPath(outPath), manifest, signingKey.KeyId);
             if (asJson)
                 console.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.PackageSummary));
@@ -159,6 +182,26 @@ internal static class PackageCommand
             BackboneHasWeights = import.Format == "onnx",
             Pixels = import.Pixels,
         };
+    }
+
+    /// <summary>The <c>--int8</c> settings; a training run's folders are the defaults for calibration (train/) and scoring (val/).</summary>
+    private static Int8Request Int8Options(ParseResult parse, PackageSource source, bool trained, bool imported, Option<string> method, Option<string?> calibration, Option<string?> data,
+        Option<double> budget, Option<int> images)
+    {
+        if (imported)
+            throw CloudCliException.InvalidArguments("--int8 scores the int8 backbone through the package's head, and an imported backbone's head is untrained: train it first, then package --from-train … --int8.");
+        var methods = QuantizeCommand.Methods(parse.GetValue(method)!);
+        if (methods.Length != 1)
+            throw CloudCliException.InvalidArguments("--int8-method: give one of minmax, percentile or entropy (quantize --method all compares them).");
+        if (!(parse.GetValue(budget) is >= 0 and <= 100))
+            throw CloudCliException.InvalidArguments("--int8-budget must be between 0 and 100 points.");
+        if (parse.GetValue(images) < 1)
+            throw CloudCliException.InvalidArguments("--calibration-images must be at least 1.");
+        string calibrationFolder = parse.GetValue(calibration) ?? (trained ? Path.Combine(source.Dataset, "train") : null)
+            ?? throw CloudCliException.InvalidArguments("--int8 needs --calibration DIR (images to calibrate on) when the package is not made --from-train.");
+        string scored = parse.GetValue(data) ?? (trained ? source.Dataset : null)
+            ?? throw CloudCliException.InvalidArguments("--int8 needs --int8-data DIR (held-out labelled images) when the package is not made --from-train.");
+        return new Int8Request(methods[0], calibrationFolder, scored, parse.GetValue(images), parse.GetValue(budget));
     }
 
     /// <summary>Reads a private key; a public-only PEM is an argument error.</summary>

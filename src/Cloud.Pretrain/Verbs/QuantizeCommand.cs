@@ -85,7 +85,7 @@ internal static class QuantizeCommand
         return command;
     }
 
-    private static CalibrationMethod[] Methods(string method) => method.ToLowerInvariant() switch
+    internal static CalibrationMethod[] Methods(string method) => method.ToLowerInvariant() switch
     {
         "all" => [CalibrationMethod.MinMax, CalibrationMethod.Percentile, CalibrationMethod.Entropy],
         "minmax" => [CalibrationMethod.MinMax],
@@ -95,7 +95,7 @@ internal static class QuantizeCommand
     };
 
     /// <summary>Up to <paramref name="most"/> images spread over the folder, decoded and preprocessed as the device does, in batches of 16.</summary>
-    private static (List<(float[] Values, int[] Shape)> Batches, List<string> Skipped) CalibrationBatches(string folder, ImagePipeline pipeline, int most, HashSet<string> scored)
+    internal static (List<(float[] Values, int[] Shape)> Batches, List<string> Skipped) CalibrationBatches(string folder, ImagePipeline pipeline, int most, HashSet<string> scored)
     {
         if (!Directory.Exists(folder))
             throw new CloudCliException(ExitCodes.DataError, $"Calibration folder '{folder}' does not exist.");
@@ -129,13 +129,19 @@ internal static class QuantizeCommand
         return ([.. samples.Chunk(SpeedBatch).Select(chunk => (chunk.SelectMany(s => s).ToArray(), new[] { chunk.Length, 3, side, side }))], skipped);
     }
 
-    private static QuantizedRow Score(string method, Predictor predictor, OnnxModel backbone, string root, List<(string File, int Label)> files,
-        (float[] Values, int[] Shape) speedInput, CancellationToken ct)
+    /// <summary>Accuracy of <paramref name="predictor"/> on the labelled <paramref name="files"/>, and how many were scored.</summary>
+    internal static (double Accuracy, int Scored) Accuracy(Predictor predictor, string root, List<(string File, int Label)> files, CancellationToken ct)
     {
         var (scored, skipped) = EvaluateCommand.Predict(predictor, root, files, ct);
         if (scored.Count == 0)
             throw new CloudCliException(ExitCodes.DataError, $"No scored image could be decoded ({skipped.Count} skipped).");
-        double accuracy = (double)scored.Count(s => s.Predicted == s.Label) / scored.Count;
+        return ((double)scored.Count(s => s.Predicted == s.Label) / scored.Count, scored.Count);
+    }
+
+    private static QuantizedRow Score(string method, Predictor predictor, OnnxModel backbone, string root, List<(string File, int Label)> files,
+        (float[] Values, int[] Shape) speedInput, CancellationToken ct)
+    {
+        var (accuracy, count) = Accuracy(predictor, root, files, ct);
         backbone.Run(speedInput.Values, speedInput.Shape);
         var clock = Stopwatch.StartNew();
         int images = 0;
@@ -144,7 +150,7 @@ internal static class QuantizeCommand
             backbone.Run(speedInput.Values, speedInput.Shape);
             images += speedInput.Shape[0];
         }
-        return new QuantizedRow(method, accuracy, scored.Count, images / clock.Elapsed.TotalSeconds, null);
+        return new QuantizedRow(method, accuracy, count, images / clock.Elapsed.TotalSeconds, null);
     }
 
     private static string Row(QuantizedRow row, QuantizedRow fp32) => string.Create(CultureInfo.InvariantCulture,

@@ -60,7 +60,7 @@ public sealed class HealthGate
 
     private double MedianLatencyMs(ServedModel model, InstalledModel installed, int count, string inputsPath)
     {
-        float[] inputs = ReadFloats(inputsPath);
+        float[] inputs = GoldenCheck.ReadFloats(inputsPath);
         var spec = installed.Manifest.Input;
         int perSample = spec.Channels * spec.Size * spec.Size;
         if (perSample * count != inputs.Length)
@@ -79,14 +79,6 @@ public sealed class HealthGate
         Array.Sort(perImage);
         int mid = perImage.Length / 2;
         return perImage.Length % 2 == 1 ? perImage[mid] : (perImage[mid - 1] + perImage[mid]) / 2;
-    }
-
-    private static float[] ReadFloats(string path)
-    {
-        byte[] bytes = File.ReadAllBytes(path);
-        var values = new float[bytes.Length / 4];
-        Buffer.BlockCopy(bytes, 0, values, 0, values.Length * 4);
-        return values;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

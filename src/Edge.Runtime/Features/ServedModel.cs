@@ -11,8 +11,9 @@ namespace EdgeTL.Runtime.Features;
 /// </summary>
 public sealed class ServedModel : IDisposable
 {
-    private ServedModel(InstalledModel installed, OnnxModel backbone, OnnxModel? head)
+    private ServedModel(InstalledModel installed, OnnxModel backbone, OnnxModel? head, bool int8)
     {
+        IsInt8 = int8;
         Installed = installed;
         Backbone = backbone;
         Head = head;
@@ -22,6 +23,12 @@ public sealed class ServedModel : IDisposable
 
     /// <summary>The installed package.</summary>
     public InstalledModel Installed { get; }
+
+    /// <summary>True when the backbone is the package's int8 one (<see cref="OpenInt8"/>).</summary>
+    public bool IsInt8 { get; }
+
+    /// <summary>The backbone's precision as it serves: <c>int8</c>, <c>fp16</c> (a GPU with the fp16 variant) or <c>fp32</c>.</summary>
+    public string Precision => IsInt8 ? "int8" : Backbone.Provider != ExecutionProvider.Cpu && Installed.PathOf(PackageFileRoles.BackboneFloat16) is not null ? "fp16" : "fp32";
 
     /// <summary>The backbone session.</summary>
     public OnnxModel Backbone { get; }
@@ -45,11 +52,39 @@ public sealed class ServedModel : IDisposable
         OnnxModel? head = null;
         if (installed.PathOf(PackageFileRoles.Head) is string headPath)
             head = OnnxSessionFactory.Open(headPath, null, (spec ?? new SessionOptionsSpec()) with { WarmupRuns = 0 }, logger);
-        return new ServedModel(installed, backbone, head);
+        return new ServedModel(installed, backbone, head, int8: false);
     }
 
-    /// <summary>The golden-input health check on this device's sessions.</summary>
-    public GoldenResult CheckHealth() => GoldenCheck.Run(Installed, Backbone);
+    /// <summary>
+    /// Opens the package's int8 backbone (<see cref="PackageFileRoles.BackboneInt8"/>) on the CPU provider, where ONNX Runtime
+    /// fuses its QDQ pairs into integer kernels, with the package's head; <see cref="CheckHealth"/> then compares against the
+    /// int8 golden features.
+    /// </summary>
+    /// <exception cref="EdgeRuntimeException"><see cref="RuntimeErrorCode.InvalidModel"/> when the package has no int8 backbone or it cannot be opened.</exception>
+    public static ServedModel OpenInt8(InstalledModel installed, SessionOptionsSpec? spec = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(installed);
+        string int8Path = installed.PathOf(PackageFileRoles.BackboneInt8) is { } path && installed.Manifest.Quantized is not null
+            ? path
+            : throw new EdgeRuntimeException(RuntimeErrorCode.InvalidModel, $"The package {installed.Manifest.Name} {installed.Manifest.Version} has no int8 backbone.");
+        var cpu = (spec ?? new SessionOptionsSpec()) with { Providers = [ExecutionProvider.Cpu] };
+        var backbone = OnnxSessionFactory.Open(int8Path, null, cpu, logger);
+        OnnxModel? head = null;
+        try
+        {
+            if (installed.PathOf(PackageFileRoles.Head) is string headPath)
+                head = OnnxSessionFactory.Open(headPath, null, cpu with { WarmupRuns = 0 }, logger);
+        }
+        catch
+        {
+            backbone.Dispose();
+            throw;
+        }
+        return new ServedModel(installed, backbone, head, int8: true);
+    }
+
+    /// <summary>The golden-input health check on this device's sessions (the int8 golden features for an int8 backbone).</summary>
+    public GoldenResult CheckHealth() => GoldenCheck.Run(Installed, Backbone, IsInt8);
 
     /// <inheritdoc />
     public void Dispose()

@@ -51,6 +51,9 @@ public sealed partial record ModelManifest
     /// <summary>Golden inputs with expected outputs, for a health check after install.</summary>
     public GoldenSet? Golden { get; init; }
 
+    /// <summary>The int8 backbone the package also carries (file roles <c>backbone-int8</c> and <c>golden-outputs-int8</c>): how it was calibrated, its golden tolerance, the accuracy it kept, and the budget a device holds it to; null when there is none.</summary>
+    public Int8Backbone? Quantized { get; init; }
+
     /// <summary>Set on a version made on the device (see <see cref="ModelStore.InstallLocal"/>); null on a shipped package.</summary>
     public DeviceOrigin? DeviceMade { get; init; }
 
@@ -90,6 +93,15 @@ public sealed partial record ModelManifest
         }
         if (FileFor(PackageFileRoles.Backbone) is null)
             problems.Add("no backbone file");
+        bool int8Files = FileFor(PackageFileRoles.BackboneInt8) is not null && FileFor(PackageFileRoles.GoldenOutputsInt8) is not null;
+        if (Quantized is null && (FileFor(PackageFileRoles.BackboneInt8) is not null || FileFor(PackageFileRoles.GoldenOutputsInt8) is not null))
+            problems.Add("an int8 backbone file without the manifest's int8 section");
+        if (Quantized is not null)
+        {
+            if (!int8Files)
+                problems.Add("an int8 section without both the int8 backbone and its golden outputs");
+            problems.AddRange(Quantized.Problems());
+        }
         return problems;
     }
 
@@ -170,6 +182,12 @@ public static class PackageFileRoles
     /// <summary>Expected backbone features of the golden inputs, float32 little-endian.</summary>
     public const string GoldenOutputs = "golden-outputs";
 
+    /// <summary>Backbone ONNX, calibrated int8 (QDQ): served on CPUs when the device's gate lets it.</summary>
+    public const string BackboneInt8 = "backbone-int8";
+
+    /// <summary>Expected int8 backbone features of the golden inputs, float32 little-endian.</summary>
+    public const string GoldenOutputsInt8 = "golden-outputs-int8";
+
     /// <summary>Meta-learned initialization of the seed head for cold start (safetensors, optional).</summary>
     public const string HeadInitialization = "head-init";
 }
@@ -200,3 +218,47 @@ public sealed record Provenance
 /// <param name="Count">Number of inputs.</param>
 /// <param name="Tolerance">Allowed max |Δ| of a feature.</param>
 public sealed record GoldenSet(int Count, double Tolerance);
+
+/// <summary>
+/// What a package says about its int8 backbone: how it was calibrated, the golden tolerance of its own golden
+/// features, the held-out accuracy it kept against fp32 where it was built, and the most accuracy a device lets it lose.
+/// </summary>
+public sealed record Int8Backbone
+{
+    /// <summary>Calibration method: <c>minmax</c>, <c>percentile</c> or <c>entropy</c>.</summary>
+    public required string Method { get; init; }
+
+    /// <summary>Images the activation ranges were calibrated on.</summary>
+    public required int CalibrationImages { get; init; }
+
+    /// <summary>Where the calibration images came from, e.g. <c>train/ of the run</c> or <c>device samples</c>.</summary>
+    public string CalibrationSource { get; init; } = "";
+
+    /// <summary>Allowed max |Δ| between the int8 golden features and the device's (int8 kernels differ a little between CPUs).</summary>
+    public required double GoldenTolerance { get; init; }
+
+    /// <summary>The most held-out accuracy, in points, the int8 backbone may lose against fp32 on the device (its gate's tolerance).</summary>
+    public double AccuracyBudgetPoints { get; init; } = 1.0;
+
+    /// <summary>Held-out images the builder scored fp32 and int8 on (0 when it did not score).</summary>
+    public int ScoredImages { get; init; }
+
+    /// <summary>The fp32 backbone's accuracy on those images.</summary>
+    public double? Fp32Accuracy { get; init; }
+
+    /// <summary>The int8 backbone's accuracy on the same images.</summary>
+    public double? Int8Accuracy { get; init; }
+
+    /// <summary>The section's problems, if any.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Method is not ("minmax" or "percentile" or "entropy"))
+            yield return $"int8 calibration method '{Method}'";
+        if (CalibrationImages < 1)
+            yield return $"int8 calibrated on {CalibrationImages} images";
+        if (!(GoldenTolerance > 0 && double.IsFinite(GoldenTolerance)))
+            yield return $"int8 golden tolerance {GoldenTolerance}";
+        if (!(AccuracyBudgetPoints is >= 0 and <= 100))
+            yield return $"int8 accuracy budget {AccuracyBudgetPoints} points (0 to 100)";
+    }
+}

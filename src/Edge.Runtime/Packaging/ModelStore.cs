@@ -93,9 +93,10 @@ public sealed class ModelStore
     /// and <see cref="ModelManifest.DeviceMade"/> set. Staged, flushed and switched like
     /// <see cref="Install"/>: a failure leaves the current model as it was. <paramref name="labels"/> are
     /// the classes its head outputs, when a replaced head was trained on other classes than the parent's.
+    /// <paramref name="quantized"/> describes a re-quantized int8 backbone among <paramref name="replaced"/> (the parent's section is kept otherwise).
     /// </summary>
     public InstalledModel InstallLocal(InstalledModel parent, IReadOnlyDictionary<string, string> replaced, IReadOnlyCollection<string> dropped,
-        string version, DeviceOrigin origin, IReadOnlyList<string>? labels = null)
+        string version, DeviceOrigin origin, IReadOnlyList<string>? labels = null, Int8Backbone? quantized = null)
     {
         ArgumentNullException.ThrowIfNull(parent);
         ArgumentNullException.ThrowIfNull(replaced);
@@ -108,7 +109,7 @@ public sealed class ModelStore
             var files = new List<PackageFile>();
             var kept = parent.Manifest.Files.Where(f => !dropped.Contains(f.Role)).ToList();
             // A replaced role the parent lacks (a package without a head) is added under device/.
-            kept.AddRange(replaced.Keys.Where(role => kept.All(f => f.Role != role)).Select(role => new PackageFile($"device/{role}.onnx", "", 0, role)));
+            kept.AddRange(replaced.Keys.Where(role => kept.All(f => f.Role != role)).Select(role => new PackageFile($"device/{role}{(role.StartsWith("golden", StringComparison.Ordinal) ? ".f32" : ".onnx")}", "", 0, role)));
             foreach (var file in kept)
             {
                 string source = replaced.TryGetValue(file.Role, out var path) ? path : Path.Combine(parent.Directory, file.Path);
@@ -124,6 +125,7 @@ public sealed class ModelStore
                 Files = files,
                 DeviceMade = origin,
                 Golden = files.Any(f => f.Role == PackageFileRoles.GoldenOutputs) ? parent.Manifest.Golden : null,
+                Quantized = files.Any(f => f.Role == PackageFileRoles.BackboneInt8) ? quantized ?? parent.Manifest.Quantized : null,
                 Provenance = (parent.Manifest.Provenance ?? new Provenance()) with
                 {
                     CreatedAt = origin.CreatedAt,
