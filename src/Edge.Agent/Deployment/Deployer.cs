@@ -102,16 +102,17 @@ public sealed partial class Deployer
     /// and opens it; the parent becomes the previous model, so <see cref="RollBack"/> returns to it.
     /// Serialized with deployments and rollbacks; refused (<see cref="AgentErrorCode.ModelChanged"/>) when
     /// <paramref name="parent"/> is no longer current. When it cannot be opened, the store goes back to the parent.
+    /// <paramref name="quantized"/> describes a re-quantized int8 backbone among <paramref name="replaced"/>.
     /// </summary>
     public ServedModel InstallLocal(InstalledModel parent, IReadOnlyDictionary<string, string> replaced, IReadOnlyCollection<string> dropped, string version, DeviceOrigin origin,
-        IReadOnlyList<string>? labels = null)
+        IReadOnlyList<string>? labels = null, Int8Backbone? quantized = null)
     {
         lock (_sync)
         {
             if (!string.Equals(_store.Current?.Directory, parent.Directory, StringComparison.Ordinal))
                 throw new AgentException(AgentErrorCode.ModelChanged,
                     $"The served model changed while {Describe(parent)} was being tuned (now {Describe(_store.Current)}); the tuned version was not installed.");
-            var installed = _store.InstallLocal(parent, replaced, dropped, version, origin, labels);
+            var installed = _store.InstallLocal(parent, replaced, dropped, version, origin, labels, quantized);
             try
             {
                 var served = ServedModel.Open(installed, _sessions, _logger);

@@ -1,3 +1,4 @@
+using EdgeTL.Runtime.Features;
 using EdgeTL.Runtime.Onnx;
 using EdgeTL.Trainer.Data;
 using EdgeTL.Trainer.Interop.Onnx;
@@ -127,15 +128,10 @@ public static class BackboneTuning
     /// <summary>Features of the golden inputs (float32 NCHW file) through the backbone ONNX at <paramref name="backboneOnnx"/>, written beside it.</summary>
     public static string GoldenOutputs(string backboneOnnx, string goldenInputs, int count, int side)
     {
-        var bytes = File.ReadAllBytes(goldenInputs);
-        var inputs = new float[bytes.Length / sizeof(float)];
-        Buffer.BlockCopy(bytes, 0, inputs, 0, inputs.Length * sizeof(float));
+        float[] inputs = GoldenCheck.ReadFloats(goldenInputs);
         using var run = OnnxModel.Load(backboneOnnx);
-        var (outputs, _) = run.Run(inputs, [count, inputs.Length / (count * side * side), side, side]);
-        var written = new byte[outputs.Length * sizeof(float)];
-        Buffer.BlockCopy(outputs, 0, written, 0, written.Length);
         string path = Path.Combine(Path.GetDirectoryName(backboneOnnx)!, "golden-features.f32");
-        File.WriteAllBytes(path, written);
+        GoldenCheck.WriteFloats(path, GoldenCheck.Features(run, inputs, count));
         return path;
     }
 

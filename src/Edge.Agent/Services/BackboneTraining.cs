@@ -66,8 +66,8 @@ public sealed class BackboneTraining
             server.Head is null && all.Classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, settings.Seed, out _);
         var trained = BackboneModes.TrainedGroups(settings.Mode);
         var frozen = model.Groups.Select(g => g.Name).Where(g => !trained.Contains(g)).ToList();
-        BackboneReport Describe(string? version, double? delta, int checkedOn) =>
-            new(trained, frozen, parent.Manifest.Counter, parent.Manifest.Version, version, delta, checkedOn);
+        BackboneReport Describe(string? version, double? delta, int checkedOn, PrecisionChoice? precision = null) =>
+            new(trained, frozen, parent.Manifest.Counter, parent.Manifest.Version, version, delta, checkedOn, precision);
 
         TrainingResult result;
         try
@@ -95,8 +95,8 @@ public sealed class BackboneTraining
         }
 
         var check = scored.Subset([.. Enumerable.Range(0, Math.Min(ServingUpdates.ExportCheckImages, scored.Count))]);
-        var installed = _updates.InstallBackbone(command, settings.Mode, parent, model, check, out double delta);
-        report = report with { Backbone = Describe(installed?.Manifest.Version, delta, check.Count), Seconds = clock.Elapsed.TotalSeconds };
+        var installed = _updates.InstallBackbone(command, settings.Mode, parent, model, check, out double delta, out var precision);
+        report = report with { Backbone = Describe(installed?.Manifest.Version, delta, check.Count, precision), Seconds = clock.Elapsed.TotalSeconds };
         if (installed is null)
         {
             report = report with

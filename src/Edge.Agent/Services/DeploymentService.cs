@@ -47,8 +47,7 @@ public sealed class DeploymentService
         long before = _serving.Server.Counter;
         var outcome = await _serving.Deployer.DeployAsync(source, cancellationToken).ConfigureAwait(false);
         var health = outcome.Health is { } h ? new HealthCheck(h.Passed, h.Reason, h.MaxAbsDifference, h.MedianLatencyMs) : null;
-        var report = new DeploymentReport(outcome.Status.ToString(), outcome.Reason, outcome.Version, outcome.Counter, outcome.Elapsed.TotalSeconds,
-            outcome.Code?.ToString(), health, command.Id);
+        PrecisionChoice? precision = null;
         if (outcome.Status is DeploymentStatus.Promoted or DeploymentStatus.RolledBack)
         {
             if (outcome.Status == DeploymentStatus.Promoted)
@@ -56,13 +55,15 @@ public sealed class DeploymentService
                 _serving.DeployedAt = _time.GetUtcNow();
                 _coldStart.OnDeployed();
             }
-            _updates.Serve(outcome.Served);
+            precision = _updates.Serve(outcome.Served);
         }
+        var report = new DeploymentReport(outcome.Status.ToString(), outcome.Reason, outcome.Version, outcome.Counter, outcome.Elapsed.TotalSeconds,
+            outcome.Code?.ToString(), health, command.Id, precision);
         _metrics.Publish(MetricKinds.Deployment, report, ProtocolJson.Default.DeploymentReport, droppable: false);
         _serving.RecordLastDeployment(new DeploymentRef(command.Id, outcome.Status.ToString(), outcome.Reason, source.AbsoluteUri, _time.GetUtcNow(), outcome.Counter));
         _state.Publish();
         return outcome.Status == DeploymentStatus.Promoted
-            ? _results.Result(command, CommandStatus.Ok, $"Deployed {outcome.Version} (counter {outcome.Counter}; was {before}).", report, ProtocolJson.Default.DeploymentReport)
+            ? _results.Result(command, CommandStatus.Ok, $"Deployed {outcome.Version} (counter {outcome.Counter}; was {before}){(precision is null ? "" : $"; {precision.Reason}")}.", report, ProtocolJson.Default.DeploymentReport)
             : _results.Result(command, CommandStatus.Failed, $"{outcome.Status}: {outcome.Reason}", report, ProtocolJson.Default.DeploymentReport);
     }
 
@@ -73,7 +74,7 @@ public sealed class DeploymentService
         var outcome = _serving.Deployer.RollBack();
         if (outcome.Status != DeploymentStatus.RolledBack)
             return _results.Failed(command, outcome.Reason, nameof(AgentErrorCode.NothingToRollBack));
-        _serving.Server.Replace(outcome.Served, outcome.Served is null ? null : _serving.LoadServingHead(outcome.Served.Installed.Manifest));
+        _serving.Serve(outcome.Served);
         _drift.Reset();
         _serving.RecordLastDeployment(new DeploymentRef(command.Id, DeploymentStatus.RolledBack.ToString(), $"Rolled back on command to {outcome.Version} (counter {outcome.Counter}).",
             "rollback", _time.GetUtcNow(), outcome.Counter));

@@ -120,8 +120,8 @@ public sealed class LabelFreeAdaptation
         var checkCount = Math.Min(ServingUpdates.ExportCheckImages, targetSamples.Count);
         var check = new LabelledFeatures(target.narrow(0, 0, checkCount).flatten().data<float>().ToArray(), new int[checkCount], 3 * side * side, classes,
             [.. targetSamples.Take(checkCount).Select(s => s.Id)]);
-        var installed = _updates.InstallBackbone(command, method, parent, model, check, out double delta);
-        report = report with { Backbone = backbone with { ModelVersion = installed?.Manifest.Version, OnnxMaxAbsDifference = delta, OnnxCheckedOn = checkCount },
+        var installed = _updates.InstallBackbone(command, method, parent, model, check, out double delta, out var precision);
+        report = report with { Backbone = backbone with { ModelVersion = installed?.Manifest.Version, OnnxMaxAbsDifference = delta, OnnxCheckedOn = checkCount, Precision = precision },
             Seconds = clock.Elapsed.TotalSeconds };
         if (installed is null)
         {

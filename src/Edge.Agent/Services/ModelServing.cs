@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdgeTL.Agent.Deployment;
 using EdgeTL.Agent.Hosting;
+using EdgeTL.Agent.Learning;
 using EdgeTL.Agent.Serving;
 using EdgeTL.Agent.Storage;
 using EdgeTL.Protocol.Json;
@@ -21,9 +22,12 @@ public sealed class ModelServing
     public const string ExportsFolder = "exports";
 
     private const string LastDeploymentSetting = "lastDeployment";
+    private const int Int8RecentSamples = 256;
     private readonly AgentStore _store;
     private readonly SettingsService _settings;
+    private readonly Int8Gate _int8;
     private DeploymentRef? _lastDeployment;
+    private PrecisionChoice? _precision;
 
     /// <summary>Opens the model store under the data directory (nothing is loaded until <see cref="OpenCurrent"/>).</summary>
     public ModelServing(AgentOptions options, AgentStore store, ModelServer server, SettingsService settings, TimeProvider time, ILoggerFactory loggers)
@@ -38,6 +42,7 @@ public sealed class ModelServing
         var fetcher = new PackageFetcher(Path.Combine(options.DataDirectory, "downloads"));
         var gate = new HealthGate(new HealthGateOptions { LatencyBudget = TimeSpan.FromMilliseconds(options.HealthLatencyBudgetMs) }, time);
         Deployer = new Deployer(models, fetcher, gate, loggers.CreateLogger<Deployer>(), options.Sessions(), time);
+        _int8 = new Int8Gate(gate, options.MinHoldout, options.Sessions(), loggers.CreateLogger<Int8Gate>());
         _lastDeployment = LoadLastDeployment();
         // What a backbone fine-tune killed between its export and its install leaves; the served model never depends on it.
         string exports = Path.Combine(options.DataDirectory, ExportsFolder);
@@ -63,9 +68,44 @@ public sealed class ModelServing
     /// <summary>Whether a served prediction is possible (a device head, or the package's own).</summary>
     public bool CanPredict => Server.Head is not null || Server.Model?.Predictor is not null;
 
+    /// <summary>For a model with an int8 backbone: which backbone serves and why (null otherwise).</summary>
+    public PrecisionChoice? Precision => Volatile.Read(ref _precision);
+
     /// <summary>The served model as the protocol names it, or null.</summary>
     public ModelRef? ServedModel() =>
-        Server.Model?.Installed.Manifest is { } m ? new ModelRef(m.Name, m.Version, m.Counter, m.Architecture) : null;
+        Server.Model is { Installed.Manifest: var m } model ? new ModelRef(m.Name, m.Version, m.Counter, m.Architecture, model.Precision, Precision?.Reason) : null;
+
+    /// <summary>
+    /// Serves <paramref name="served"/> (opened fp32, as the deployer opens it) with its recorded device head, or nothing. A model with an
+    /// int8 backbone goes through the <see cref="Int8Gate"/> first, on the device's holdout and recent samples; the choice is returned and
+    /// kept for the state.
+    /// </summary>
+    public PrecisionChoice? Serve(Runtime.Features.ServedModel? served)
+    {
+        var head = served is null ? null : LoadServingHead(served.Installed.Manifest);
+        PrecisionChoice? choice = null;
+        if (served is not null)
+            (served, choice) = _int8.Choose(served, Classifier(served, head), () => Int8Evidence(served.Installed.Manifest));
+        Volatile.Write(ref _precision, choice);
+        Server.Replace(served, head);
+        return choice;
+    }
+
+    private static Func<float[], int, string[]>? Classifier(Runtime.Features.ServedModel served, HeadClassifier? head)
+    {
+        if (head is not null)
+            return (features, count) => [.. head.Probabilities(features, count).Select(p => head.Labels[Array.IndexOf(p, p.Max())])];
+        if (served.Predictor is { } predictor)
+            return (features, count) => [.. predictor.FromFeatures(features, count).Select(p => p.Label)];
+        return null;
+    }
+
+    private Int8Evidence Int8Evidence(ModelManifest manifest)
+    {
+        var classes = _settings.Current.Classes ?? manifest.Labels;
+        var holdout = _store.Samples.Labelled().Where(s => HoldoutSplit.IsHoldout(s.Id) && classes.Contains(s.Label!)).Select(s => (s.Image, s.Label!)).ToList();
+        return new Int8Evidence(holdout, [.. _store.Samples.Latest(Int8RecentSamples).Select(s => s.Image)]);
+    }
 
     /// <summary>The serving device head as the protocol names it, or null.</summary>
     public HeadRef? ServingHead() =>
@@ -75,7 +115,7 @@ public sealed class ModelServing
     public bool OpenCurrent()
     {
         var served = Deployer.OpenCurrent();
-        Server.Replace(served, served is null ? null : LoadServingHead(served.Installed.Manifest));
+        Serve(served);
         return served is not null;
     }
 

@@ -4,9 +4,13 @@ using EdgeTL.Agent.Learning;
 using EdgeTL.Agent.Serving;
 using EdgeTL.Agent.Storage;
 using EdgeTL.Protocol.Commands;
+using EdgeTL.Protocol.Payloads;
 using EdgeTL.Runtime.Features;
 using EdgeTL.Runtime.Packaging;
+using EdgeTL.Trainer;
+using EdgeTL.Trainer.Interop.Onnx.Quantization;
 using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Packaging;
 using static TorchSharp.torch;
 
 namespace EdgeTL.Agent.Services;
@@ -20,6 +24,9 @@ public sealed class ServingUpdates
 {
     /// <summary>Images checked module-against-ONNX after export.</summary>
     public const int ExportCheckImages = 8;
+
+    /// <summary>Most recent samples a device-made backbone's int8 variant is calibrated on.</summary>
+    public const int CalibrationSamples = 64;
 
     private readonly AgentOptions _options;
     private readonly AgentStore _store;
@@ -39,12 +46,16 @@ public sealed class ServingUpdates
         _time = time;
     }
 
-    /// <summary>Serves <paramref name="served"/> with its recorded device head (or none); resets the drift reference when something serves.</summary>
-    public void Serve(ServedModel? served)
+    /// <summary>
+    /// Serves <paramref name="served"/> with its recorded device head (or none), int8 where its gate lets it (<see cref="ModelServing.Serve"/>);
+    /// resets the drift reference when something serves. Returns the int8 choice, for a model with an int8 backbone.
+    /// </summary>
+    public PrecisionChoice? Serve(ServedModel? served)
     {
-        _serving.Server.Replace(served, served is null ? null : _serving.LoadServingHead(served.Installed.Manifest));
+        var choice = _serving.Serve(served);
         if (served is not null)
             _drift.Reset();
+        return choice;
     }
 
     /// <summary>Writes a trained head, records it, and serves it.</summary>
@@ -94,8 +105,15 @@ public sealed class ServingUpdates
     /// serves it as a device-made version of the served package. Null (nothing changed) when the
     /// export differs by more than <see cref="BackboneTuning.ExportTolerance"/>.
     /// </summary>
-    public InstalledModel? InstallBackbone(CommandEnvelope command, string mode, InstalledModel parent, TransferModel model, LabelledFeatures check, out double delta)
+    /// <remarks>
+    /// When the parent carried an int8 backbone, the new backbone is re-quantized on the device (the parent's calibration method and
+    /// budget; calibration on up to <see cref="CalibrationSamples"/> recent samples outside the holdout) and goes through the same int8 gate;
+    /// <paramref name="precision"/> says which backbone serves and why.
+    /// </remarks>
+    public InstalledModel? InstallBackbone(CommandEnvelope command, string mode, InstalledModel parent, TransferModel model, LabelledFeatures check, out double delta,
+        out PrecisionChoice? precision)
     {
+        precision = null;
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(parent);
         ArgumentNullException.ThrowIfNull(check);
@@ -109,6 +127,24 @@ public sealed class ServingUpdates
             var replaced = new Dictionary<string, string>(StringComparer.Ordinal) { [PackageFileRoles.Backbone] = backbone, [PackageFileRoles.Head] = head };
             if (parent.Manifest.Golden is { } golden && parent.PathOf(PackageFileRoles.GoldenInputs) is { } goldenInputs && parent.PathOf(PackageFileRoles.GoldenOutputs) is not null)
                 replaced[PackageFileRoles.GoldenOutputs] = BackboneTuning.GoldenOutputs(backbone, goldenInputs, golden.Count, input.Size);
+            var dropped = new List<string> { PackageFileRoles.BackboneFloat16, PackageFileRoles.Weights, PackageFileRoles.BackboneInt8, PackageFileRoles.GoldenOutputsInt8 };
+            Int8Backbone? quantized = null;
+            string? requantizeFailure = null;
+            if (parent.Manifest.Quantized is { } parentInt8 && replaced.ContainsKey(PackageFileRoles.GoldenOutputs))
+            {
+                try
+                {
+                    var (int8Backbone, int8Golden, section) = Requantize(backbone, parent, parentInt8, Path.Combine(folder, "int8"));
+                    replaced[PackageFileRoles.BackboneInt8] = int8Backbone;
+                    replaced[PackageFileRoles.GoldenOutputsInt8] = int8Golden;
+                    dropped.RemoveAll(role => role is PackageFileRoles.BackboneInt8 or PackageFileRoles.GoldenOutputsInt8);
+                    quantized = section;
+                }
+                catch (Exception e) when (e is EdgeTrainerException or Runtime.EdgeRuntimeException or AgentException)
+                {
+                    requantizeFailure = e.Message;
+                }
+            }
             var now = _time.GetUtcNow();
             string version = string.Create(CultureInfo.InvariantCulture, $"{parent.Manifest.Version.Split('+')[0]}+device.{now:yyyyMMddHHmmss}");
             var origin = new DeviceOrigin(parent.Manifest.Counter, parent.Manifest.Version, command.Id, mode, now);
@@ -116,14 +152,19 @@ public sealed class ServingUpdates
             try
             {
                 // The exported head outputs the device's classes (set-config may have replaced the package's).
-                opened = _serving.Deployer.InstallLocal(parent, replaced, [PackageFileRoles.BackboneFloat16, PackageFileRoles.Weights], version, origin, check.Classes);
+                opened = _serving.Deployer.InstallLocal(parent, replaced, dropped, version, origin, check.Classes, quantized);
             }
             catch (IOException e) when (DiskSpace.IsFull(e))
             {
                 throw new AgentException(AgentErrorCode.StorageFull, "The device-made version could not be written: the disk is full. The served model stays.", e);
             }
             // Its own head (exported beside the backbone) serves: no device head was trained on this backbone yet.
-            Serve(opened);
+            precision = Serve(opened);
+            if (requantizeFailure is not null)
+            {
+                precision = new PrecisionChoice(PrecisionChoice.FullPrecision, $"fp32 serves: the device-made backbone could not be re-quantized: {requantizeFailure}",
+                    BudgetPoints: parent.Manifest.Quantized!.AccuracyBudgetPoints);
+            }
             _state.Publish();
             return opened.Installed;
         }
@@ -132,5 +173,26 @@ public sealed class ServingUpdates
             if (Directory.Exists(folder))
                 Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>The device-made backbone at <paramref name="backbone"/> quantized as its parent's was, calibrated on the device's own recent samples.</summary>
+    private (string Backbone, string Golden, Int8Backbone Section) Requantize(string backbone, InstalledModel parent, Int8Backbone parentInt8, string folder)
+    {
+        var input = parent.Manifest.Input;
+        var recent = _store.Samples.Latest(4 * CalibrationSamples).Where(s => !HoldoutSplit.IsHoldout(s.Id)).ToList();
+        if (recent.Count == 0)
+            throw new AgentException(AgentErrorCode.NotEnoughData, "there are no samples outside the holdout to calibrate on");
+        var picked = recent.Count <= CalibrationSamples ? recent : [.. Enumerable.Range(0, CalibrationSamples).Select(i => recent[i * recent.Count / CalibrationSamples])];
+        float[] pixels = SampleFeatures.PixelsOf(picked, input);
+        int length = pixels.Length / picked.Count;
+        var batches = Enumerable.Range(0, (picked.Count + 15) / 16).Select(b =>
+        {
+            int n = Math.Min(16, picked.Count - (b * 16));
+            return (pixels.AsSpan(b * 16 * length, n * length).ToArray(), new[] { n, input.Channels, input.Size, input.Size });
+        }).ToList();
+        var method = Enum.Parse<CalibrationMethod>(parentInt8.Method, ignoreCase: true);
+        var quantized = OnnxQuantizer.Quantize(File.ReadAllBytes(backbone), batches, new QuantizationOptions { Method = method });
+        float[] goldenInputs = Runtime.Features.GoldenCheck.ReadFloats(parent.PathOf(PackageFileRoles.GoldenInputs)!);
+        return Int8Packaging.Write(quantized, method, $"{picked.Count} device samples", goldenInputs, parent.Manifest.Golden!.Count, folder, parentInt8.AccuracyBudgetPoints);
     }
 }

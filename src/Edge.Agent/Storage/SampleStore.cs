@@ -50,6 +50,10 @@ public sealed class SampleStore
     public IReadOnlyList<SampleRecord> Recent(string domain, int count) =>
         [.. _samples.Query().Where(s => s.Domain == domain).OrderByDescending(s => s.Id).Limit(count).ToEnumerable().Reverse()];
 
+    /// <summary>The newest <paramref name="count"/> samples of any domain, oldest first.</summary>
+    public IReadOnlyList<SampleRecord> Latest(int count) =>
+        [.. _samples.Query().OrderByDescending(s => s.Id).Limit(count).ToEnumerable().Reverse()];
+
     /// <summary>Labelled sample counts per label (all domains).</summary>
     public IReadOnlyDictionary<string, int> LabelCounts() =>
         _samples.Query().Where(s => s.Label != null).Select(s => s.Label).ToEnumerable().GroupBy(l => l!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);

@@ -11,5 +11,6 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="ModelVersion">The device-made version now served, or null when not promoted.</param>
 /// <param name="OnnxMaxAbsDifference">Largest |Δ| between the trained module and its ONNX export in ONNX Runtime (features and logits), or null when not exported.</param>
 /// <param name="OnnxCheckedOn">Real images that comparison ran on.</param>
+/// <param name="Precision">When the parent carried an int8 backbone: the device-made backbone re-quantized from the device's samples, and which backbone serves.</param>
 public sealed record BackboneReport(IReadOnlyList<string> TrainedGroups, IReadOnlyList<string> FrozenGroups, long ParentCounter, string ParentVersion,
-    string? ModelVersion, double? OnnxMaxAbsDifference, int OnnxCheckedOn);
+    string? ModelVersion, double? OnnxMaxAbsDifference, int OnnxCheckedOn, PrecisionChoice? Precision = null);

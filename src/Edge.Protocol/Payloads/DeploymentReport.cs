@@ -9,5 +9,6 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="Code">The error code when it did not promote (<c>PackageRejected</c>, <c>FetchFailed</c>, <c>StorageFull</c>, <c>HealthGateFailed</c>).</param>
 /// <param name="Health">The health gate's verdict, when it ran.</param>
 /// <param name="Command">The command id (or <c>desired-{counter}</c>) that started it.</param>
+/// <param name="Precision">For a package with an int8 backbone: which backbone serves and why.</param>
 public sealed record DeploymentReport(string Status, string Reason, string? Version, long? Counter, double Seconds, string? Code = null, HealthCheck? Health = null,
-    string? Command = null);
+    string? Command = null, PrecisionChoice? Precision = null);
