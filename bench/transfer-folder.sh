@@ -19,28 +19,6 @@ dotnet build src/Cloud.Pretrain -c Release -v q -nologo
 cli() { dotnet src/Cloud.Pretrain/bin/Release/net10.0/edgetl-cloud.dll "$@"; }
 
 rm -rf "$OUT" && mkdir -p "$OUT"
-python3 - "$OUT/images" "$PER_CLASS" <<'PY'
-import gzip, os, random, struct, sys, zlib
-def png(path, pixels, side=28):   # 8-bit grayscale PNG, written by hand (no imaging library needed)
-    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    rows = b"".join(b"\0" + pixels[r * side:(r + 1) * side] for r in range(side))
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-root, per_class = sys.argv[1], int(sys.argv[2])
-names = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"]
-def load(prefix):
-    with gzip.open(f"data/fashion-mnist/{prefix}-images-idx3-ubyte.gz") as f: images = f.read()[16:]
-    with gzip.open(f"data/fashion-mnist/{prefix}-labels-idx1-ubyte.gz") as f: labels = f.read()[8:]
-    return images, labels
-for prefix, split, take in (("train", "train", per_class), ("t10k", "val", None)):
-    images, labels = load(prefix)
-    rng = random.Random(0)
-    for c, name in enumerate(names):
-        members = [i for i, l in enumerate(labels) if l == c]
-        rng.shuffle(members)
-        os.makedirs(f"{root}/{split}/{name}", exist_ok=True)
-        for i in members[:take]:
-            png(f"{root}/{split}/{name}/{i:05d}.png", images[i * 784:(i + 1) * 784])
-PY
+python3 bench/fashion-folder.py "$OUT/images" "$PER_CLASS"
 cli import --from "$models/ResNet18Onnx/ResNet18.onnx" --preprocess "$models/ResNetPrepOnnx/ResNetPreprocess.onnx" --out "$OUT/import-resnet18"
 cli train --data "$OUT/images" --from "$OUT/import-resnet18" --out "$OUT/train" "$@"
