@@ -93,12 +93,17 @@ public sealed class OnnxQuantizerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void No_calibration_a_wrong_shape_and_a_weight_that_is_not_a_constant_are_typed_errors()
+    public void No_calibration_a_wrong_shape_a_non_finite_value_and_a_weight_that_is_not_a_constant_are_typed_errors()
     {
         byte[] fp32 = Export("resnet18");
         Assert.Equal(TrainerErrorCode.EmptyDataset, Assert.Throws<EdgeTrainerException>(() => OnnxQuantizer.Quantize(fp32, [])).Code);
         var wrong = Assert.Throws<EdgeTrainerException>(() => OnnxQuantizer.Quantize(fp32, [(new float[3 * 64 * 64], [1, 3, 32, 32])]));
         Assert.Equal(TrainerErrorCode.InvalidInputShape, wrong.Code);
+        var corrupt = Batches(FashionMnist.LoadTest().SamplePerClass(1, seed: 1), 0, 2);
+        corrupt[0].Values[5] = float.NaN;
+        var nan = Assert.Throws<EdgeTrainerException>(() => OnnxQuantizer.Quantize(fp32, corrupt));
+        Assert.Equal(TrainerErrorCode.NonFiniteInput, nan.Code);
+        Assert.Contains("batch 0", nan.Message, StringComparison.Ordinal);
 
         // A convolution whose weight is a second graph input: nothing to quantize ahead of time.
         var model = ModelProto.Parser.ParseFrom(fp32);

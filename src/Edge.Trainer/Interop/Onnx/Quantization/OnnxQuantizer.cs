@@ -54,6 +54,13 @@ public static class OnnxQuantizer
         var batches = calibration.ToList();
         if (batches.Count == 0 || batches.Sum(b => b.Shape.Length > 0 ? b.Shape[0] : 0) == 0)
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset, "Quantization needs calibration images; none were given.");
+        for (int b = 0; b < batches.Count; b++)
+        {
+            int bad = Array.FindIndex(batches[b].Values, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new EdgeTrainerException(TrainerErrorCode.NonFiniteInput,
+                    $"Calibration batch {b} holds {batches[b].Values[bad]} at value {bad}: calibration images must be finite (a corrupt or unnormalized input).");
+        }
 
         var model = Parse(Optimize(fp32Model));
         long opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
