@@ -32,8 +32,18 @@ internal static class ShiftRecoveryBenchmark
         int finetuneEpochs = IntOption(args, "--finetune-epochs", 30);   // the device's finetune default
         int holdoutPerClass = IntOption(args, "--holdout-per-class", 4);  // the guard's labelled shifted holdout: 4 × 5 classes = 20
         double finetuneRate = double.Parse(StringOption(args, "--finetune-lr") ?? "1e-3", System.Globalization.CultureInfo.InvariantCulture);
-        var shifts = StringOption(args, "--shifts")?.Split(',').Select(s => Enum.Parse<ImageShift>(s, ignoreCase: true)).ToArray()
-            ?? [ImageShift.Inverted, ImageShift.NoiseLowContrast];
+        ImageShift[] shifts = [ImageShift.Inverted, ImageShift.NoiseLowContrast];
+        if (StringOption(args, "--shifts") is { } named)
+        {
+            var parsed = named.Split(',').Select(n => (Name: n, Shift: n.Equals("noise", StringComparison.OrdinalIgnoreCase) ? ImageShift.NoiseLowContrast
+                : Enum.TryParse<ImageShift>(n, ignoreCase: true, out var shift) && Enum.IsDefined(shift) ? shift : (ImageShift?)null)).ToList();
+            if (parsed.FirstOrDefault(p => p.Shift is null).Name is { } unknown)
+            {
+                Console.Error.WriteLine($"--shifts: '{unknown}' is not a shift; known: inverted, noise (noiselowcontrast).");
+                return 2;
+            }
+            shifts = [.. parsed.Select(p => p.Shift!.Value)];
+        }
         var methods = StringOption(args, "--methods")?.Split(',');
         var labelFreeGroups = StringOption(args, "--bn-groups")?.Split(',');   // null: from the stem through the localized peak, as the agent does
         set_num_threads(threads);
