@@ -6,18 +6,14 @@
 #   `package --from-train --int8` (calibrated on train/, scored on val/) and `quantize --method all`.
 # val/ is the 1,000 bundled test images, which no step trains or calibrates on.
 #
-#   bash bench/int8-accuracy.sh              # about 20 minutes on 2 cores
+#   bash bench/int8-accuracy.sh              # about 25 minutes on 2 cores
 #   ARCHS="resnet18" bash bench/int8-accuracy.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/bench/int8-accuracy}
 PER_CLASS=${PER_CLASS:-50}
 ARCHS=${ARCHS:-"mlnet resnet18 mobilenet_v2"}
-models=${EDGETL_DNN_IMAGE_MODELS:-${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools/DnnImageModels}
-
-dotnet build src/Cloud.Pretrain -c Release -v q -nologo
-[ -f "$models/ResNet18Onnx/ResNet18.onnx" ] || dotnet restore tests/Edge.Trainer.Tests -v q >/dev/null
-cli() { dotnet src/Cloud.Pretrain/bin/Release/net10.0/edgetl-cloud.dll "$@"; }
+source bench/cloud-cli.sh
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 python3 bench/fashion-folder.py "$OUT/images" "$PER_CLASS"
@@ -29,7 +25,7 @@ for arch in $ARCHS; do
     cli import --from "$models/ResNet18Onnx/ResNet18.onnx" --preprocess "$models/ResNetPrepOnnx/ResNetPreprocess.onnx" --out "$dir/import" >/dev/null
     start=(--from "$dir/import")
   else
-    cli pretrain --arch "$arch" --size 224 --classes 0-4 --per-class 100 --epochs 3 --batch-size 32 --out "$dir/pretrain.bin" >/dev/null
+    cli pretrain --arch "$arch" --size 224 --classes 0-4 --per-class 200 --epochs 4 --batch-size 32 --out "$dir/pretrain.bin" | grep -E "^Test"
     start=(--arch "$arch" --weights "$dir/pretrain.bin" --size 224)
   fi
   cli train --data "$OUT/images" "${start[@]}" --epochs 0 --out "$dir/train" >/dev/null

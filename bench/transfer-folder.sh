@@ -12,11 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/bench/transfer-folder}
 PER_CLASS=${PER_CLASS:-50}
-models=${EDGETL_DNN_IMAGE_MODELS:-${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools/DnnImageModels}
-
-dotnet build src/Cloud.Pretrain -c Release -v q -nologo
-[ -f "$models/ResNet18Onnx/ResNet18.onnx" ] || dotnet restore tests/Edge.Trainer.Tests -v q >/dev/null
-cli() { dotnet src/Cloud.Pretrain/bin/Release/net10.0/edgetl-cloud.dll "$@"; }
+source bench/cloud-cli.sh
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 python3 bench/fashion-folder.py "$OUT/images" "$PER_CLASS"

@@ -107,6 +107,43 @@ internal static class ExtractionBenchmark
         double f = Median(fp32Runs), q = Median(int8Runs), p = Median(pytorchRuns);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name,-14} {size,4}  {f,10:F1} {q,10:F1} {p,12:F1}  {q / f,8:F2}× {q / p,15:F2}×"));
+        if (options.Profile)
+            Profile(name, OnnxQuantizer.Quantize(fp32, calibration).Model, calibration, options);
+    }
+
+    /// <summary>
+    /// <c>--profile</c>: ONNX Runtime's own profile of the int8 session over five passes of the benchmark batch, summed per kernel
+    /// (op type as it ran after fusion, and its provider): which integer kernels ran, and what stayed in float.
+    /// </summary>
+    private static void Profile(string name, byte[] model, List<(float[] Values, int[] Shape)> batches, Options options)
+    {
+        using var sessionOptions = new Microsoft.ML.OnnxRuntime.SessionOptions { EnableProfiling = true, IntraOpNumThreads = options.Threads };
+        sessionOptions.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), $"edgetl-ort-profile-{name}");
+        string file;
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(model, sessionOptions))
+        {
+            string input = session.InputMetadata.Keys.First();
+            for (int pass = 0; pass < 5; pass++)
+            {
+                foreach (var (values, shape) in batches)
+                {
+                    using var tensor = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(values, [.. shape.Select(d => (long)d)]);
+                    using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), [input], [tensor], session.OutputNames);
+                }
+            }
+            file = session.EndProfiling();
+        }
+        using var json = JsonDocument.Parse(File.ReadAllText(file));
+        File.Delete(file);
+        var kernels = json.RootElement.EnumerateArray()
+            .Where(e => e.GetProperty("cat").GetString() == "Node" && e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal))
+            .Select(e => (Op: e.GetProperty("args").GetProperty("op_name").GetString()!, Provider: e.GetProperty("args").TryGetProperty("provider", out var pr) ? pr.GetString()! : "?",
+                Micros: e.GetProperty("dur").GetDouble()))
+            .GroupBy(k => (k.Op, k.Provider)).Select(g => (g.Key.Op, g.Key.Provider, Micros: g.Sum(k => k.Micros), Count: g.Count())).OrderByDescending(k => k.Micros).ToList();
+        double total = kernels.Sum(k => k.Micros);
+        Console.WriteLine($"  ONNX Runtime profile of {name} int8 (5 passes): kernel, share of kernel time, calls");
+        foreach (var k in kernels.Take(8))
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {k.Op,-22} {k.Micros / total,6:P1}  {k.Count,6}  {k.Provider}"));
     }
 
     private static (double Ort, double TorchSharp, double PyTorch) Measure(string arch, int size, Options options)
@@ -200,7 +237,7 @@ internal static class ExtractionBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, bool Int8, bool MlNet);
+    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, bool Int8, bool MlNet, bool Profile);
 
     private static Options Parse(string[] args)
     {
@@ -216,7 +253,8 @@ internal static class ExtractionBenchmark
             double.Parse(Get("--seconds", "3"), CultureInfo.InvariantCulture),
             int.Parse(Get("--batch", "16"), CultureInfo.InvariantCulture),
             int.Parse(Get("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
-            args.Contains("--int8") || args.Contains("--mlnet"),
-            args.Contains("--mlnet"));
+            args.Contains("--int8") || args.Contains("--mlnet") || args.Contains("--profile"),
+            args.Contains("--mlnet"),
+            args.Contains("--profile"));
     }
 }
