@@ -93,6 +93,26 @@ public sealed class OnnxQuantizerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Entropy_never_clips_more_than_a_thousandth_of_the_values_nor_a_clip_output_below_its_bound()
+    {
+        // Dense mass near 0 and a heavy tail: 2 % of the values spread up to 50. The divergence alone would clip inside the tail.
+        var range = new ActivationRange(0, 50, 2048);
+        var random = new Random(1);
+        range.Add([.. Enumerable.Range(0, 100_000).Select(i => i % 50 == 0 ? (float)(random.NextDouble() * 50) : (float)(random.NextDouble() * 0.5))]);
+        double keep = range.Range(CalibrationMethod.Percentile, ActivationRange.EntropyKeeps).High;
+        Assert.True(range.Range(CalibrationMethod.Entropy).High >= keep, $"entropy clipped below the {ActivationRange.EntropyKeeps} % magnitude {keep}");
+
+        // mobilenet_v2's ReLU6 outputs (Clip) keep the range min/max gives them.
+        byte[] fp32 = Export("mobilenet_v2");
+        var batches = Batches(FashionMnist.LoadTest().SamplePerClass(1, seed: 1), 0, 8);
+        var entropy = OnnxQuantizer.Quantize(fp32, batches, new QuantizationOptions { Method = CalibrationMethod.Entropy }).QuantizedActivations;
+        var minMax = OnnxQuantizer.Quantize(fp32, batches, new QuantizationOptions { Method = CalibrationMethod.MinMax }).QuantizedActivations;
+        var clipOutputs = entropy.Keys.Where(k => k.EndsWith("Clip:0", StringComparison.Ordinal) || k.Contains("Clip", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(clipOutputs);
+        Assert.All(clipOutputs, k => Assert.Equal(minMax[k], entropy[k]));
+    }
+
+    [Fact]
     public void No_calibration_a_wrong_shape_a_non_finite_value_and_a_weight_that_is_not_a_constant_are_typed_errors()
     {
         byte[] fp32 = Export("resnet18");
