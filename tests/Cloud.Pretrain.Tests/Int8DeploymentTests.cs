@@ -40,6 +40,21 @@ public sealed class Int8DeploymentTests(PretrainedFixture fixture, ITestOutputHe
         await Cli.ExpectAsync(0, "import", "--from", PeerFixtures.File("resnet18.pt"), "--arch", "resnet18", "--out", import, "--threads", "2");
         await Cli.ExpectAsync(0, "train", "--data", data, "--from", import, "--size", "64", "--head-epochs", "30", "--epochs", "0", "--out", trained, "--threads", "2");
 
+        // quantize --from: an import's backbone, headless (nearest class centroid on train/, scored on val/).
+        var headless = await Cli.ExpectAsync(0, "quantize", "--from", import, "--size", "64", "--calibration", Path.Combine(data, "train"), "--data", data,
+            "--method", "minmax", "--json");
+        using (var summary = JsonDocument.Parse(headless.Output))
+        {
+            var fp32 = summary.RootElement.GetProperty("fp32");
+            var minmax = summary.RootElement.GetProperty("int8")[0];
+            output.WriteLine($"quantize --from: fp32 {fp32.GetProperty("accuracy").GetDouble():P1}, int8 {minmax.GetProperty("accuracy").GetDouble():P1} on n = {fp32.GetProperty("images")}, cosine {minmax.GetProperty("featureCosine").GetDouble():F4}");
+            Assert.Equal(60, minmax.GetProperty("images").GetInt32());
+            Assert.True(minmax.GetProperty("featureCosine").GetDouble() > 0.95);
+            Assert.True(Math.Abs(minmax.GetProperty("accuracy").GetDouble() - fp32.GetProperty("accuracy").GetDouble()) <= 0.1);
+        }
+        var neither = await Cli.ExpectAsync(2, "quantize", "--calibration", Path.Combine(data, "train"), "--data", data);
+        Assert.Contains("--package", neither.Error, StringComparison.Ordinal);
+
         // package --int8: calibrated on train/, scored on all 60 val/ images, figures in the signed manifest.
         string good = await PackageAsync(trained, counter: 11, "good");
         var manifest = Manifest(good);

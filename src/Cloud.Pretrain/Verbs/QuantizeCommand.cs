@@ -22,42 +22,45 @@ internal static class QuantizeCommand
 
     public static Command Create()
     {
-        var packageOption = new Option<string>("--package") { Description = "The package file (.tar) or folder whose backbone to quantize.", Required = true };
-        var trusted = new Option<string>("--trusted") { Description = "Trusted public keys: a folder of *.pem, or one .pem file.", Required = true };
+        var packageOption = new Option<string?>("--package") { Description = "The package file (.tar) or folder whose backbone to quantize (scored through its head)." };
+        var from = new Option<string?>("--from") { Description = "Or an import output folder: its backbone, scored headless by nearest class centroid (fitted on --data's train/, scored on val/)." };
+        var trusted = new Option<string?>("--trusted") { Description = "Trusted public keys for --package: a folder of *.pem, or one .pem file." };
         var calibration = new Option<string>("--calibration") { Description = "Images to calibrate on (any folder of images, searched recursively); never the images scored.", Required = true };
-        var data = new Option<string>("--data") { Description = "Held-out labelled images to score on: one folder per label (a folder with train/ and val/ is scored on val/).", Required = true };
+        var data = new Option<string>("--data") { Description = "Held-out labelled images to score on: one folder per label (a folder with train/ and val/ is scored on val/; --from needs both).", Required = true };
         var method = new Option<string>("--method") { Description = "minmax, percentile, entropy, or all.", DefaultValueFactory = _ => "all" };
         var count = new Option<int>("--calibration-images") { Description = "Most calibration images used (spread over the folder).", DefaultValueFactory = _ => 64 };
+        var size = CommonOptions.InputSize();
         var output = new Option<string?>("--out") { Description = "Folder to write each method's int8 backbone to (backbone.int8.<method>.onnx)." };
         var json = CommonOptions.Json();
-        var command = new Command("quantize", "Quantize a package's backbone to int8 (QDQ) with calibrated ranges; print each method's held-out accuracy and speed against fp32.")
+        var command = new Command("quantize", "Quantize a package's (or an import's) backbone to int8 (QDQ) with calibrated ranges; print each method's held-out accuracy and speed against fp32.")
         {
-            packageOption, trusted, calibration, data, method, count, output, json,
+            packageOption, from, trusted, calibration, data, method, count, size, output, json,
         };
         command.SetAction((parse, cancellationToken) => CliRunner.RunAsync(parse, ct =>
         {
             var methods = Methods(parse.GetValue(method)!);
             if (parse.GetValue(count) < 1)
                 throw CloudCliException.InvalidArguments("--calibration-images must be at least 1.");
+            if ((parse.GetValue(packageOption) is null) == (parse.GetValue(from) is null))
+                throw CloudCliException.InvalidArguments("Give --package (a signed package, with --trusted) or --from (an import folder), one of them.");
             var console = new CliConsole(parse, parse.GetValue(json));
-            using var package = ScoredPackage.Open(parse.GetValue(packageOption)!, parse.GetValue(trusted)!, "quantize");
-            var manifest = package.Installed.Manifest;
-            var pipeline = manifest.Input.ToPipeline();
-            string scored = EvaluateCommand.ScoredFolder(parse.GetValue(data)!);
-            var files = EvaluateCommand.LabelledFiles(scored, manifest.Labels);
-            var (batches, calibrationSkipped) = CalibrationBatches(parse.GetValue(calibration)!, pipeline, parse.GetValue(count), files.Select(f => Path.GetFullPath(f.File)).ToHashSet(StringComparer.Ordinal));
+            using IQuantizeScorer scorer = parse.GetValue(packageOption) is { } package
+                ? PackageScorer.Open(package, parse.GetValue(trusted) ?? throw CloudCliException.InvalidArguments("--package needs --trusted (the keys to verify it with)."), parse.GetValue(data)!, ct)
+                : CentroidScorer.Open(parse.GetValue(from)!, parse.GetValue(size), parse.GetValue(data)!, ct);
+            var (batches, calibrationSkipped) = CalibrationBatches(parse.GetValue(calibration)!, scorer.Pipeline, parse.GetValue(count),
+                scorer.ScoredFiles.Select(f => Path.GetFullPath(f.File)).ToHashSet(StringComparer.Ordinal));
             int calibrationImages = batches.Sum(b => b.Shape[0]);
-            console.Line($"{manifest.Name} {manifest.Version}: calibrating on {calibrationImages} images from {parse.GetValue(calibration)}, scoring on {files.Count} held-out images in {scored}");
+            console.Line($"{scorer.Name}: calibrating on {calibrationImages} images from {parse.GetValue(calibration)}, scoring on {scorer.ScoredFiles.Count} held-out images in {scorer.ScoredFolder}{scorer.How}");
             foreach (var skip in calibrationSkipped)
                 console.Line($"  skipped {skip}");
 
-            // fp32 and every int8 variant load the same way, so their speeds compare; the head stays the package's (fp32).
-            byte[] fp32 = File.ReadAllBytes(package.Installed.PathOf(PackageFileRoles.Backbone)!);
+            // fp32 and every int8 variant load the same way, so their speeds compare.
+            byte[] fp32 = scorer.Fp32Backbone;
             QuantizedRow Measure(string name, byte[] backbone)
             {
                 using var model = OnnxModel.Load(backbone);
-                var predictor = new Predictor(new FeatureExtractor(model, pipeline), package.Served.Head!, manifest.Labels);
-                return Score(name, predictor, model, scored, files, batches[0], ct);
+                var (accuracy, scored, cosine) = scorer.Score(model, ct);
+                return new QuantizedRow(name, accuracy, scored, ImagesPerSecond(model, batches[0]), null) { FeatureCosine = cosine };
             }
             var baseline = Measure("fp32", fp32);
             console.Line(Row(baseline, baseline));
@@ -77,7 +80,7 @@ internal static class QuantizeCommand
             }
             if (parse.GetValue(json))
             {
-                var summary = new QuantizeSummary(Path.GetFullPath(parse.GetValue(packageOption)!), calibrationImages, files.Count, baseline, rows);
+                var summary = new QuantizeSummary(scorer.Source, calibrationImages, scorer.ScoredFiles.Count, baseline, rows);
                 console.Out.WriteLine(JsonSerializer.Serialize(summary, CliJson.Default.QuantizeSummary));
             }
             return ExitCodes.Ok;
@@ -138,27 +141,35 @@ internal static class QuantizeCommand
         return ((double)scored.Count(s => s.Predicted == s.Label) / scored.Count, scored.Count);
     }
 
-    private static QuantizedRow Score(string method, Predictor predictor, OnnxModel backbone, string root, List<(string File, int Label)> files,
-        (float[] Values, int[] Shape) speedInput, CancellationToken ct)
+    private static double ImagesPerSecond(OnnxModel backbone, (float[] Values, int[] Shape) input)
     {
-        var (accuracy, count) = Accuracy(predictor, root, files, ct);
-        backbone.Run(speedInput.Values, speedInput.Shape);
+        backbone.Run(input.Values, input.Shape);
         var clock = Stopwatch.StartNew();
         int images = 0;
         while (clock.Elapsed.TotalSeconds < 2 || images == 0)
         {
-            backbone.Run(speedInput.Values, speedInput.Shape);
-            images += speedInput.Shape[0];
+            backbone.Run(input.Values, input.Shape);
+            images += input.Shape[0];
         }
-        return new QuantizedRow(method, accuracy, count, images / clock.Elapsed.TotalSeconds, null);
+        return images / clock.Elapsed.TotalSeconds;
     }
 
-    private static string Row(QuantizedRow row, QuantizedRow fp32) => string.Create(CultureInfo.InvariantCulture,
-        $"  {row.Method,-10} {row.Accuracy,7:P1} ({100 * (row.Accuracy - fp32.Accuracy):+0.0;-0.0;0.0} points, n = {row.Images})  {row.ImagesPerSecond,8:F1} img/s ({row.ImagesPerSecond / fp32.ImagesPerSecond:F2}× fp32)");
+    private static string Row(QuantizedRow row, QuantizedRow fp32)
+    {
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"  {row.Method,-10} {row.Accuracy,7:P1} ({100 * (row.Accuracy - fp32.Accuracy):+0.0;-0.0;0.0} points, n = {row.Images})  {row.ImagesPerSecond,8:F1} img/s ({row.ImagesPerSecond / fp32.ImagesPerSecond:F2}× fp32)");
+        return row.FeatureCosine is double cosine && row.Method != "fp32"
+            ? line + string.Create(CultureInfo.InvariantCulture, $"  features' cosine to fp32 {cosine:F4}")
+            : line;
+    }
 }
 
 /// <summary>One backbone scored by <c>quantize</c>: its held-out accuracy with n, and ONNX Runtime's speed.</summary>
-internal sealed record QuantizedRow(string Method, double Accuracy, int Images, double ImagesPerSecond, string? File);
+internal sealed record QuantizedRow(string Method, double Accuracy, int Images, double ImagesPerSecond, string? File)
+{
+    /// <summary>With <c>--from</c>: the mean cosine between this backbone's features and fp32's on the scored images.</summary>
+    public double? FeatureCosine { get; init; }
+}
 
 /// <summary>What <c>quantize --json</c> prints.</summary>
 internal sealed record QuantizeSummary(string Package, int CalibrationImages, int ScoredImages, QuantizedRow Fp32, IReadOnlyList<QuantizedRow> Int8);
