@@ -121,7 +121,7 @@ public sealed class Int8DeploymentTests(PretrainedFixture fixture, ITestOutputHe
         using var keys = VerifyCommand.LoadTrusted(fixture.Keys);
         var store = new ModelStore(Path.Combine(_dir, "cam-01", "data", "models"), keys);
         var (installed, parent) = (store.Current!, store.Previous!);
-        Assert.Equal((1L * 13, "1.13.0"), (installed.Manifest.DeviceMade!.ParentCounter, parent.Manifest.Version));
+        Assert.Equal((13L, "1.13.0"), (installed.Manifest.DeviceMade!.ParentCounter, parent.Manifest.Version));
         Assert.Contains("device samples", installed.Manifest.Quantized!.CalibrationSource, StringComparison.Ordinal);
         Assert.NotEqual(ModelPackage.HashFile(parent.PathOf(PackageFileRoles.BackboneInt8)!), ModelPackage.HashFile(installed.PathOf(PackageFileRoles.BackboneInt8)!));
         var state = await StatusModelAsync(broker);

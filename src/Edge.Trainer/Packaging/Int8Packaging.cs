@@ -39,7 +39,7 @@ public static class Int8Packaging
         ArgumentNullException.ThrowIfNull(quantized);
         ArgumentNullException.ThrowIfNull(goldenInputs);
         Directory.CreateDirectory(folder);
-        string backbone = Path.Combine(folder, "backbone.int8.onnx"), golden = Path.Combine(folder, "golden-features.int8.f32");
+        string backbone = Path.Combine(folder, BackbonePath), golden = Path.Combine(folder, Path.GetFileName(GoldenPath));
         File.WriteAllBytes(backbone, quantized.Model);
         float[] features;
         using (var session = OnnxModel.Load(quantized.Model))

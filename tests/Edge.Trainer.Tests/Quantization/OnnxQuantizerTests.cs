@@ -51,6 +51,7 @@ public sealed class OnnxQuantizerTests(ITestOutputHelper output)
     /// </summary>
     [Theory]
     [InlineData(CalibrationMethod.MinMax)]
+    [InlineData(CalibrationMethod.Percentile)]
     [InlineData(CalibrationMethod.Entropy)]
     public void ML_NET_resnet18_quantizes_and_the_real_photos_retrieve_themselves(CalibrationMethod method)
     {
