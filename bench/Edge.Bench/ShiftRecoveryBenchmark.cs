@@ -45,7 +45,7 @@ internal static class ShiftRecoveryBenchmark
             shifts = [.. parsed.Select(p => p.Shift!.Value)];
         }
         var methods = StringOption(args, "--methods")?.Split(',');
-        var labelFreeGroups = StringOption(args, "--bn-groups")?.Split(',');   // null: from the stem through the localized peak, as the agent does
+        var labelFreeGroups = StringOption(args, "--bn-groups")?.Split(',');   // null: as the agent chooses them (RenormalizationChoice)
         set_num_threads(threads);
         var train = FashionMnist.LoadTrain();
         var test = FashionMnist.LoadTest();

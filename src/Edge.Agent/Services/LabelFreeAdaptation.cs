@@ -18,8 +18,8 @@ namespace EdgeTL.Agent.Services;
 
 /// <summary>
 /// <c>adapt method=bn|tent</c>: label-free adaptation of the served backbone to a target domain.
-/// The shift is localized first; <c>bn</c> re-estimates the BatchNorm statistics of the layer groups up to
-/// where it peaks (the stem, for the shifts measured) on the target images (AdaBN); <c>tent</c> also
+/// The shift is localized first; <c>bn</c> re-estimates the BatchNorm statistics of the early layer groups whose
+/// re-normalization brings the target's features closest to the source's (<see cref="RenormalizationChoice"/>) on the target images (AdaBN); <c>tent</c> also
 /// trains their BatchNorm scales and shifts to minimize the serving head's prediction entropy on them.
 /// The candidate (new backbone, same head) is judged by the promotion guard: on the labelled target
 /// holdout when it has MinHoldout rows, else, if the policy allows it, label-free (target entropy and
@@ -159,14 +159,18 @@ public sealed class LabelFreeAdaptation
         using var backbone = OnnxImporter.ImportBackbone(served.Installed.PathOf(PackageFileRoles.Backbone)!, new OnnxImportOptions { Name = "served" });
         using var scope = NewDisposeScope();
         int side = input.Size;
-        var report = ShiftLocalization.Localize(backbone, tensor(SampleFeatures.PixelsOf(source, input)).view(-1, 3, side, side),
-            tensor(SampleFeatures.PixelsOf(target, input)).view(-1, 3, side, side));
+        var sourceImages = tensor(SampleFeatures.PixelsOf(source, input)).view(-1, 3, side, side);
+        var targetImages = tensor(SampleFeatures.PixelsOf(target, input)).view(-1, 3, side, side);
+        var report = ShiftLocalization.Localize(backbone, sourceImages, targetImages);
+        cancellationToken.ThrowIfCancellationRequested();
+        var renormalization = RenormalizationChoice.Choose(backbone, sourceImages, targetImages, report);
         bool inputLevel = report.Level == ShiftLevel.Input;
         var policy = _settings.Current.Drift;
         string headMethod = policy.Method is "dann" or "mmd" ? policy.Method : "mmd";
         var summary = new ShiftSummary([.. report.Stages.Select(s => new StageMismatch(s.Stage, s.Mismatch, s.Layers))], report.PeakStage,
-            inputLevel ? "input" : "semantic", inputLevel ? "bn" : headMethod, inputLevel ? "surgical" : "progressive", report.RenormalizedGroups);
-        _logger.ShiftLocalized(targetDomain, report.Describe(), summary.Method);
+            inputLevel ? "input" : "semantic", inputLevel ? "bn" : headMethod, inputLevel ? "surgical" : "progressive", renormalization.Groups,
+            [new RenormalizationGap([], renormalization.Unadapted), .. renormalization.Candidates.Select(c => new RenormalizationGap(c.Groups, c.FeatureGap))]);
+        _logger.ShiftLocalized(targetDomain, $"{report.Describe()}; re-normalize {renormalization.Describe()}", summary.Method);
         return summary;
     }
 

@@ -10,8 +10,20 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="Level"><c>input</c> (peak in the first two groups: the images changed) or <c>semantic</c> (the last two: the content changed).</param>
 /// <param name="Method">The label-free method run: <c>bn</c> for an input-level shift, the drift policy's head method (<c>dann</c> or <c>mmd</c>) for a semantic one.</param>
 /// <param name="WithLabels">The backbone fine-tune to send once labelled target samples arrive: <c>surgical</c> or <c>progressive</c>.</param>
-/// <param name="Renormalized">The layer groups <c>bn</c> and <c>tent</c> re-normalize: from the first through the peak of an input-level shift, the first alone otherwise.</param>
-public sealed record ShiftSummary(IReadOnlyList<StageMismatch> Stages, string PeakStage, string Level, string Method, string WithLabels, IReadOnlyList<string> Renormalized);
+/// <param name="Renormalized">
+/// The layer groups <c>bn</c> and <c>tent</c> re-normalize: for an input-level shift, the contiguous run of groups within the
+/// first two whose re-normalization brings the target's features closest to the source's (see <paramref name="Candidates"/>);
+/// the first group alone otherwise.
+/// </param>
+/// <param name="Candidates">
+/// Each run of groups tried, the first with none (the backbone as it serves), and its feature gap: the squared distance
+/// between the mean target and mean source feature after it, divided by the features' summed pooled variance. The smallest wins.
+/// </param>
+public sealed record ShiftSummary(IReadOnlyList<StageMismatch> Stages, string PeakStage, string Level, string Method, string WithLabels, IReadOnlyList<string> Renormalized,
+    IReadOnlyList<RenormalizationGap>? Candidates = null);
+
+/// <summary>One set of layer groups re-normalized on the target, and how far the target's features then are from the source's (smaller is closer).</summary>
+public sealed record RenormalizationGap(IReadOnlyList<string> Groups, double FeatureGap);
 
 /// <summary>One layer group's mismatch: the mean symmetric KL divergence per channel between the source and target BatchNorm input statistics.</summary>
 public sealed record StageMismatch(string Stage, double Mismatch, int Layers);

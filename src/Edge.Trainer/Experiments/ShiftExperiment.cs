@@ -20,7 +20,7 @@ namespace EdgeTL.Trainer.Experiments;
 /// <item><c>source-only</c>: a head on the clean labels (what serves before any adaptation);</item>
 /// <item><c>head</c>: a head on clean and shifted labels;</item>
 /// <item><c>mmd</c>, <c>dann</c>: the head's features aligned to the unlabelled shifted images;</item>
-/// <item><c>bn</c>, <c>tent</c>: the layer groups up to where the shift is localized re-normalized on them (label-free), under the source-only head;
+/// <item><c>bn</c>, <c>tent</c>: the early layer groups <see cref="RenormalizationChoice"/> picks re-normalized on them (label-free), under the source-only head;
 /// <c>bn-all</c>: every group, as AdaBN is usually run;</item>
 /// <item><c>surgical</c>, <c>progressive</c>: stem + stage1, or stage4 then stage3, fine-tuned on clean and
 /// shifted labels from the <c>head</c> head, as the device's backbone modes train (surgical re-estimates the
@@ -79,6 +79,8 @@ public static class ShiftExperiment
             }
             var localization = run.Localize();
             log?.Report($"{options.Shift} seed {seed}: {localization.Describe()}");
+            if (options.LabelFreeGroups is null && methods.Any(m => m is "bn" or "tent" or "bn+surgical"))
+                log?.Report($"{options.Shift} seed {seed}: re-normalized {run.Renormalization().Describe()}");
             seeds.Add(new ShiftSeedResult(seed, results, localization));
             run.Dispose();
         }
@@ -120,6 +122,7 @@ public static class ShiftExperiment
         private readonly ZooBackbone _backbone;
         private HeadModel? _sourceHead, _labelledHead;
         private ShiftReport? _localization;
+        private RenormalizationChoice? _renormalization;
 
         public SeedRun(TransferModel pretrained, SeedData data, ShiftExperimentOptions options, ImagePipeline pipeline, int seed, CancellationToken ct)
         {
@@ -139,9 +142,9 @@ public static class ShiftExperiment
                 "head" => (true, OnFeatures(_backbone, LabelledHead)),
                 "mmd" => (false, Aligned(AdaptationMethod.Mmd)),
                 "dann" => (false, Aligned(AdaptationMethod.Dann)),
-                "bn" => (false, Renormalized(tent: false, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
+                "bn" => (false, Renormalized(tent: false, _options.LabelFreeGroups ?? Renormalization().Groups)),
                 "bn-all" => (false, Renormalized(tent: false, null)),
-                "tent" => (false, Renormalized(tent: true, _options.LabelFreeGroups ?? Localize().RenormalizedGroups)),
+                "tent" => (false, Renormalized(tent: true, _options.LabelFreeGroups ?? Renormalization().Groups)),
                 "surgical" => (true, FineTuned("surgical")),
                 "bn+surgical" => (true, FineTuned("surgical", renormalizeFirst: true)),
                 _ => (true, FineTuned("progressive")),
@@ -165,6 +168,16 @@ public static class ShiftExperiment
             using var source = Images(_data.Clean);
             using var target = Images(_data.Unlabelled);
             return _localization = ShiftLocalization.Localize(_backbone, source, target, _seed);
+        }
+
+        /// <summary>The groups <c>bn</c> and <c>tent</c> re-normalize, chosen as the agent chooses them (<see cref="RenormalizationChoice"/>).</summary>
+        public RenormalizationChoice Renormalization()
+        {
+            if (_renormalization is not null)
+                return _renormalization;
+            using var source = Images(_data.Clean);
+            using var target = Images(_data.Unlabelled);
+            return _renormalization = RenormalizationChoice.Choose(_backbone, source, target, Localize(), _seed);
         }
 
         private HeadModel SourceHead => _sourceHead ??= TrainHead(_data.Clean);
@@ -208,7 +221,7 @@ public static class ShiftExperiment
             if (renormalizeFirst)
             {
                 using var images = Images(_data.Unlabelled);
-                TestTimeAdaptation.AdaBn(model.Backbone, images, seed: _seed, groups: _options.LabelFreeGroups ?? Localize().RenormalizedGroups);
+                TestTimeAdaptation.AdaBn(model.Backbone, images, seed: _seed, groups: _options.LabelFreeGroups ?? Renormalization().Groups);
             }
             var trainer = new TrainingLoop(BackboneModes.Options(mode, _options.FinetuneEpochs, _options.FinetuneLearningRate, LrScheduleKind.Cosine, _seed));
             trainer.Fit(model, new ImageTensorBatches(new BatchLoader(_data.Labelled, _pipeline, 16, shuffle: true, augment: false, _seed)), cancellationToken: _ct);

@@ -44,7 +44,7 @@ public sealed record ShiftExperimentOptions
     public int AdaptationSteps { get; init; } = 600;
     /// <summary>Steps of Tent.</summary>
     public int TentSteps { get; init; } = 20;
-    /// <summary>Layer groups that <c>bn</c> and <c>tent</c> re-normalize; null: as the agent chooses, from the stem through where the shift is localized.</summary>
+    /// <summary>Layer groups that <c>bn</c> and <c>tent</c> re-normalize; null: as the agent chooses them (<see cref="Adaptation.RenormalizationChoice"/>).</summary>
     public IReadOnlyList<string>? LabelFreeGroups { get; init; }
     /// <summary>The methods to run (all when null): source-only, head, mmd, dann, bn, bn-all, tent, surgical, bn+surgical, progressive.</summary>
     public IReadOnlyList<string>? Methods { get; init; }

@@ -50,7 +50,7 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
         Assert.Equal(0, weights);
         Assert.Equal(0, vectors);
         Assert.True(statistics > 0, $"only {statistics} running statistics changed");
-        AssertRenormalizedThroughThePeak(packages.First, installed, data);
+        AssertRenormalizedAsChosen(packages.First, installed, data);
         var predicted = await PredictAsync(cloud);
         Assert.Equal($"fmnist-resnet18@{installed.Manifest.Version}", predicted["model"]!.GetValue<string>());
         Assert.Empty(cloud.SchemaViolations);
@@ -74,7 +74,7 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
         Assert.Equal(0, weights);
         Assert.True(vectors > 0, $"only {vectors} BatchNorm scales and shifts changed");
         Assert.True(statistics > 0, $"only {statistics} running statistics changed");
-        AssertRenormalizedThroughThePeak(packages.First, installed, data);
+        AssertRenormalizedAsChosen(packages.First, installed, data);
 
         // The default guard without label-free promotion: 5 labelled target rows are too few to judge on.
         await harness.RestartAsync(options => options with { MinHoldout = 20, PromotionTolerance = 0.02, AllowLabelFreePromotion = false });
@@ -159,14 +159,22 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
         return (weights, vectors, statistics);
     }
 
-    /// <summary>The groups re-normalized are those from the stem through the localized peak: their running statistics moved, every other group's are bit for bit the package's.</summary>
-    private void AssertRenormalizedThroughThePeak(string package, InstalledModel installed, JsonNode data)
+    /// <summary>
+    /// The groups re-normalized are the early run with the smallest feature gap among those the shift report lists (none first):
+    /// their running statistics moved, every other group's are bit for bit the package's.
+    /// </summary>
+    private void AssertRenormalizedAsChosen(string package, InstalledModel installed, JsonNode data)
     {
         var shift = data["shift"]!;
         Assert.Equal(Groups, shift["stages"]!.AsArray().Select(s => s!["stage"]!.GetValue<string>()));
-        int peak = Array.IndexOf(Groups, shift["peakStage"]!.GetValue<string>());
-        var changed = Groups.Take(peak + 1).ToArray();
-        var unchanged = Groups.Skip(peak + 1).ToArray();
+        var changed = shift["renormalized"]!.AsArray().Select(g => g!.GetValue<string>()).ToArray();
+        var unchanged = Groups.Except(changed).ToArray();
+        var candidates = shift["candidates"]!.AsArray().Select(c => (Groups: c!["groups"]!.AsArray().Select(g => g!.GetValue<string>()).ToArray(),
+            Gap: c["featureGap"]!.GetValue<double>())).ToList();
+        output.WriteLine($"re-normalized {string.Join("+", changed)}; candidates {string.Join(", ", candidates.Select(c => $"[{string.Join("+", c.Groups)}] {c.Gap:G3}"))}");
+        Assert.Empty(candidates[0].Groups);
+        Assert.All(candidates.Skip(1), c => Assert.Subset(Early.ToHashSet(), c.Groups.ToHashSet()));
+        Assert.Equal(candidates.Skip(1).Min(c => c.Gap), candidates.Single(c => c.Groups.SequenceEqual(changed)).Gap);
         Assert.Equal(changed, data["backbone"]!["trainedGroups"]!.AsArray().Select(g => g!.GetValue<string>()));
         using var parent = OnnxImporter.ImportBackbone(Path.Combine(package, "backbone.onnx"));
         using var tuned = OnnxImporter.ImportBackbone(installed.PathOf(PackageFileRoles.Backbone)!);

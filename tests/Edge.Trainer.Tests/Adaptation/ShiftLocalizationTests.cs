@@ -73,6 +73,37 @@ public sealed class ShiftLocalizationTests(PretrainedSource source, ITestOutputH
         Assert.Equal(ShiftLevel.Input, Of(2, 1, 3, 0.5, 0.5).Level);
         Assert.Equal(ShiftLevel.Semantic, Of(0.5, 0.5, 3, 1, 2).Level);
         Assert.Equal("stage2", Of(0.5, 0.5, 3, 1, 2).PeakStage);
+
+        // What label-free re-normalization may touch: the runs within the input-level region, or the stem alone.
+        Assert.Equal([["stem"], ["stem", "stage1"], ["stage1"]], Of(1, 3, 1, 1, 1).RenormalizationCandidates);
+        Assert.Equal([["stem"]], Of(1, 1, 1, 1, 3).RenormalizationCandidates);
+    }
+
+    [Fact]
+    public void Renormalization_choice_picks_the_early_run_that_brings_target_features_closest_and_leaves_the_backbone_unchanged()
+    {
+        var model = source.Model;
+        var newClasses = TestData.Test.SelectClasses([5, 6, 7, 8, 9]).SamplePerClass(30, 1);
+        using var clean = Images(newClasses);
+        using var noisy = Images(ShiftExperiment.Apply(ImageShift.NoiseLowContrast, newClasses.SamplePerClass(20, 3), 4));
+        var before = model.Backbone.Network.buffers().Select(b => b.clone()).ToList();
+
+        var shift = ShiftLocalization.Localize(model.Backbone, clean, noisy);
+        var choice = RenormalizationChoice.Choose(model.Backbone, clean, noisy, shift, seed: 5);
+        output.WriteLine($"{shift.Describe()}\nre-normalize {choice.Describe()}");
+
+        Assert.Equal(shift.RenormalizationCandidates, choice.Candidates.Select(c => c.Groups));
+        Assert.Equal(choice.Candidates.Min(c => c.FeatureGap), choice.Candidates.Single(c => c.Groups.SequenceEqual(choice.Groups)).FeatureGap);
+        Assert.True(choice.Candidates.Min(c => c.FeatureGap) < choice.Unadapted, "re-normalizing the early groups should bring noisy features closer to clean ones");
+        Assert.All(before.Zip(model.Backbone.Network.buffers()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
+
+        // Measured again, it chooses the same: nothing of the first measurement stayed in the network.
+        var again = RenormalizationChoice.Choose(model.Backbone, clean, noisy, shift, seed: 5);
+        Assert.Equal(choice.Groups, again.Groups);
+        Assert.Equal(choice.Candidates.Select(c => c.FeatureGap), again.Candidates.Select(c => c.FeatureGap));
+
+        using var one = clean.narrow(0, 0, 1);
+        Assert.Equal(TrainerErrorCode.EmptyDataset, Assert.Throws<EdgeTrainerException>(() => RenormalizationChoice.Choose(model.Backbone, one, noisy, shift)).Code);
     }
 
     private static Tensor Images(EdgeTL.Runtime.Data.LabeledImageSet set) =>
