@@ -151,7 +151,8 @@ public sealed class DemoRunner(DemoOptions options, TextWriter output)
         double secondsToLabelFree = sinceDrift.Elapsed.TotalSeconds;
         string localization = Localization(a["shift"]);
         Step($"  shift localized: {localization}");
-        Step($"  label-free adaptation ({a["method"]}, {a["steps"]} steps): MMD² {a["mmd2Before"]!.GetValue<double>():F3} → {a["mmd2After"]!.GetValue<double>():F3}, {a["outcome"]}");
+        string renormalized = a["shift"]?["renormalized"] is JsonArray groups ? $" on {string.Join("+", groups.Select(g => g!.GetValue<string>()))}" : "";
+        Step($"  label-free adaptation ({a["method"]}{renormalized}, {a["steps"]} steps): MMD² {a["mmd2Before"]!.GetValue<double>():F3} → {a["mmd2After"]!.GetValue<double>():F3}, {a["outcome"]}");
         Step($"  promotion guard ({a["guard"]!["test"]}): {a["guard"]!["reason"]}");
         double shiftedAfter = await AccuracyAsync(cloud, shiftedTest, cancellationToken).ConfigureAwait(false);
         Step($"  accuracy on shifted held-out images {shiftedBefore:P1} → {shiftedAfter:P1}");
