@@ -65,6 +65,7 @@ public static class AgentModule
         services.AddSingleton<PromotionPolicy>();
         services.AddSingleton<ServingUpdates>();
         services.AddSingleton<ColdStartService>();
+        services.AddSingleton<Int8RecheckService>();
         services.AddSingleton<SampleIntake>();
         services.AddSingleton<HeadTraining>();
         services.AddSingleton<BackboneTraining>();

@@ -8,6 +8,7 @@ public sealed class JobRunner : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private RunningJob? _current;
+    private bool _closed;
 
     /// <summary>The running job's command id and kind, or null.</summary>
     public (string Id, string Kind)? Current
@@ -32,6 +33,11 @@ public sealed class JobRunner : IAsyncDisposable
             if (_current is { } running)
             {
                 runningId = running.Id;
+                return false;
+            }
+            if (_closed)
+            {
+                runningId = "(none: the agent is stopping)";
                 return false;
             }
             var cts = new CancellationTokenSource();
@@ -78,12 +84,13 @@ public sealed class JobRunner : IAsyncDisposable
             await task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Cancels and waits for the running job.</summary>
+    /// <summary>Cancels and waits for the running job; no job starts after this.</summary>
     public async ValueTask DisposeAsync()
     {
         Task? task;
         lock (_gate)
         {
+            _closed = true;
             _current?.Cancellation.Cancel();
             task = _current?.Task;
         }

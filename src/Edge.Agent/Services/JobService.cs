@@ -14,7 +14,7 @@ namespace EdgeTL.Agent.Services;
 /// inbox before their work begins, answered with their final result on the same topic, and, when
 /// the agent did not live to finish one, answered <c>interrupted</c> at the next start.
 /// </summary>
-public sealed class JobService
+public sealed partial class JobService
 {
     private readonly JobRunner _runner;
     private readonly AgentStore _store;
@@ -35,6 +35,9 @@ public sealed class JobService
 
     /// <summary>The job running now, or null.</summary>
     public (string Id, string Kind)? Current => _runner.Current;
+
+    /// <summary>Raised after a job's final result, once the slot is free again: work that waited for it may start.</summary>
+    public event Action? Released;
 
     /// <summary>A new id for an automatic job: <paramref name="prefix"/> and a number.</summary>
     public string AutomaticId(string prefix) => $"{prefix}-{Interlocked.Increment(ref _automatic)}";
@@ -63,7 +66,18 @@ public sealed class JobService
             {
                 final = _results.Failure(command, e);
             }
-        }, out string? running, whenReleased: () => _results.Complete(final ?? _results.Failure(command, new InvalidOperationException("The job ended without a result."))));
+        }, out string? running, whenReleased: () =>
+        {
+            _results.Complete(final ?? _results.Failure(command, new InvalidOperationException("The job ended without a result.")));
+            try
+            {
+                Released?.Invoke();
+            }
+            catch (Exception e) when (e is AgentException or InvalidOperationException or IOException)
+            {
+                LogReleasedFailed(_logger, command.Id, e);
+            }
+        });
         if (started)
         {
             try
@@ -123,4 +137,7 @@ public sealed class JobService
                 report, ProtocolJson.Default.InterruptedReport));
         }
     }
+
+    [LoggerMessage(EventId = 3012, EventName = "JobReleasedHandlerFailed", Level = LogLevel.Warning, Message = "After job {Id}: what waited for the slot could not start")]
+    private static partial void LogReleasedFailed(ILogger logger, string id, Exception exception);
 }

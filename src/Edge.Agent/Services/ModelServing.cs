@@ -22,7 +22,8 @@ public sealed class ModelServing
     public const string ExportsFolder = "exports";
 
     private const string LastDeploymentSetting = "lastDeployment";
-    private const int Int8RecentSamples = 256;
+    /// <summary>Recent images the int8 gate measures agreement on, at most.</summary>
+    public const int Int8RecentSamples = 256;
     private readonly AgentStore _store;
     private readonly SettingsService _settings;
     private readonly Int8Gate _int8;

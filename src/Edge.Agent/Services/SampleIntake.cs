@@ -11,7 +11,7 @@ namespace EdgeTL.Agent.Services;
 /// <summary>
 /// New samples and labels, from MQTT, a folder or the camera, and what each sets off: an unlabelled
 /// sample is predicted (published on <c>metrics/prediction</c>) and feeds the drift monitor; a
-/// labelled one may complete the cold-start set. Bad images and unknown labels are refused before storing.
+/// labelled one may complete the cold-start set; either may complete the rows an int8 backbone's gate was waiting for. Bad images and unknown labels are refused before storing.
 /// </summary>
 public sealed class SampleIntake
 {
@@ -21,11 +21,14 @@ public sealed class SampleIntake
     private readonly SampleFeatures _samples;
     private readonly DriftMonitor _drift;
     private readonly ColdStartService _coldStart;
+    private readonly Int8RecheckService _int8;
     private readonly MetricsPublisher _metrics;
 
     /// <summary>Creates the intake.</summary>
-    public SampleIntake(ModelServing serving, AgentStore store, SampleFeatures samples, DriftMonitor drift, ColdStartService coldStart, MetricsPublisher metrics)
+    public SampleIntake(ModelServing serving, AgentStore store, SampleFeatures samples, DriftMonitor drift, ColdStartService coldStart, Int8RecheckService quantizedCheck,
+        MetricsPublisher metrics)
     {
+        _int8 = quantizedCheck;
         _serving = serving;
         _store = store;
         _samples = samples;
@@ -70,6 +73,7 @@ public sealed class SampleIntake
         }
         if (label is not null)
             _coldStart.MaybeStart();
+        _int8.MaybeStart();
         return (id, prediction);
     }
 

@@ -28,6 +28,7 @@ namespace EdgeTL.Protocol.Json;
 [JsonSerializable(typeof(DeploymentRef))]
 [JsonSerializable(typeof(StatusReport))]
 [JsonSerializable(typeof(DeploymentReport))]
+[JsonSerializable(typeof(PrecisionChoice))]
 [JsonSerializable(typeof(RollbackReport))]
 [JsonSerializable(typeof(IngestReport))]
 [JsonSerializable(typeof(Prediction))]

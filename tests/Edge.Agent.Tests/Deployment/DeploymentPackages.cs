@@ -1,6 +1,8 @@
 using EdgeTL.Runtime.Data;
+using EdgeTL.Runtime.Features;
 using EdgeTL.Runtime.Packaging;
 using EdgeTL.Runtime.Preprocessing;
+using EdgeTL.Trainer.Interop.Onnx.Quantization;
 using EdgeTL.Trainer.Models;
 using EdgeTL.Trainer.Packaging;
 
@@ -67,6 +69,30 @@ public sealed class DeploymentPackages : IDisposable
         }
         string output = Path.Combine(Root, name + ".tar");
         ModelPackage.Write(output, manifest with { Counter = counter, Version = $"1.{counter}.0" }, files, key ?? Key);
+        return output;
+    }
+
+    /// <summary>
+    /// The first model's package with an int8 backbone added (min/max calibration on the five images, int8 golden features on the
+    /// golden inputs, <paramref name="budgetPoints"/> as the accuracy budget), as a directory; <paramref name="goldenOffset"/> is added
+    /// to every int8 golden feature.
+    /// </summary>
+    public string WithInt8(string name, double budgetPoints, float goldenOffset = 0)
+    {
+        var manifest = ModelPackage.Verify(First, Trusted).Manifest;
+        var pipeline = manifest.Input.ToPipeline();
+        var calibration = new float[Images.Count * pipeline.SampleLength];
+        for (int i = 0; i < Images.Count; i++)
+            pipeline.Process(Images, i, calibration.AsSpan(i * pipeline.SampleLength, pipeline.SampleLength), null);
+        var quantized = OnnxQuantizer.Quantize(File.ReadAllBytes(Path.Combine(First, "backbone.onnx")),
+            [(calibration, [Images.Count, 3, manifest.Input.Size, manifest.Input.Size])]);
+        float[] goldenInputs = GoldenCheck.ReadFloats(Path.Combine(First, "golden", "inputs.f32"));
+        var (backbone, golden, section) = Int8Packaging.Write(quantized, CalibrationMethod.MinMax, "golden images", goldenInputs, manifest.Golden!.Count,
+            Path.Combine(Root, name + ".int8"), budgetPoints);
+        if (goldenOffset != 0)
+            GoldenCheck.WriteFloats(golden, [.. GoldenCheck.ReadFloats(golden).Select(v => v + goldenOffset)]);
+        string output = Path.Combine(Root, name);
+        Int8Packaging.AddTo(First, manifest, backbone, golden, section, Key, output, asDirectory: true);
         return output;
     }
 

@@ -3,7 +3,6 @@ using EdgeTL.Agent.Tests.Integration;
 using EdgeTL.Protocol.Payloads;
 using EdgeTL.Runtime.Features;
 using EdgeTL.Runtime.Packaging;
-using EdgeTL.Trainer.Interop.Onnx.Quantization;
 using EdgeTL.Trainer.Packaging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -35,7 +34,7 @@ public sealed class Int8GateTests(DeploymentPackages packages) : IDisposable
     [Fact]
     public void Int8_golden_features_that_do_not_match_fail_the_health_gate_and_fp32_serves()
     {
-        using var fp32 = ServedModel.Open(Install(WithInt8("damaged", budgetPoints: 100, goldenOffset: 5f), "damaged"));
+        using var fp32 = ServedModel.Open(Install(packages.WithInt8("damaged", budgetPoints: 100, goldenOffset: 5f), "damaged"));
         var (served, choice) = Gate().Choose(fp32, ClassifyWith(fp32), () => Evidence(40));
         Assert.Same(fp32, served);
         Assert.Equal(PrecisionChoice.FullPrecision, choice!.Served);
@@ -46,7 +45,7 @@ public sealed class Int8GateTests(DeploymentPackages packages) : IDisposable
     [Fact]
     public void Without_a_classifier_or_with_too_few_rows_fp32_serves_and_says_why()
     {
-        string package = WithInt8("few", budgetPoints: 100);
+        string package = packages.WithInt8("few", budgetPoints: 100);
         using var fp32 = ServedModel.Open(Install(package, "few"));
         var (served, noClassifier) = Gate().Choose(fp32, null, () => Evidence(40));
         Assert.Same(fp32, served);
@@ -62,7 +61,7 @@ public sealed class Int8GateTests(DeploymentPackages packages) : IDisposable
     [Fact]
     public void With_enough_rows_the_agreement_test_decides_and_int8_serves_within_budget()
     {
-        string package = WithInt8("agree", budgetPoints: 100);
+        string package = packages.WithInt8("agree", budgetPoints: 100);
         var fp32 = ServedModel.Open(Install(package, "agree"));
         var (served, choice) = Gate().Choose(fp32, ClassifyWith(fp32), () => Evidence(40));
         using (served)
@@ -78,7 +77,7 @@ public sealed class Int8GateTests(DeploymentPackages packages) : IDisposable
     [Fact]
     public void The_manifest_refuses_an_int8_file_without_its_section_and_a_section_without_its_files()
     {
-        var manifest = ModelPackage.Verify(WithInt8("manifest", budgetPoints: 1), packages.Trusted).Manifest;
+        var manifest = ModelPackage.Verify(packages.WithInt8("manifest", budgetPoints: 1), packages.Trusted).Manifest;
         Assert.Empty(manifest.Problems());
         Assert.Contains((manifest with { Quantized = null }).Problems(), p => p.Contains("without the manifest's int8 section", StringComparison.Ordinal));
         var noFiles = manifest with { Files = [.. manifest.Files.Where(f => f.Role != PackageFileRoles.BackboneInt8)] };
@@ -96,26 +95,6 @@ public sealed class Int8GateTests(DeploymentPackages packages) : IDisposable
     {
         var images = SampleImages.FirstFiveClasses(perClass: 8, seed: 21);
         return new Int8Evidence([], [.. Enumerable.Range(0, recent).Select(i => SampleImages.Png(images, i))]);
-    }
-
-    /// <summary>The first test package with an int8 backbone calibrated on its five golden-set images, as a directory.</summary>
-    private string WithInt8(string name, double budgetPoints, float goldenOffset = 0)
-    {
-        var manifest = ModelPackage.Verify(packages.First, packages.Trusted).Manifest;
-        var pipeline = manifest.Input.ToPipeline();
-        var calibration = new float[packages.Images.Count * pipeline.SampleLength];
-        for (int i = 0; i < packages.Images.Count; i++)
-            pipeline.Process(packages.Images, i, calibration.AsSpan(i * pipeline.SampleLength, pipeline.SampleLength), null);
-        var quantized = OnnxQuantizer.Quantize(File.ReadAllBytes(Path.Combine(packages.First, "backbone.onnx")),
-            [(calibration, [packages.Images.Count, 3, manifest.Input.Size, manifest.Input.Size])]);
-        float[] goldenInputs = GoldenCheck.ReadFloats(Path.Combine(packages.First, "golden", "inputs.f32"));
-        var (backbone, golden, section) = Int8Packaging.Write(quantized, CalibrationMethod.MinMax, "golden images", goldenInputs, manifest.Golden!.Count,
-            Path.Combine(_dir, name + ".int8"), budgetPoints);
-        if (goldenOffset != 0)
-            GoldenCheck.WriteFloats(golden, [.. GoldenCheck.ReadFloats(golden).Select(v => v + goldenOffset)]);
-        string output = Path.Combine(_dir, name);
-        Int8Packaging.AddTo(packages.First, manifest, backbone, golden, section, packages.Key, output, asDirectory: true);
-        return output;
     }
 
     private InstalledModel Install(string package, string store) => new ModelStore(Path.Combine(_dir, store + ".store"), packages.Trusted).Install(package);
