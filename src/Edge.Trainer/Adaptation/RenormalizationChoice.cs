@@ -28,9 +28,13 @@ public sealed record RenormalizationCandidate(IReadOnlyList<string> Groups, doub
 /// <param name="Candidates">Every candidate measured, in the order tried.</param>
 public sealed record RenormalizationChoice(IReadOnlyList<string> Groups, double Unadapted, IReadOnlyList<RenormalizationCandidate> Candidates)
 {
+    /// <summary>Images per side the choice measures on, at most (the first ones): a mean feature settles long before, and each candidate costs two passes over the target.</summary>
+    public const int MaxImages = 256;
+
     /// <summary>
     /// Measures each candidate of <paramref name="shift"/> on <paramref name="backbone"/> with <paramref name="source"/>
-    /// and <paramref name="target"/> images [N, C, H, W], and chooses the one with the smallest feature gap.
+    /// and <paramref name="target"/> images [N, C, H, W] (the first <see cref="MaxImages"/> of each), and chooses the one with the
+    /// smallest feature gap.
     /// </summary>
     /// <exception cref="EdgeTrainerException">Fewer than 2 images on a side, or a candidate group without BatchNorm.</exception>
     public static RenormalizationChoice Choose(IBackbone backbone, Tensor source, Tensor target, ShiftReport shift, int seed = 0)
@@ -43,19 +47,21 @@ public sealed record RenormalizationChoice(IReadOnlyList<string> Groups, double 
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset,
                 $"Choosing the groups to re-normalize needs at least 2 source and 2 target images; got {source.shape[0]} and {target.shape[0]}.");
         var candidates = shift.RenormalizationCandidates;
+        using var sourceImages = source.narrow(0, 0, Math.Min(source.shape[0], MaxImages));
+        using var targetImages = target.narrow(0, 0, Math.Min(target.shape[0], MaxImages));
         var norms = backbone.Network.modules().Where(m => m is BatchNorm2d || m is OnnxNodeModule { OpType: "BatchNormalization" }).ToList();
         var saved = norms.SelectMany(n => n.buffers(recurse: false)).Select(b => (Buffer: b, Copy: b.clone())).ToList();
         try
         {
-            using var sourceFeatures = Features(backbone, source);
-            using (var unadapted = Features(backbone, target))
+            using var sourceFeatures = Features(backbone, sourceImages);
+            using (var unadapted = Features(backbone, targetImages))
             {
                 double before = Gap(sourceFeatures, unadapted);
                 var measured = new List<RenormalizationCandidate>();
                 foreach (var groups in candidates)
                 {
-                    TestTimeAdaptation.AdaBn(backbone, target, seed: seed, groups: groups);
-                    using (var adapted = Features(backbone, target))
+                    TestTimeAdaptation.AdaBn(backbone, targetImages, seed: seed, groups: groups);
+                    using (var adapted = Features(backbone, targetImages))
                         measured.Add(new RenormalizationCandidate(groups, Gap(sourceFeatures, adapted)));
                     Restore(saved);
                 }
