@@ -75,7 +75,10 @@ internal static class ExtractionBenchmark
             var random = new Random(0);
             for (int i = 0; i < pixels.Length; i++)
                 pixels[i] = random.Next(256);
-            Int8Row("mlnet-resnet18", MlNetResNet18.InputSize, MlNetResNet18.ChainedOnnx(), "resnet18", pixels, options);
+            // As `import` ships it (any batch); ML.NET's own files fix the batch at 1, which runs the batch image by image.
+            Int8Row("mlnet-resnet18", MlNetResNet18.InputSize, MlNetResNet18.ShippedOnnx(), "resnet18", pixels, options);
+            if (options.FixedBatch)
+                Int8Row("mlnet-fixed1", MlNetResNet18.InputSize, MlNetResNet18.ChainedOnnx(), "resnet18", pixels, options);
         }
     }
 
@@ -237,7 +240,7 @@ internal static class ExtractionBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, bool Int8, bool MlNet, bool Profile);
+    private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, bool Int8, bool MlNet, bool Profile, bool FixedBatch);
 
     private static Options Parse(string[] args)
     {
@@ -254,7 +257,8 @@ internal static class ExtractionBenchmark
             int.Parse(Get("--batch", "16"), CultureInfo.InvariantCulture),
             int.Parse(Get("--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             args.Contains("--int8") || args.Contains("--mlnet") || args.Contains("--profile"),
-            args.Contains("--mlnet"),
-            args.Contains("--profile"));
+            args.Contains("--mlnet") || args.Contains("--mlnet-fixed"),
+            args.Contains("--profile"),
+            args.Contains("--mlnet-fixed"));
     }
 }

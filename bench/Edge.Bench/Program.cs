@@ -17,13 +17,14 @@ static int Usage()
         edgetl-bench: speed measured against the PyTorch peer (Debian python3-torch) in one run.
 
           extract [--archs resnet18,resnet50,mobilenet_v2] [--sizes 64,224] [--rounds 3]
-                  [--seconds 3] [--batch 16] [--threads 2] [--int8] [--mlnet] [--profile]
+                  [--seconds 3] [--batch 16] [--threads 2] [--int8] [--mlnet] [--mlnet-fixed] [--profile]
               Feature-extraction img/s of the frozen backbone: ONNX Runtime (EdgeTL's path),
               TorchSharp eager and PyTorch eager, interleaved round by round; medians, ratios,
               and ONNX Runtime's GFLOP/s as a share of a large SGEMM's, measured in the same run.
               --int8 adds our calibrated QDQ int8 against ONNX Runtime fp32 and PyTorch's int8;
-              --mlnet adds ML.NET's ImageNet ResNet-18 to the int8 rows; --profile prints ONNX
-              Runtime's per-kernel profile of each int8 session.
+              --mlnet adds ML.NET's ImageNet ResNet-18 to the int8 rows, as import ships it (any
+              batch); --mlnet-fixed also its files as NuGet has them (a fixed batch of 1, run image
+              by image); --profile prints ONNX Runtime's per-kernel profile of each int8 session.
           train [--archs resnet18,mobilenet_v2] [--sizes 64,224] [--rounds 3] [--seconds 3] [--batch 16]
                 [--modes progressive,surgical] [--sections steps,modes,cache,epochs,memory]
               Full fine-tune step img/s (TorchSharp fp32 and bf16 against PyTorch eager fp32),

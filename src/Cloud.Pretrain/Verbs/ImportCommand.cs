@@ -91,15 +91,8 @@ internal static class ImportCommand
         using var scope = NewDisposeScope();
         using var module = full ? OnnxImporter.Import(bytes, path) : OnnxImporter.ImportBackbone(bytes, path);
         module.eval();   // the probes below must not move BatchNorm running statistics
-        var proto = module.ToModelProto();
-        if (!full)
-        {
-            // backbone.onnx is [N, D] whatever its source, as a PyTorch import's is.
-            int probeSide = module.MinInputSize > BackboneZoo.MinInputSize ? module.MinInputSize : 64;
-            using var noGrad = no_grad();
-            using var features = module.forward(zeros(1, 3, probeSide, probeSide));
-            OnnxModels.FlattenPooledOutput(proto, (int)features.dim(), module.FeatureDim);
-        }
+        // backbone.onnx is [N, D] whatever its source, as a PyTorch import's is, and takes any batch.
+        var proto = full ? module.ToModelProto() : OnnxModels.ShippedBackbone(module);
         byte[] exported = proto.ToByteArray();
         string onnxPath = Path.Combine(outDir, "backbone.onnx");
         string weightsPath = Path.Combine(outDir, "weights.safetensors");

@@ -8,6 +8,7 @@ public sealed class JobRunner : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private RunningJob? _current;
+    private Task? _last;
     private bool _closed;
 
     /// <summary>The running job's command id and kind, or null.</summary>
@@ -21,7 +22,8 @@ public sealed class JobRunner : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts <paramref name="work"/> unless a job runs; false (with the running job's id) when busy.
+    /// Starts <paramref name="work"/> unless a job runs; false (with the running job's id) when busy, and false with a null id once
+    /// the runner is being disposed.
     /// <paramref name="whenReleased"/> runs after the slot is free again: a final result published
     /// there can be followed at once by the next job, which is not answered <c>busy</c>.
     /// </summary>
@@ -37,13 +39,13 @@ public sealed class JobRunner : IAsyncDisposable
             }
             if (_closed)
             {
-                runningId = "(none: the agent is stopping)";
+                runningId = null;
                 return false;
             }
             var cts = new CancellationTokenSource();
             var job = new RunningJob(id, kind, cts);
             _current = job;
-            job.Task = Task.Run(async () =>
+            _last = job.Task = Task.Run(async () =>
             {
                 try
                 {
@@ -84,7 +86,7 @@ public sealed class JobRunner : IAsyncDisposable
             await task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Cancels and waits for the running job; no job starts after this.</summary>
+    /// <summary>Cancels and waits for the running job, including what runs once its slot is free; no job starts after this.</summary>
     public async ValueTask DisposeAsync()
     {
         Task? task;
@@ -92,7 +94,7 @@ public sealed class JobRunner : IAsyncDisposable
         {
             _closed = true;
             _current?.Cancellation.Cancel();
-            task = _current?.Task;
+            task = _current?.Task ?? _last;
         }
         if (task is not null)
         {

@@ -48,6 +48,12 @@ public sealed class ColdStartService
         _metrics = metrics;
         _results = results;
         _time = time;
+        // The last shot may arrive while an automatic job (the int8 check, a drift adaptation) holds the slot: start when it ends.
+        jobs.Released += id =>
+        {
+            if (CommandResults.IsAutomatic(id))
+                MaybeStart();
+        };
     }
 
     /// <summary>The training gate opened: a deferred cold start starts now.</summary>

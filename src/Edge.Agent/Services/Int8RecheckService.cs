@@ -19,53 +19,74 @@ namespace EdgeTL.Agent.Services;
 public sealed partial class Int8RecheckService
 {
     private readonly ModelServing _serving;
-    private readonly ServingUpdates _updates;
+    private readonly DriftMonitor _drift;
     private readonly AgentStore _store;
     private readonly JobService _jobs;
     private readonly StatePublisher _state;
     private readonly CommandResults _results;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private PrecisionChoice? _taken;
 
     /// <summary>Creates the service.</summary>
-    public Int8RecheckService(ModelServing serving, ServingUpdates updates, AgentStore store, JobService jobs, StatePublisher state, CommandResults results,
+    public Int8RecheckService(ModelServing serving, DriftMonitor drift, AgentStore store, JobService jobs, StatePublisher state, CommandResults results,
         TimeProvider time, ILogger<Int8RecheckService> logger)
     {
+        ArgumentNullException.ThrowIfNull(jobs);
         _serving = serving;
-        _updates = updates;
+        _drift = drift;
         _store = store;
         _jobs = jobs;
         _state = state;
         _results = results;
         _time = time;
         _logger = logger;
-        jobs.Released += MaybeStart;   // a cold start or fine-tune may have held the slot when the last sample arrived
+        jobs.Released += _ => MaybeStart();   // a cold start or fine-tune may have held the slot when the last sample arrived
     }
 
     /// <summary>Whether <paramref name="choice"/> kept fp32 only because the gate had fewer rows than it needs.</summary>
     public static bool AwaitsRows(PrecisionChoice? choice) =>
         choice is { Served: PrecisionChoice.FullPrecision, Test: { Length: > 0 } } && choice.N < choice.MinRows;
 
-    /// <summary>Starts the check when the served int8 choice awaits rows, the device now has enough of them, and no job runs.</summary>
+    /// <summary>
+    /// Starts the check when the served int8 choice awaits rows, the device now has enough of them, no job runs, and this choice
+    /// was not taken up before (a check that failed is not retried until the model is served again).
+    /// </summary>
     public void MaybeStart()
     {
         var choice = _serving.Precision;
-        if (!AwaitsRows(choice) || _jobs.Current is not null || _serving.Server.Model is not { } model)
+        if (!AwaitsRows(choice) || ReferenceEquals(Volatile.Read(ref _taken), choice) || _jobs.Current is not null || _serving.Server.Model is not { } model)
             return;
         int golden = model.Installed.PathOf(PackageFileRoles.GoldenInputs) is null ? 0 : model.Installed.Manifest.Golden?.Count ?? 0;
         int rows = golden + Math.Min(_store.Samples.Count, ModelServing.Int8RecentSamples);
         if (rows < choice!.MinRows)
             return;
         var command = new CommandEnvelope(_jobs.AutomaticId($"auto-int8-check-{model.Installed.Manifest.Counter}"), CommandNames.Deploy, _time.GetUtcNow());
-        _ = _jobs.Start(command, "int8-check", _ => Run(command, choice));
+        _ = _jobs.Start(command, "int8-check", token => Run(command, choice, token));
     }
 
-    private CommandResult Run(CommandEnvelope command, PrecisionChoice before)
+    private CommandResult Run(CommandEnvelope command, PrecisionChoice before, CancellationToken cancellationToken)
     {
-        // Inside the one job slot: no deploy or rollback can change the store's current version meanwhile.
-        if (!AwaitsRows(_serving.Precision) || _serving.Deployer.OpenCurrent() is not { } current)
-            return _results.Result(command, CommandStatus.Ok, "Nothing to check: the int8 choice no longer awaits samples.");
-        var choice = _updates.Serve(current);
+        // Inside the one job slot: no deploy or rollback can change the store's current version meanwhile. Taken once, whatever happens.
+        if (ReferenceEquals(Interlocked.Exchange(ref _taken, before), before))
+            return _results.Result(command, CommandStatus.Ok, "Nothing to check: this int8 choice was checked before.");
+        if (!ReferenceEquals(_serving.Precision, before))
+            return _results.Result(command, CommandStatus.Ok, "Nothing to check: the model was served again meanwhile.");
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_serving.Deployer.OpenCurrent() is not { } current)
+            return _results.Result(command, CommandStatus.Ok, "Nothing to check: nothing is installed.");
+        PrecisionChoice? choice;
+        try
+        {
+            choice = _serving.Serve(current);
+        }
+        catch
+        {
+            current.Dispose();
+            throw;
+        }
+        if (choice?.Served == PrecisionChoice.Quantized)
+            _drift.Reset();   // the features it watches now come from the int8 backbone
         _state.Publish();
         string reason = choice?.Reason ?? "the served version has no int8 backbone";
         _store.Runs.Add("int8-check", command.Id, choice?.Served ?? PrecisionChoice.FullPrecision,

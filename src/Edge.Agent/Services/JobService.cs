@@ -36,8 +36,8 @@ public sealed partial class JobService
     /// <summary>The job running now, or null.</summary>
     public (string Id, string Kind)? Current => _runner.Current;
 
-    /// <summary>Raised after a job's final result, once the slot is free again: work that waited for it may start.</summary>
-    public event Action? Released;
+    /// <summary>Raised with the job's id after its final result, once the slot is free again: work that waited for it may start.</summary>
+    public event Action<string>? Released;
 
     /// <summary>A new id for an automatic job: <paramref name="prefix"/> and a number.</summary>
     public string AutomaticId(string prefix) => $"{prefix}-{Interlocked.Increment(ref _automatic)}";
@@ -71,7 +71,7 @@ public sealed partial class JobService
             _results.Complete(final ?? _results.Failure(command, new InvalidOperationException("The job ended without a result.")));
             try
             {
-                Released?.Invoke();
+                Released?.Invoke(command.Id);
             }
             catch (Exception e) when (e is AgentException or InvalidOperationException or IOException)
             {
@@ -96,7 +96,9 @@ public sealed partial class JobService
         }
         return started
             ? _results.Result(command, CommandStatus.Accepted, $"{kind} started; the result follows on this topic.")
-            : _results.Result(command, CommandStatus.Busy, $"Job {running} is running; one job runs at a time.");
+            : running is null
+                ? _results.Result(command, CommandStatus.Busy, "The agent is stopping; send it again once it is back.")
+                : _results.Result(command, CommandStatus.Busy, $"Job {running} is running; one job runs at a time.");
     }
 
     /// <summary>Publishes a throttled progress point and keeps it with the job, so an interrupted job can say how far it got.</summary>

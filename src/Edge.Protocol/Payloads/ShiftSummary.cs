@@ -17,7 +17,8 @@ namespace EdgeTL.Protocol.Payloads;
 /// </param>
 /// <param name="Candidates">
 /// Each run of groups tried, the first with none (the backbone as it serves), and its feature gap: the squared distance
-/// between the mean target and mean source feature after it, divided by the features' summed pooled variance. The smallest wins.
+/// between the mean target and mean source feature after it, divided by the features' summed pooled variance. The run with the
+/// smallest gap is re-normalized (none is listed for comparison, not chosen).
 /// </param>
 public sealed record ShiftSummary(IReadOnlyList<StageMismatch> Stages, string PeakStage, string Level, string Method, string WithLabels, IReadOnlyList<string> Renormalized,
     IReadOnlyList<RenormalizationGap>? Candidates = null);

@@ -42,7 +42,8 @@ public sealed record ShiftReport(IReadOnlyList<StageShift> Stages, string PeakSt
     /// <summary>
     /// The sets of groups label-free re-normalization (AdaBN, Tent) may touch, for <see cref="RenormalizationChoice"/>
     /// to choose from: for an input-level shift, every contiguous run of groups within the input-level
-    /// region (the first two: stem, stem+stage1, stage1); otherwise the first group alone. The last
+    /// region (the first two: stem, stem+stage1, stage1), even where the peak that made it input-level lies further in (a middle
+    /// peak decided by the larger end); otherwise the first group alone. The last
     /// groups are never offered: their statistics also encode which classes the images show, and the
     /// serving head was trained on the source's (every group re-normalized lost 15 points on the noise
     /// shift, resnet18 at 32 px). Which run is best varies with the source model: on the noise shift,

@@ -54,6 +54,12 @@ public sealed class Int8RecheckTests(DeploymentPackages packages, ITestOutputHel
 
         var predicted = await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "predict", new JsonObject { ["image"] = Convert.ToBase64String(SampleImages.Png(images, 0)) }), Wait);
         TestClient.AssertStatus(predicted, "ok");
+
+        // Decided: more images start no further check.
+        for (int i = shortOfRows + 1; i < shortOfRows + 6; i++)
+            TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "ingest", SampleImages.IngestArgs(images, i, labelled: false, domain: "line")), Wait), "ok");
+        await harness.Agent.Jobs.WaitIdleAsync();
+        Assert.Single(harness.Log.Lines, line => line.Contains("checked again now that the device has enough samples", StringComparison.Ordinal));
         Assert.Empty(cloud.SchemaViolations);
     }
 

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using EdgeTL.Runtime.Onnx;
 using EdgeTL.Runtime.Preprocessing;
 
@@ -74,6 +75,17 @@ public static class MlNetResNet18
     {
         string directory = FindModelsDirectory(modelsDirectory);
         return OnnxModels.Chain(File.ReadAllBytes(PreprocessPath(directory)), File.ReadAllBytes(BackbonePath(directory)));
+    }
+
+    /// <summary>
+    /// The backbone as <c>edgetl-cloud import --from ResNet18.onnx --preprocess ResNetPreprocess.onnx</c> ships it
+    /// (<see cref="OnnxModels.ShippedBackbone"/>): the chained graph with any batch, where ML.NET's own files fix it at 1, and
+    /// features [N, 512].
+    /// </summary>
+    public static byte[] ShippedOnnx(string? modelsDirectory = null)
+    {
+        using var module = ImportBackbone(modelsDirectory);
+        return OnnxModels.ShippedBackbone(module).ToByteArray();
     }
 
     /// <summary>The chained model for ONNX Runtime: frozen feature extraction.</summary>

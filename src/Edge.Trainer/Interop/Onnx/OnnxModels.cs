@@ -7,6 +7,23 @@ namespace EdgeTL.Trainer.Interop.Onnx;
 public static class OnnxModels
 {
     /// <summary>
+    /// An imported backbone as <c>import</c> ships it: re-exported from the module (its weights, a dynamic batch axis, whatever
+    /// batch the source graph declared) and ending in features [N, D] (<see cref="FlattenPooledOutput"/>). The module is run once,
+    /// in evaluation mode, to read its output's rank.
+    /// </summary>
+    public static ModelProto ShippedBackbone(OnnxGraphModule module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        module.eval();   // the probe must not move BatchNorm running statistics
+        var proto = module.ToModelProto();
+        int probeSide = module.MinInputSize > Backbones.BackboneZoo.MinInputSize ? module.MinInputSize : 64;
+        using var noGrad = TorchSharp.torch.no_grad();
+        using var features = module.forward(TorchSharp.torch.zeros(1, 3, probeSide, probeSide));
+        FlattenPooledOutput(proto, (int)features.dim(), module.FeatureDim);
+        return proto;
+    }
+
+    /// <summary>
     /// Ends a backbone graph whose output is a pooled map [N, D, 1, 1] with a Flatten, so that its
     /// output is [N, D] like every backbone EdgeTL exports (<paramref name="featureDim"/> = D). The
     /// model is changed in place; a graph whose output is already [N, D] is left as it is.
