@@ -4,7 +4,6 @@ using EdgeTL.Agent.Storage;
 using EdgeTL.Protocol.Commands;
 using EdgeTL.Protocol.Json;
 using EdgeTL.Protocol.Payloads;
-using EdgeTL.Runtime.Packaging;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeTL.Agent.Services;
@@ -57,9 +56,7 @@ public sealed partial class Int8RecheckService
         var choice = _serving.Precision;
         if (!AwaitsRows(choice) || ReferenceEquals(Volatile.Read(ref _taken), choice) || _jobs.Current is not null || _serving.Server.Model is not { } model)
             return;
-        int golden = model.Installed.PathOf(PackageFileRoles.GoldenInputs) is null ? 0 : model.Installed.Manifest.Golden?.Count ?? 0;
-        int rows = golden + Math.Min(_store.Samples.Count, ModelServing.Int8RecentSamples);
-        if (rows < choice!.MinRows)
+        if (_serving.Int8RowsAvailable(model.Installed) < choice!.MinRows)
             return;
         var command = new CommandEnvelope(_jobs.AutomaticId($"auto-int8-check-{model.Installed.Manifest.Counter}"), CommandNames.Deploy, _time.GetUtcNow());
         _ = _jobs.Start(command, "int8-check", token => Run(command, choice, token));

@@ -22,8 +22,7 @@ public sealed class ModelServing
     public const string ExportsFolder = "exports";
 
     private const string LastDeploymentSetting = "lastDeployment";
-    /// <summary>Recent images the int8 gate measures agreement on, at most.</summary>
-    public const int Int8RecentSamples = 256;
+    private const int Int8RecentSamples = 256;
     private readonly AgentStore _store;
     private readonly SettingsService _settings;
     private readonly Int8Gate _int8;
@@ -106,6 +105,17 @@ public sealed class ModelServing
         var classes = _settings.Current.Classes ?? manifest.Labels;
         var holdout = _store.Samples.Labelled().Where(s => HoldoutSplit.IsHoldout(s.Id) && classes.Contains(s.Label!)).Select(s => (s.Image, s.Label!)).ToList();
         return new Int8Evidence(holdout, [.. _store.Samples.Latest(Int8RecentSamples).Select(s => s.Image)]);
+    }
+
+    /// <summary>
+    /// Rows the int8 gate could measure on now for <paramref name="installed"/>, at least: its golden inputs (where the package carries
+    /// them) and the recent images (<see cref="Int8Evidence"/>); a labelled holdout large enough to use is among them.
+    /// </summary>
+    public int Int8RowsAvailable(InstalledModel installed)
+    {
+        ArgumentNullException.ThrowIfNull(installed);
+        int golden = installed.PathOf(PackageFileRoles.GoldenInputs) is null ? 0 : installed.Manifest.Golden?.Count ?? 0;
+        return golden + Math.Min(_store.Samples.Count, Int8RecentSamples);
     }
 
     /// <summary>The serving device head as the protocol names it, or null.</summary>

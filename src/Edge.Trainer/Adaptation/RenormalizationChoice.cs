@@ -1,7 +1,6 @@
 using System.Globalization;
 using EdgeTL.Trainer.Backbones;
-using EdgeTL.Trainer.Interop.Onnx;
-using TorchSharp.Modules;
+using EdgeTL.Trainer.Data;
 using static TorchSharp.torch;
 
 namespace EdgeTL.Trainer.Adaptation;
@@ -51,68 +50,25 @@ public sealed record RenormalizationChoice(IReadOnlyList<string> Groups, double 
         using var scope = NewDisposeScope();   // batches, views and features; only numbers leave
         using var sourceImages = source.narrow(0, 0, Math.Min(source.shape[0], MaxImages));
         using var targetImages = target.narrow(0, 0, Math.Min(target.shape[0], MaxImages));
-        var norms = backbone.Network.modules().Where(m => m is BatchNorm2d || m is OnnxNodeModule { OpType: "BatchNormalization" }).ToList();
-        var saved = norms.SelectMany(n => n.buffers(recurse: false)).Select(b => (Buffer: b, Copy: b.clone())).ToList();
-        try
+        using var statistics = new BatchNormSnapshot(BatchNormSnapshot.LayersOf(backbone.Network));
+        using var sourceFeatures = FeatureExtraction.Extract(backbone, sourceImages);
+        using var unadapted = FeatureExtraction.Extract(backbone, targetImages);
+        var measured = new List<RenormalizationCandidate>();
+        foreach (var groups in candidates)
         {
-            using var sourceFeatures = Features(backbone, sourceImages);
-            using (var unadapted = Features(backbone, targetImages))
-            {
-                double before = Gap(sourceFeatures, unadapted);
-                var measured = new List<RenormalizationCandidate>();
-                foreach (var groups in candidates)
-                {
-                    TestTimeAdaptation.AdaBn(backbone, targetImages, seed: seed, groups: groups);
-                    using (var adapted = Features(backbone, targetImages))
-                        measured.Add(new RenormalizationCandidate(groups, Gap(sourceFeatures, adapted)));
-                    Restore(saved);
-                }
-                var best = measured.MinBy(c => c.FeatureGap)!;
-                return new RenormalizationChoice(best.Groups, before, measured);
-            }
+            TestTimeAdaptation.AdaBn(backbone, targetImages, seed: seed, groups: groups);
+            using (var adapted = FeatureExtraction.Extract(backbone, targetImages))
+                measured.Add(new RenormalizationCandidate(groups, Gap(sourceFeatures, adapted)));
+            statistics.Restore();
         }
-        finally
-        {
-            Restore(saved);
-            foreach (var (_, copy) in saved)
-                copy.Dispose();
-        }
+        var best = measured.MinBy(c => c.FeatureGap)!;
+        return new RenormalizationChoice(best.Groups, Gap(sourceFeatures, unadapted), measured);
     }
 
     /// <summary>"stage1 (feature gap 0.184; none 0.406, stem 0.254, stem+stage1 0.186, stage1 0.184)".</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{string.Join("+", Groups)} (feature gap {Candidates.First(c => c.Groups.SequenceEqual(Groups)).FeatureGap:G3}; none {Unadapted:G3}, " +
         $"{string.Join(", ", Candidates.Select(c => $"{string.Join("+", c.Groups)} {c.FeatureGap:G3}"))})");
-
-    private static void Restore(List<(Tensor Buffer, Tensor Copy)> saved)
-    {
-        using var noGrad = no_grad();
-        foreach (var (buffer, copy) in saved)
-            buffer.copy_(copy);
-    }
-
-    /// <summary>Pooled backbone features of <paramref name="images"/> in evaluation mode, in batches of 64.</summary>
-    private static Tensor Features(IBackbone backbone, Tensor images)
-    {
-        var modes = backbone.Network.modules().Prepend(backbone.Network).Select(m => (Module: m, m.training)).ToList();
-        try
-        {
-            backbone.Network.eval();
-            using var noGrad = no_grad();
-            var parts = new List<Tensor>();
-            for (long start = 0; start < images.shape[0]; start += 64)
-                parts.Add(backbone.ForwardFeatures(images.narrow(0, start, Math.Min(64, images.shape[0] - start))).flatten(1));
-            var all = cat(parts);
-            foreach (var part in parts)
-                part.Dispose();
-            return all;
-        }
-        finally
-        {
-            foreach (var (module, training) in modes)
-                module.train(training);
-        }
-    }
 
     private static double Gap(Tensor source, Tensor target)
     {

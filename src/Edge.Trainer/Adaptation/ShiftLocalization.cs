@@ -1,7 +1,5 @@
 using EdgeTL.Trainer.Backbones;
-using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Training;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace EdgeTL.Trainer.Adaptation;
@@ -31,37 +29,25 @@ public static class ShiftLocalization
             throw new EdgeTrainerException(TrainerErrorCode.EmptyDataset,
                 $"Shift localization needs at least 2 source and 2 target images; got {source.shape[0]} and {target.shape[0]}.");
         var groups = backbone.LayerGroups.Where(g => !g.IsHead)
-            .Select(g => (g.Name, Norms: g.Modules.SelectMany(m => m.modules().Prepend(m)).Where(IsBatchNorm).Distinct().ToList()))
+            .Select(g => (g.Name, Norms: g.Modules.SelectMany(m => m.modules().Prepend(m)).Where(BatchNormSnapshot.IsBatchNorm).Distinct().ToList()))
             .Where(g => g.Norms.Count > 0)
             .ToList();
         if (groups.Count == 0)
             throw new EdgeTrainerException(TrainerErrorCode.UnsupportedModel,
                 "The backbone has no BatchNorm layer in its layer groups (its normalization may be folded into the convolutions); shift localization reads BatchNorm statistics.");
         var norms = groups.SelectMany(g => g.Norms).ToList();
-        var saved = norms.SelectMany(n => n.buffers(recurse: false)).Select(b => (Buffer: b, Copy: b.clone())).ToList();   // statistics and batch counters
-        try
+        using var statistics = new BatchNormSnapshot(norms);   // statistics and batch counters, put back on the way out
+        var onSource = Estimate(backbone, norms, source, seed);
+        var onTarget = Estimate(backbone, norms, target, seed);
+        var index = norms.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
+        var stages = groups.Select(g => new StageShift(g.Name,
+            g.Norms.Average(n => Mismatch(onSource[index[n]], onTarget[index[n]])), g.Norms.Count)).ToList();
+        foreach (var (mean, variance) in onSource.Concat(onTarget))
         {
-            var onSource = Estimate(backbone, norms, source, seed);
-            var onTarget = Estimate(backbone, norms, target, seed);
-            var index = norms.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
-            var stages = groups.Select(g => new StageShift(g.Name,
-                g.Norms.Average(n => Mismatch(onSource[index[n]], onTarget[index[n]])), g.Norms.Count)).ToList();
-            foreach (var (mean, variance) in onSource.Concat(onTarget))
-            {
-                mean.Dispose();
-                variance.Dispose();
-            }
-            return ShiftReport.From(stages);
+            mean.Dispose();
+            variance.Dispose();
         }
-        finally
-        {
-            using var noGrad = no_grad();
-            foreach (var (buffer, copy) in saved)
-            {
-                buffer.copy_(copy);
-                copy.Dispose();
-            }
-        }
+        return ShiftReport.From(stages);
     }
 
     private static List<(Tensor Mean, Tensor Var)> Estimate(IBackbone backbone, List<nn.Module> norms, Tensor images, int seed)
@@ -81,8 +67,6 @@ public static class ShiftLocalization
         var kl = 0.5 * (vs / vt + vt / vs - 2) + 0.5 * squared * (1 / vs + 1 / vt);
         return kl.mean().item<float>();
     }
-
-    private static bool IsBatchNorm(nn.Module m) => m is BatchNorm2d || m is OnnxNodeModule { OpType: "BatchNormalization" };
 
     private static (Tensor Mean, Tensor Var) Statistics(nn.Module norm) =>
         (norm.get_buffer("running_mean")!, norm.get_buffer("running_var")!);

@@ -1,8 +1,6 @@
 using EdgeTL.Trainer.Backbones;
-using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Training;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace EdgeTL.Trainer.Adaptation;
@@ -141,7 +139,7 @@ public static class TestTimeAdaptation
                     $"Unknown layer group(s) {string.Join(", ", unknown)}; the backbone has {string.Join(", ", backbone.LayerGroups.Select(g => g.Name))}.");
             scope = backbone.LayerGroups.Where(g => groups.Contains(g.Name)).SelectMany(g => g.Modules.SelectMany(m => m.modules().Prepend(m)));
         }
-        var norms = scope.Where(m => m is BatchNorm2d || m is OnnxNodeModule { OpType: "BatchNormalization" }).Distinct().ToList();
+        var norms = scope.Where(BatchNormSnapshot.IsBatchNorm).Distinct().ToList();
         if (norms.Count == 0)
             throw new EdgeTrainerException(TrainerErrorCode.UnsupportedModel,
                 $"The backbone has no BatchNorm layer{(groups is null ? "" : $" in {string.Join(", ", groups)}")} (its normalization may be folded into the convolutions); BN re-estimation and Tent need one.");

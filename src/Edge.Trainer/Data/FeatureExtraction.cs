@@ -49,6 +49,37 @@ public static class FeatureExtraction
     }
 
     /// <summary>
+    /// Extracts [N, D] features of <paramref name="images"/> [N, C, H, W] in evaluation mode without gradients, in batches of
+    /// <paramref name="batchSize"/>. Every module's mode is restored afterwards (a network may train some groups and not others).
+    /// </summary>
+    public static Tensor Extract(IBackbone backbone, Tensor images, int batchSize = 64)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(images);
+        var modes = backbone.Network.modules().Prepend(backbone.Network).Select(m => (Module: m, m.training)).ToList();
+        var parts = new List<Tensor>();
+        try
+        {
+            backbone.Network.eval();
+            using var noGrad = no_grad();
+            for (long start = 0; start < images.shape[0]; start += batchSize)
+            {
+                using var batch = images.narrow(0, start, Math.Min(batchSize, images.shape[0] - start));
+                using var features = backbone.ForwardFeatures(batch);
+                parts.Add(features.flatten(1));
+            }
+            return cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var part in parts)
+                part.Dispose();
+            foreach (var (module, training) in modes)
+                module.train(training);
+        }
+    }
+
+    /// <summary>
     /// Extracts [N, D] features with ONNX Runtime, the fast path for a frozen backbone (about
     /// twice libtorch's speed on CPU). The model's first output is flattened per sample.
     /// </summary>
