@@ -22,7 +22,8 @@ namespace EdgeTL.Agent.Services;
 /// re-normalization brings the target's features closest to the source's (<see cref="RenormalizationChoice"/>) on the target images (AdaBN); <c>tent</c> also
 /// trains their BatchNorm scales and shifts to minimize the serving head's prediction entropy on them.
 /// The candidate (new backbone, same head) is judged by the promotion guard: on the labelled target
-/// holdout when it has MinHoldout rows, else, if the policy allows it, label-free (target entropy and
+/// rows the serving model never trained on (the holdout, and train-part rows it has not seen: the candidate reads no label, and
+/// adapts on the other target images only) when there are MinHoldout of them, else, if the policy allows it, label-free (target entropy and
 /// the source golden set must not get worse). A promoted one is exported, checked in ONNX Runtime and
 /// installed as a device-made version, as a backbone fine-tune is.
 /// </summary>
@@ -71,11 +72,16 @@ public sealed class LabelFreeAdaptation
             throw new AgentException(AgentErrorCode.TrainingUnavailable, $"The served backbone reads {input.Channels} channel(s); backbone adaptation handles 3-channel images only.");
         var classes = _serving.Classes ?? throw NoModel();
         var recent = _store.Samples.Recent(targetDomain, TargetLimit);
-        bool Held(SampleRecord s) => s.Label is not null && classes.Contains(s.Label) && HoldoutSplit.IsHoldout(s.Id);
-        var targetSamples = recent.Where(s => !Held(s)).ToList();
+        // A label-free candidate reads no label, so every labelled target row the serving model never trained on can judge it
+        // (the holdout, and train-part rows no device head or device-made backbone has seen); those rows are kept out of the
+        // images it adapts on, so that it is judged on images it never saw at all.
+        bool Judging(SampleRecord s) => s.Label is not null && classes.Contains(s.Label) && (HoldoutSplit.IsHoldout(s.Id) || _policy.NeverTrainedOn(s));
+        var targetSamples = recent.Where(s => !Judging(s)).ToList();
+        var heldTarget = recent.Where(Judging).ToList();
         if (targetSamples.Count < 10)
-            throw new AgentException(AgentErrorCode.NotEnoughData, $"Adaptation needs at least 10 samples of domain '{targetDomain}' outside the holdout; there are {targetSamples.Count}.");
-        var heldTarget = recent.Where(Held).ToList();
+            throw new AgentException(AgentErrorCode.NotEnoughData,
+                $"Adaptation needs at least 10 samples of domain '{targetDomain}' to adapt on, outside the {heldTarget.Count} labelled ones kept to judge it " +
+                $"(the holdout, and labelled samples the serving model never trained on); there are {targetSamples.Count}. Send unlabelled images of the domain.");
         var labelledSource = _store.Samples.Labelled().Where(s => s.Domain != targetDomain && s.Label is not null && classes.Contains(s.Label)).ToList();
         var goldenSamples = labelledSource.Where(s => HoldoutSplit.IsHoldout(s.Id)).ToList();
         if (labelledSource.Count < 2)
@@ -169,14 +175,14 @@ public sealed class LabelFreeAdaptation
         string headMethod = policy.Method is "dann" or "mmd" ? policy.Method : "mmd";
         var summary = new ShiftSummary([.. report.Stages.Select(s => new StageMismatch(s.Stage, s.Mismatch, s.Layers))], report.PeakStage,
             inputLevel ? "input" : "semantic", inputLevel ? "bn" : headMethod, inputLevel ? "surgical" : "progressive", renormalization.Groups,
-            [new RenormalizationGap([], renormalization.Unadapted), .. renormalization.Candidates.Select(c => new RenormalizationGap(c.Groups, c.FeatureGap))]);
+            [new RenormalizationGap([], renormalization.Unadapted), .. renormalization.Candidates.Select(c => new RenormalizationGap(c.Groups, c.FeatureGap, c.BatchNormLayers, c.GapError))]);
         _logger.ShiftLocalized(targetDomain, $"{report.Describe()}; re-normalize {renormalization.Describe()}", summary.Method);
         return summary;
     }
 
     /// <summary>
-    /// The guard for a label-free backbone adaptation: label-based on the labelled target holdout when
-    /// the serving model never saw at least MinHoldout of its rows (or when label-free promotion is not
+    /// The guard for a label-free backbone adaptation: label-based on the labelled target rows the serving model never
+    /// trained on (<see cref="PromotionPolicy.NeverTrainedOn"/>) when there are at least MinHoldout of them (or when label-free promotion is not
     /// allowed); else label-free: mean entropy on the target and the source golden set must not get worse.
     /// </summary>
     private PromotionDecision Decide(TransferModel candidate, List<SampleRecord> heldTarget, List<SampleRecord> goldenSamples, int side,

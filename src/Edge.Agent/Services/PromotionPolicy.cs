@@ -67,6 +67,24 @@ public sealed class PromotionPolicy
     }
 
     /// <summary>
+    /// Whether the serving model (backbone and head) never trained on labelled <paramref name="sample"/>, so that a candidate
+    /// which reads no labels (label-free adaptation) may be judged on it. A holdout row: unless a device head trained on it
+    /// (<see cref="UnseenBy"/>); no backbone trains on the holdout. A train-part row: only when no device head trained on it
+    /// (its id is after the head's <see cref="HeadRecord.TrainedThroughSampleId"/>) and the served backbone is the cloud's, or
+    /// was made on the device before the row arrived (a device-made version may have trained on any train-part row it could see,
+    /// and so may its ancestors).
+    /// </summary>
+    public bool NeverTrainedOn(SampleRecord sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var server = _serving.Server;
+        bool holdout = HoldoutSplit.IsHoldout(sample.Id);
+        if (server.Head is { } head && sample.Id <= head.Record.TrainedThroughSampleId && !(holdout && head.Record.HoldoutExcluded))
+            return false;
+        return holdout || server.Model?.Installed.Manifest.DeviceMade is not { } origin || sample.ReceivedTicks > origin.CreatedAt.UtcTicks;
+    }
+
+    /// <summary>
     /// The guard for a backbone: the candidate and what serves now (the served backbone with its
     /// serving head) are paired on the holdout rows the serving model never trained on: with a device
     /// head, those it did not see; with only the package's head, every holdout row (that head was

@@ -12,19 +12,23 @@ namespace EdgeTL.Protocol.Payloads;
 /// <param name="WithLabels">The backbone fine-tune to send once labelled target samples arrive: <c>surgical</c> or <c>progressive</c>.</param>
 /// <param name="Renormalized">
 /// The layer groups <c>bn</c> and <c>tent</c> re-normalize: for an input-level shift, the contiguous run of groups within the
-/// first two whose re-normalization brings the target's features closest to the source's (see <paramref name="Candidates"/>);
-/// the first group alone otherwise.
+/// first two chosen from <paramref name="Candidates"/> by the one-standard-error rule; the first group alone otherwise.
 /// </param>
 /// <param name="Candidates">
 /// Each run of groups tried, the first with none (the backbone as it serves), and its feature gap: the squared distance
-/// between the mean target and mean source feature after it, divided by the features' summed pooled variance. The run with the
-/// smallest gap is re-normalized (none is listed for comparison, not chosen).
+/// between the mean target and mean source feature after it, divided by the features' summed pooled variance. Of the runs whose
+/// gap is within one bootstrap standard error of the smallest, the one that re-estimates the fewest BatchNorm layers is
+/// re-normalized (none is listed for comparison, not chosen).
 /// </param>
 public sealed record ShiftSummary(IReadOnlyList<StageMismatch> Stages, string PeakStage, string Level, string Method, string WithLabels, IReadOnlyList<string> Renormalized,
     IReadOnlyList<RenormalizationGap>? Candidates = null);
 
 /// <summary>One set of layer groups re-normalized on the target, and how far the target's features then are from the source's (smaller is closer).</summary>
-public sealed record RenormalizationGap(IReadOnlyList<string> Groups, double FeatureGap);
+/// <param name="Groups">The layer groups (empty: none).</param>
+/// <param name="FeatureGap">The feature gap after re-normalizing them.</param>
+/// <param name="BatchNormLayers">How many BatchNorm layers they hold (0 for none).</param>
+/// <param name="GapError">The bootstrap standard error of the gap (images resampled on both sides; absent for none).</param>
+public sealed record RenormalizationGap(IReadOnlyList<string> Groups, double FeatureGap, int BatchNormLayers = 0, double? GapError = null);
 
 /// <summary>One layer group's mismatch: the mean symmetric KL divergence per channel between the source and target BatchNorm input statistics.</summary>
 public sealed record StageMismatch(string Stage, double Mismatch, int Layers);

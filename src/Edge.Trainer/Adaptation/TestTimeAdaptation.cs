@@ -128,7 +128,8 @@ public static class TestTimeAdaptation
 
     private static Tensor Entropy(Tensor logits) => -(nn.functional.softmax(logits, 1) * nn.functional.log_softmax(logits, 1)).sum(1);
 
-    private static List<nn.Module> RequireBatchNorm(IBackbone backbone, IReadOnlyList<string>? groups)
+    /// <summary>The BatchNorm layers of <paramref name="groups"/> (all when null); throws when there is none or a group is unknown.</summary>
+    internal static List<nn.Module> RequireBatchNorm(IBackbone backbone, IReadOnlyList<string>? groups)
     {
         IEnumerable<nn.Module> scope = backbone.Network.modules();
         if (groups is not null)

@@ -151,9 +151,8 @@ public static class ShiftExperiment
             };
             try
             {
-                var holdout = predict(_data.Holdout);
                 return new ShiftMethodResult(method, labels, Accuracy(predict, _data.ShiftedTest), Accuracy(predict, _data.CleanTest),
-                    [.. holdout.Select((p, i) => p == _data.Holdout.Labels[i])], clock.Elapsed.TotalSeconds);
+                    Correct(predict, _data.Holdout), Correct(predict, _data.ShiftedTrain), clock.Elapsed.TotalSeconds);
             }
             finally
             {
@@ -250,6 +249,9 @@ public static class ShiftExperiment
             foreach (var (s, t) in from.Head.parameters().Zip(to.Head.parameters()))
                 t.copy_(s);
         }
+
+        private static bool[] Correct(Func<LabeledImageSet, int[]> predict, LabeledImageSet set) =>
+            [.. predict(set).Select((p, i) => p == set.Labels[i])];
 
         private static double Accuracy(Func<LabeledImageSet, int[]> predict, LabeledImageSet set)
         {

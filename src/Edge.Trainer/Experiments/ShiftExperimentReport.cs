@@ -2,8 +2,19 @@ using EdgeTL.Trainer.Adaptation;
 
 namespace EdgeTL.Trainer.Experiments;
 
-/// <summary>One method in one seed: accuracy on the shifted and the clean test images, and right or wrong per holdout image (what a guard pairs).</summary>
-public sealed record ShiftMethodResult(string Method, bool UsesTargetLabels, double ShiftedAccuracy, double CleanAccuracy, bool[] HoldoutCorrect, double Seconds);
+/// <summary>
+/// One method in one seed: accuracy on the shifted and the clean test images, right or wrong per holdout image (what a guard
+/// pairs), and right or wrong per labelled shifted training image (unseen by a method that uses no target labels, so a guard may pair those too).
+/// </summary>
+public sealed record ShiftMethodResult(string Method, bool UsesTargetLabels, double ShiftedAccuracy, double CleanAccuracy, bool[] HoldoutCorrect, bool[] ShiftedTrainCorrect,
+    double Seconds)
+{
+    /// <summary>
+    /// The rows a guard may judge this method on: the holdout, and for a method that used no target labels also the labelled
+    /// shifted training images (it never saw their labels, and the label-free methods adapt on the unlabelled images only).
+    /// </summary>
+    public bool[] GuardCorrect => UsesTargetLabels ? HoldoutCorrect : [.. HoldoutCorrect, .. ShiftedTrainCorrect];
+}
 
 /// <summary>One seed: every method, and where the shift was localized.</summary>
 public sealed record ShiftSeedResult(int Seed, IReadOnlyList<ShiftMethodResult> Methods, ShiftReport Localization);

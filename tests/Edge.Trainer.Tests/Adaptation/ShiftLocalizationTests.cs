@@ -80,7 +80,7 @@ public sealed class ShiftLocalizationTests(PretrainedSource source, ITestOutputH
     }
 
     [Fact]
-    public void Renormalization_choice_picks_the_early_run_that_brings_target_features_closest_and_leaves_the_backbone_unchanged()
+    public void Renormalization_choice_picks_the_fewest_layers_within_a_standard_error_of_the_closest_run_and_leaves_the_backbone_unchanged()
     {
         var model = source.Model;
         var newClasses = TestData.Test.SelectClasses([5, 6, 7, 8, 9]).SamplePerClass(30, 1);
@@ -93,7 +93,13 @@ public sealed class ShiftLocalizationTests(PretrainedSource source, ITestOutputH
         output.WriteLine($"{shift.Describe()}\nre-normalize {choice.Describe()}");
 
         Assert.Equal(shift.RenormalizationCandidates, choice.Candidates.Select(c => c.Groups));
-        Assert.Equal(choice.Candidates.Min(c => c.FeatureGap), choice.Candidates.Single(c => c.Groups.SequenceEqual(choice.Groups)).FeatureGap);
+        // The one-standard-error rule: within one bootstrap standard error of the smallest gap, the fewest BatchNorm layers.
+        var best = choice.Candidates.MinBy(c => c.FeatureGap)!;
+        var chosen = choice.Candidates.Single(c => c.Groups.SequenceEqual(choice.Groups));
+        Assert.Equal([1, 5, 4], choice.Candidates.Select(c => c.BatchNormLayers));   // resnet18: stem, stem + stage1, stage1
+        Assert.All(choice.Candidates, c => Assert.True(c.GapError > 0 && double.IsFinite(c.GapError)));
+        Assert.True(chosen.FeatureGap <= best.FeatureGap + best.GapError);
+        Assert.DoesNotContain(choice.Candidates, c => c.FeatureGap <= best.FeatureGap + best.GapError && c.BatchNormLayers < chosen.BatchNormLayers);
         Assert.True(choice.Candidates.Min(c => c.FeatureGap) < choice.Unadapted, "re-normalizing the early groups should bring noisy features closer to clean ones");
         Assert.All(before.Zip(model.Backbone.Network.buffers()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
 

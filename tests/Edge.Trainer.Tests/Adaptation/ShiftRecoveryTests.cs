@@ -41,5 +41,9 @@ public sealed class ShiftRecoveryTests(PretrainedSource source, ITestOutputHelpe
         Assert.True(report.MeanShifted("bn") >= sourceOnly + 0.05, $"label-free bn {report.MeanShifted("bn"):P1} against source-only {sourceOnly:P1}");
         Assert.True(report.MeanShifted("bn") > report.MeanShifted("bn-all"), "re-normalizing the chosen early groups should beat re-normalizing every group");
         Assert.All(report.Seeds[0].Methods, m => Assert.Equal(20, m.HoldoutCorrect.Length));
+        // A method that read no target label may be judged on the labelled shifted training images too; one that trained on them may not.
+        Assert.All(report.Seeds[0].Methods, m => Assert.Equal(m.UsesTargetLabels ? 20 : 20 + m.ShiftedTrainCorrect.Length, m.GuardCorrect.Length));
+        Assert.False(report.Seeds[0].Methods.Single(m => m.Method == "bn").UsesTargetLabels);
+        Assert.True(report.Seeds[0].Methods.Single(m => m.Method == "surgical").UsesTargetLabels);
     }
 }
