@@ -4,16 +4,20 @@ namespace EdgeTL.Trainer.Experiments;
 
 /// <summary>
 /// One method in one seed: accuracy on the shifted and the clean test images, right or wrong per holdout image (what a guard
-/// pairs), and right or wrong per labelled shifted training image (unseen by a method that uses no target labels, so a guard may pair those too).
+/// pairs), and right or wrong per labelled shifted training image (never seen by the label-free backbone methods, so their guard pairs those too).
 /// </summary>
 public sealed record ShiftMethodResult(string Method, bool UsesTargetLabels, double ShiftedAccuracy, double CleanAccuracy, bool[] HoldoutCorrect, bool[] ShiftedTrainCorrect,
     double Seconds)
 {
     /// <summary>
-    /// The rows a guard may judge this method on: the holdout, and for a method that used no target labels also the labelled
-    /// shifted training images (it never saw their labels, and the label-free methods adapt on the unlabelled images only).
+    /// The rows the agent's guard judges this method on: the holdout; for a label-free backbone method (<c>bn</c>, <c>bn-all</c>,
+    /// <c>tent</c>: <c>adapt</c> on the device) also the labelled shifted training images, whose labels it never read and whose
+    /// images it never adapted on (it adapts on the unlabelled ones).
     /// </summary>
-    public bool[] GuardCorrect => UsesTargetLabels ? HoldoutCorrect : [.. HoldoutCorrect, .. ShiftedTrainCorrect];
+    public bool[] GuardCorrect => JudgedOnEveryUnseenLabel ? [.. HoldoutCorrect, .. ShiftedTrainCorrect] : HoldoutCorrect;
+
+    /// <summary>Whether the guard may also judge it on the labelled shifted training images (<see cref="GuardCorrect"/>).</summary>
+    public bool JudgedOnEveryUnseenLabel => Method is "bn" or "bn-all" or "tent";
 }
 
 /// <summary>One seed: every method, and where the shift was localized.</summary>
