@@ -31,38 +31,42 @@ internal static class PrefixCacheBenchmark
     public static void Run(int[] sizes, int rounds, int progressiveEpochs)
     {
         Console.WriteLine();
-        Console.WriteLine($"frozen-prefix cache: the device's module (resnet18 imported from its ONNX export), {Images} real Fashion-MNIST images, batch {Batch}, the device's precision policy (auto: bf16 where measurably faster);");
+        Console.WriteLine($"frozen-prefix cache: the device's module (resnet18 imported from its ONNX export), {Images} real Fashion-MNIST images, batch {Batch}, in fp32 and in the device's precision policy (auto: bf16 where measurably faster);");
         Console.WriteLine($"steady epochs (epoch 0 fills the cache) in img/s, medians of {rounds} interleaved rounds; then a whole progressive fine-tune ({progressiveEpochs} epochs) both ways");
-        Console.WriteLine($"{"phase",-22} {"size",4}  {"recomputed",10} {"cached",10}  {"cached/recomputed",17}  compute");
+        Console.WriteLine($"{"phase",-22} {"size",4} {"precision",9}  {"recomputed",10} {"cached",10}  {"cached/recomputed",17}  compute");
         foreach (int size in sizes)
         {
             using var rows = ImageRows(size);
             byte[] onnx = Exported(size);
-            foreach (var (name, groups) in Phases)
+            foreach (var precision in (PrecisionMode[])[PrecisionMode.Fp32, PrecisionMode.Auto])
             {
-                var recomputed = new List<double>();
-                var cached = new List<double>();
-                string compute = "";
-                for (int r = 0; r < rounds; r++)
+                string mode = precision.ToString().ToLowerInvariant();
+                foreach (var (name, groups) in Phases)
                 {
-                    (double plainRate, string plainType) = SteadyThroughput(onnx, rows, size, groups, cache: false);
-                    (double cachedRate, string cachedType) = SteadyThroughput(onnx, rows, size, groups, cache: true);
-                    recomputed.Add(plainRate);
-                    cached.Add(cachedRate);
-                    compute = $"{plainType}/{cachedType}";
+                    var recomputed = new List<double>();
+                    var cached = new List<double>();
+                    string compute = "";
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        (double plainRate, string plainType) = SteadyThroughput(onnx, rows, size, groups, precision, cache: false);
+                        (double cachedRate, string cachedType) = SteadyThroughput(onnx, rows, size, groups, precision, cache: true);
+                        recomputed.Add(plainRate);
+                        cached.Add(cachedRate);
+                        compute = $"{plainType}/{cachedType}";
+                    }
+                    double a = Median(recomputed), b = Median(cached);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-22} {size,4} {mode,9}  {a,10:F1} {b,10:F1}  {b / a,16:F2}×  {compute}"));
                 }
-                double a = Median(recomputed), b = Median(cached);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-22} {size,4}  {a,10:F1} {b,10:F1}  {b / a,16:F2}×  {compute}"));
+                double plain = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, precision, cache: false);
+                double fast = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, precision, cache: true);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{"progressive run (s)",-22} {size,4} {mode,9}  {plain,10:F1} {fast,10:F1}  {plain / fast,16:F2}× faster"));
             }
-            double plain = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, cache: false);
-            double fast = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, cache: true);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{"progressive run (s)",-22} {size,4}  {plain,10:F1} {fast,10:F1}  {plain / fast,16:F2}× faster"));
         }
     }
 
     /// <summary>img/s of the epochs after the first, with <paramref name="groups"/> and the head trainable.</summary>
-    private static (double Rate, string Compute) SteadyThroughput(byte[] onnx, FeatureSet rows, int size, string[] groups, bool cache)
+    private static (double Rate, string Compute) SteadyThroughput(byte[] onnx, FeatureSet rows, int size, string[] groups, PrecisionMode precision, bool cache)
     {
         using var model = Imported(onnx);
         model.FreezeBackbone();
@@ -71,17 +75,17 @@ internal static class PrefixCacheBenchmark
         {
             Epochs = 3,
             RestoreBest = false,
-            Precision = PrecisionMode.Auto,
+            Precision = precision,
             FreezeBatchNormStatistics = true,
             CacheFrozenPrefix = cache,
         }).Fit(model, new ImageRowBatches(rows, 3, size, Batch, shuffle: true, seed: 0));
         return (Images / Median([.. result.Epochs.Skip(1).Select(e => e.Seconds)]), result.ComputeType);
     }
 
-    private static double ProgressiveSeconds(byte[] onnx, FeatureSet rows, int size, int epochs, bool cache)
+    private static double ProgressiveSeconds(byte[] onnx, FeatureSet rows, int size, int epochs, PrecisionMode precision, bool cache)
     {
         using var model = Imported(onnx);
-        var options = BackboneModes.Options("progressive", epochs, 1e-3, LrScheduleKind.Cosine, seed: 0) with { CacheFrozenPrefix = cache };
+        var options = BackboneModes.Options("progressive", epochs, 1e-3, LrScheduleKind.Cosine, seed: 0) with { CacheFrozenPrefix = cache, Precision = precision };
         return new TrainingLoop(options).Fit(model, new ImageRowBatches(rows, 3, size, Batch, shuffle: true, seed: 0)).Seconds;
     }
 

@@ -21,11 +21,10 @@ public sealed class ImageRowBatches(FeatureSet rows, int channels, int side, int
     }
 
     /// <inheritdoc />
-    public IEnumerable<(Tensor Inputs, Tensor Labels, Tensor Indices)> IndexedEpoch(int epoch)
-    {
-        foreach (var (x, y, index) in _rows.IndexedEpoch(epoch))
-            yield return (AsImages(x), y, index);
-    }
+    public IEnumerable<(Tensor Labels, Tensor Indices)> IndexedEpoch(int epoch) => _rows.IndexedEpoch(epoch);
+
+    /// <inheritdoc />
+    public Tensor InputsOf(Tensor indices) => AsImages(_rows.InputsOf(indices));
 
     private Tensor AsImages(Tensor rows)
     {
