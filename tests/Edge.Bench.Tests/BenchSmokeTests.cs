@@ -34,7 +34,8 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         string text = Bench("train", "--archs", "resnet18", "--sizes", "32", "--rounds", "1", "--seconds", "0.3", "--batch", "4", "--modes", "surgical");
         Assert.Matches(@"resnet18\s+32\s+[\d.]+", text);
         Assert.Matches(@"surgical\s+32\s+[\d.]+", text);
-        Assert.Matches(@"stage4\s+32\s+[\d.]+\s+[\d.]+\s+[\d.]+×", text);
+        Assert.Matches(@"stage4\s+32\s+fp32\s+[\d.]+\s+[\d.]+\s+[\d.]+×", text);   // the cache, in fp32 and in the device's policy
+        Assert.Matches(@"stage4\s+32\s+auto\s+[\d.]+\s+[\d.]+\s+[\d.]+×", text);
         Assert.Contains("progressive run (s)", text, StringComparison.Ordinal);
         Assert.Contains("head-only", text, StringComparison.Ordinal);
         Assert.Contains("MB", text, StringComparison.Ordinal);

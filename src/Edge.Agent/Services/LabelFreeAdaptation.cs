@@ -74,10 +74,9 @@ public sealed class LabelFreeAdaptation
         var recent = _store.Samples.Recent(targetDomain, TargetLimit);
         // A label-free candidate reads no label, so every labelled target row the serving model never trained on can judge it
         // (the holdout, and train-part rows no device head or device-made backbone has seen); those rows are kept out of the
-        // images it adapts on, so that it is judged on images it never saw at all.
-        bool Judging(SampleRecord s) => s.Label is not null && classes.Contains(s.Label) && (HoldoutSplit.IsHoldout(s.Id) || _policy.NeverTrainedOn(s));
-        var targetSamples = recent.Where(s => !Judging(s)).ToList();
-        var heldTarget = recent.Where(Judging).ToList();
+        // images it is made from (localization, the choice of groups, the statistics), so it is judged on images it never saw.
+        var targetSamples = recent.Where(s => !Judging(s, classes)).ToList();
+        var heldTarget = recent.Where(s => Judging(s, classes)).ToList();
         if (targetSamples.Count < 10)
             throw new AgentException(AgentErrorCode.NotEnoughData,
                 $"Adaptation needs at least 10 samples of domain '{targetDomain}' to adapt on, outside the {heldTarget.Count} labelled ones kept to judge it " +
@@ -157,10 +156,12 @@ public sealed class LabelFreeAdaptation
         if (input.Channels != 3)
             throw new AgentException(AgentErrorCode.TrainingUnavailable, $"The served backbone reads {input.Channels} channel(s); shift localization handles 3-channel images only.");
         var source = _store.Samples.Labelled().Where(s => s.Domain != targetDomain).Take(MmdSourceLimit).ToList();
-        var target = _store.Samples.Recent(targetDomain, TargetLimit);
+        var classes = _serving.Classes ?? throw NoModel();
+        var target = _store.Samples.Recent(targetDomain, TargetLimit).Where(s => !Judging(s, classes)).ToList();
         if (source.Count < 2 || target.Count < 10)
             throw new AgentException(AgentErrorCode.NotEnoughData,
-                $"Localizing a shift needs at least 2 labelled samples outside domain '{targetDomain}' and 10 of it; there are {source.Count} and {target.Count}.");
+                $"Localizing a shift needs at least 2 labelled samples outside domain '{targetDomain}' and 10 of it besides its labelled ones kept to judge the result; " +
+                $"there are {source.Count} and {target.Count}. Send unlabelled images of the domain.");
         cancellationToken.ThrowIfCancellationRequested();
         using var backbone = OnnxImporter.ImportBackbone(served.Installed.PathOf(PackageFileRoles.Backbone)!, new OnnxImportOptions { Name = "served" });
         using var scope = NewDisposeScope();
@@ -195,7 +196,7 @@ public sealed class LabelFreeAdaptation
             // An adaptation must help, as a head adaptation must beat its source-only baseline: not worse is not enough.
             if (_policy.AdaptationMustHelp && labelled is { Promoted: true, CandidateAccuracy: { } c, ServingAccuracy: { } s } && c <= s)
                 return labelled with { Promoted = false, Reason = string.Create(CultureInfo.InvariantCulture,
-                    $"not promoted: it did not help on the target holdout (accuracy {c:P1} against {s:P1} serving, n = {labelled.N})") };
+                    $"not promoted: it did not help on the labelled target samples (accuracy {c:P1} against {s:P1} serving, n = {labelled.N})") };
             return labelled ?? _policy.Guard.Decide([], []);
         }
         var golden = goldenSamples.Count >= 2 ? _samples.LabelledPixelsOf(goldenSamples, input) : null;
@@ -204,6 +205,14 @@ public sealed class LabelFreeAdaptation
         bool[] servingGolden = rows is null ? [] : _policy.ServingCorrect(rows, goldenSamples);
         return _policy.Guard.DecideLabelFree(candidateEntropy, servingEntropy, candidateGolden, servingGolden);
     }
+
+    /// <summary>
+    /// Whether labelled target sample <paramref name="s"/> is kept to judge a label-free candidate: a holdout row, or one the serving
+    /// model never trained on. Such rows stay out of everything the candidate is made from (the shift localization, the choice of
+    /// groups, the statistics).
+    /// </summary>
+    private bool Judging(SampleRecord s, IReadOnlyList<string> classes) =>
+        s.Label is not null && classes.Contains(s.Label) && (HoldoutSplit.IsHoldout(s.Id) || _policy.NeverTrainedOn(s.Id));
 
     /// <summary>Gaussian MMD² between the backbone features of <paramref name="source"/> and <paramref name="target"/> images (eval mode).</summary>
     private static double DomainMmd(TransferModel model, Tensor source, Tensor target)

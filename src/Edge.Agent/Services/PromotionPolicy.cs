@@ -2,6 +2,7 @@ using EdgeTL.Agent.Hosting;
 using EdgeTL.Agent.Learning;
 using EdgeTL.Agent.Serving;
 using EdgeTL.Agent.Storage;
+using EdgeTL.Runtime.Packaging;
 using EdgeTL.Protocol.Payloads;
 using EdgeTL.Trainer.Models;
 using static TorchSharp.torch;
@@ -67,34 +68,41 @@ public sealed class PromotionPolicy
     }
 
     /// <summary>
-    /// Whether the serving model (backbone and head) never trained on labelled <paramref name="sample"/>, so that a candidate
-    /// which reads no labels (label-free adaptation) may be judged on it. A holdout row: unless a device head trained on it
-    /// (<see cref="UnseenBy"/>); no backbone trains on the holdout. A train-part row: only when no device head trained on it
-    /// (its id is after the head's <see cref="HeadRecord.TrainedThroughSampleId"/>) and the served backbone is the cloud's, or
-    /// was made on the device before the row arrived (a device-made version may have trained on any train-part row it could see,
-    /// and so may its ancestors).
+    /// Whether the serving model (backbone and head) never trained on labelled sample <paramref name="sampleId"/>, so that a candidate
+    /// which reads no labels (label-free adaptation) may be judged on it. With a device head serving: not if the head trained on it
+    /// (a train-part row up to its <see cref="HeadRecord.TrainedThroughSampleId"/>, a holdout row too unless it was
+    /// <see cref="HeadRecord.HoldoutExcluded"/>). With a device-made version serving: not unless its <see cref="DeviceOrigin"/>
+    /// vouches for the row (newer than everything it, its ancestors and the head it carries could have trained on, or a holdout row
+    /// no head of it saw). A cloud package trained on no device sample, and no backbone fine-tune trains on the holdout.
     /// </summary>
-    public bool NeverTrainedOn(SampleRecord sample)
+    public bool NeverTrainedOn(long sampleId)
     {
-        ArgumentNullException.ThrowIfNull(sample);
         var server = _serving.Server;
-        bool holdout = HoldoutSplit.IsHoldout(sample.Id);
-        if (server.Head is { } head && sample.Id <= head.Record.TrainedThroughSampleId && !(holdout && head.Record.HoldoutExcluded))
+        bool holdout = HoldoutSplit.IsHoldout(sampleId);
+        if (server.Head is { } head && sampleId <= head.Record.TrainedThroughSampleId && !(holdout && head.Record.HoldoutExcluded))
             return false;
-        return holdout || server.Model?.Installed.Manifest.DeviceMade is not { } origin || sample.ReceivedTicks > origin.CreatedAt.UtcTicks;
+        if (server.Model?.Installed.Manifest.DeviceMade is not { } origin)
+            return true;
+        // A device head judges holdout rows as its own record says (a backbone fine-tune never trains on them).
+        return (holdout && server.Head is not null) || origin.NeverTrainedOn(sampleId, holdout);
     }
 
     /// <summary>
     /// The guard for a backbone: the candidate and what serves now (the served backbone with its
     /// serving head) are paired on the holdout rows the serving model never trained on: with a device
     /// head, those it did not see; with only the package's head, every holdout row (that head was
-    /// trained in the cloud). A backbone always replaces a serving model, so with too few such rows
+    /// trained in the cloud); with a device-made version's own head, those its origin vouches for. A backbone always replaces a serving model, so with too few such rows
     /// nothing is promoted, and the reason names n.
     /// </summary>
     public PromotionDecision BackboneDecision(TransferModel candidate, LabelledFeatures holdout, IReadOnlyList<SampleRecord> samples, int side)
     {
         var server = _serving.Server;
-        var rows = server.Head is { } serving ? UnseenBy(serving, holdout) : server.Model?.Predictor is null ? null : holdout;
+        // With no device head, the version's own head serves: the package's (trained on no device sample), or on a device-made
+        // version the head it carried, which may be a cold-start head that fitted on holdout rows too.
+        var rows = server.Head is { } serving ? UnseenBy(serving, holdout)
+            : server.Model?.Predictor is null ? null
+            : server.Model.Installed.Manifest.DeviceMade is null ? holdout
+            : holdout.Subset([.. Enumerable.Range(0, holdout.Count).Where(i => NeverTrainedOn(holdout.SampleIds[i]))]);
         if (rows is null || rows.Count == 0)
             return Guard.Decide([], []);
         return Guard.Decide(BackboneTuning.Correct(candidate, rows, side), ServingCorrect(rows, samples));

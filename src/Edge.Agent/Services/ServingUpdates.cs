@@ -147,7 +147,11 @@ public sealed class ServingUpdates
             }
             var now = _time.GetUtcNow();
             string version = string.Create(CultureInfo.InvariantCulture, $"{parent.Manifest.Version.Split('+')[0]}+device.{now:yyyyMMddHHmmss}");
-            var origin = new DeviceOrigin(parent.Manifest.Counter, parent.Manifest.Version, command.Id, mode, now);
+            // What it may have trained on: every sample stored so far (the fine-tune's rows, the head it carries), and holdout rows
+            // only through a head that was not kept off the holdout (a cold-start head), its own or an ancestor's.
+            var servingHead = _serving.Server.Head?.Record;
+            bool holdoutSeen = servingHead is not null ? !servingHead.HoldoutExcluded : parent.Manifest.DeviceMade is { } parentOrigin && parentOrigin.HoldoutSeen != false;
+            var origin = new DeviceOrigin(parent.Manifest.Counter, parent.Manifest.Version, command.Id, mode, now, _store.Samples.NewestId(), holdoutSeen);
             ServedModel opened;
             try
             {

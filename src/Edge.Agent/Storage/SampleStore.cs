@@ -54,6 +54,9 @@ public sealed class SampleStore
     public IReadOnlyList<SampleRecord> Latest(int count) =>
         [.. _samples.Query().OrderByDescending(s => s.Id).Limit(count).ToEnumerable().Reverse()];
 
+    /// <summary>The newest sample's id (ids only grow), 0 when there is none.</summary>
+    public long NewestId() => _samples.Query().OrderByDescending(s => s.Id).Limit(1).ToEnumerable().FirstOrDefault()?.Id ?? 0;
+
     /// <summary>Labelled sample counts per label (all domains).</summary>
     public IReadOnlyDictionary<string, int> LabelCounts() =>
         _samples.Query().Where(s => s.Label != null).Select(s => s.Label).ToEnumerable().GroupBy(l => l!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);

@@ -10,4 +10,22 @@ namespace EdgeTL.Runtime.Packaging;
 /// <param name="Job">The command id that made it.</param>
 /// <param name="Mode">How it was trained (<c>progressive</c>, <c>surgical</c>).</param>
 /// <param name="CreatedAt">When it was made (UTC).</param>
-public sealed record DeviceOrigin(long ParentCounter, string ParentVersion, string Job, string Mode, DateTimeOffset CreatedAt);
+/// <param name="SamplesThrough">
+/// The newest stored sample id when it was made: it, its ancestors and the head it carries can have trained only on samples up
+/// to this id (null in versions made before it was recorded).
+/// </param>
+/// <param name="HoldoutSeen">
+/// Whether the head it carries (or an ancestor's) may have trained on holdout samples up to <paramref name="SamplesThrough"/>: a
+/// cold-start head fits on every labelled sample. Backbone fine-tunes themselves never train on the holdout. Null: not recorded.
+/// </param>
+public sealed record DeviceOrigin(long ParentCounter, string ParentVersion, string Job, string Mode, DateTimeOffset CreatedAt, long? SamplesThrough = null,
+    bool? HoldoutSeen = null)
+{
+    /// <summary>
+    /// Whether neither this version nor anything it derives from can have trained on sample <paramref name="sampleId"/>
+    /// (a holdout sample when <paramref name="holdout"/>). Conservative where nothing was recorded: only a version that
+    /// recorded its horizon vouches for any sample.
+    /// </summary>
+    public bool NeverTrainedOn(long sampleId, bool holdout) =>
+        SamplesThrough is { } through && (sampleId > through || (holdout && HoldoutSeen == false));
+}

@@ -91,8 +91,8 @@ public sealed record RenormalizationChoice(IReadOnlyList<string> Groups, double 
         for (int b = 0; b < BootstrapResamples; b++)
         {
             using var scope = NewDisposeScope();
-            var sourceRowsDrawn = randint(sourceRows, [sourceRows], dtype: ScalarType.Int64, generator: generator);
-            var targetRowsDrawn = randint(targetRows, [targetRows], dtype: ScalarType.Int64, generator: generator);
+            var sourceRowsDrawn = randint(sourceRows, [sourceRows], dtype: ScalarType.Int64, generator: generator).to(sourceFeatures.device);
+            var targetRowsDrawn = randint(targetRows, [targetRows], dtype: ScalarType.Int64, generator: generator).to(sourceFeatures.device);
             var resampledSource = sourceFeatures.index_select(0, sourceRowsDrawn);
             for (int i = 0; i < adapted.Count; i++)
                 gaps[i][b] = Gap(resampledSource, adapted[i].index_select(0, targetRowsDrawn));

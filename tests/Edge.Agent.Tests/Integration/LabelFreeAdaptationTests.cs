@@ -48,6 +48,9 @@ public sealed class LabelFreeAdaptationTests(DeploymentPackages packages, ITestO
 
         var installed = CurrentModel(harness);
         Assert.Equal("bn", installed.Manifest.DeviceMade!.Mode);
+        // It records what it could have trained on: nothing past the 110 samples stored, and no holdout row (it carried the package's head).
+        Assert.True(installed.Manifest.DeviceMade.SamplesThrough >= 110, $"samplesThrough {installed.Manifest.DeviceMade.SamplesThrough}");
+        Assert.False(installed.Manifest.DeviceMade.HoldoutSeen);
         Assert.Equal(data["backbone"]!["modelVersion"]!.GetValue<string>(), installed.Manifest.Version);
         var (weights, vectors, statistics) = Changes(packages.First, installed);
         Assert.Equal(0, weights);

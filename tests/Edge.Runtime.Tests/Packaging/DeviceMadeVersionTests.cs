@@ -16,7 +16,7 @@ public sealed class DeviceMadeVersionTests : IDisposable
         var parent = store.Install(_f.Build("pkg.tar", counter: 4, version: "1.4.0"));
         string tuned = Path.Combine(_f.Root, "tuned.onnx");
         File.WriteAllBytes(tuned, [1, 2, 3, 4, 5]);
-        var origin = new DeviceOrigin(4, "1.4.0", "op-17", "progressive", DateTimeOffset.UnixEpoch);
+        var origin = new DeviceOrigin(4, "1.4.0", "op-17", "progressive", DateTimeOffset.UnixEpoch, SamplesThrough: 120, HoldoutSeen: false);
 
         string[] deviceClasses = ["sandal", "shirt", "sneaker", "bag", "ankle boot"];
         var local = store.InstallLocal(parent, new Dictionary<string, string> { [PackageFileRoles.Backbone] = tuned }, [PackageFileRoles.Weights], "1.4.0+device.1", origin,
@@ -37,11 +37,29 @@ public sealed class DeviceMadeVersionTests : IDisposable
         // Read back from disk, as a restart does: still device-made, complete.
         var reopened = store.OpenVerified(out string? repair);
         Assert.Null(repair);
-        Assert.Equal(origin, reopened!.Manifest.DeviceMade);
+        Assert.Equal(origin, reopened!.Manifest.DeviceMade);   // with its training horizon
+        Assert.Equal(120, reopened.Manifest.DeviceMade!.SamplesThrough);
 
         var back = store.RollBack();
         Assert.Equal(parent.Directory, back!.Directory);
         Assert.Null(store.Current.Manifest.DeviceMade);
+    }
+
+    [Fact]
+    public void The_origin_vouches_only_for_samples_past_its_horizon_and_for_holdout_rows_no_head_of_it_saw()
+    {
+        var fineTuned = new DeviceOrigin(4, "1.4.0", "op-20", "surgical", DateTimeOffset.UnixEpoch, SamplesThrough: 100, HoldoutSeen: false);
+        Assert.False(fineTuned.NeverTrainedOn(100, holdout: false));   // a train-part row it could have trained on
+        Assert.True(fineTuned.NeverTrainedOn(101, holdout: false));
+        Assert.True(fineTuned.NeverTrainedOn(50, holdout: true));      // fine-tunes never train on the holdout, and its head did not either
+
+        var overColdStart = fineTuned with { HoldoutSeen = true };      // it carries a cold-start head, which fitted every labelled row
+        Assert.False(overColdStart.NeverTrainedOn(50, holdout: true));
+        Assert.True(overColdStart.NeverTrainedOn(101, holdout: true));
+
+        var unrecorded = new DeviceOrigin(4, "1.4.0", "op-21", "bn", DateTimeOffset.UnixEpoch);   // made before the horizon was recorded
+        Assert.False(unrecorded.NeverTrainedOn(1_000_000, holdout: false));
+        Assert.False(unrecorded.NeverTrainedOn(1_000_000, holdout: true));
     }
 
     [Fact]
