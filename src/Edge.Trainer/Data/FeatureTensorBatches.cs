@@ -31,16 +31,15 @@ public sealed class FeatureTensorBatches : IIndexedTensorBatches
     /// <inheritdoc />
     public IEnumerable<(Tensor Inputs, Tensor Labels)> Epoch(int epoch)
     {
-        foreach (var (y, index) in IndexedEpoch(epoch))
+        foreach (var (x, y, index) in IndexedEpoch(epoch))
         {
-            var x = InputsOf(index);
             index.Dispose();
             yield return (x, y);
         }
     }
 
     /// <inheritdoc />
-    public IEnumerable<(Tensor Labels, Tensor Indices)> IndexedEpoch(int epoch)
+    public IEnumerable<(Tensor Inputs, Tensor Labels, Tensor Indices)> IndexedEpoch(int epoch)
     {
         var order = Enumerable.Range(0, _set.Count).Select(i => (long)i).ToArray();
         if (_shuffle)
@@ -49,10 +48,7 @@ public sealed class FeatureTensorBatches : IIndexedTensorBatches
         {
             int count = Math.Min(_batchSize, order.Length - start);
             var index = tensor(order.AsSpan(start, count).ToArray());
-            yield return (_set.Labels.index_select(0, index), index);
+            yield return (_set.Features.index_select(0, index), _set.Labels.index_select(0, index), index);
         }
     }
-
-    /// <inheritdoc />
-    public Tensor InputsOf(Tensor indices) => _set.Features.index_select(0, indices);
 }

@@ -21,10 +21,11 @@ public sealed class ImageRowBatches(FeatureSet rows, int channels, int side, int
     }
 
     /// <inheritdoc />
-    public IEnumerable<(Tensor Labels, Tensor Indices)> IndexedEpoch(int epoch) => _rows.IndexedEpoch(epoch);
-
-    /// <inheritdoc />
-    public Tensor InputsOf(Tensor indices) => AsImages(_rows.InputsOf(indices));
+    public IEnumerable<(Tensor Inputs, Tensor Labels, Tensor Indices)> IndexedEpoch(int epoch)
+    {
+        foreach (var (x, y, index) in _rows.IndexedEpoch(epoch))
+            yield return (AsImages(x), y, index);
+    }
 
     private Tensor AsImages(Tensor rows)
     {

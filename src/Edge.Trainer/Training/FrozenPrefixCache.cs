@@ -55,11 +55,9 @@ public sealed class FrozenPrefixCache : IDisposable
 
     /// <summary>
     /// Logits for a batch: from the cached prefix values of <paramref name="indices"/> where the
-    /// current prefix can be cached, else the whole network on the batch's inputs. <paramref name="inputs"/>
-    /// loads them (into the caller's dispose scope), and is called only when they are needed: a batch
-    /// served from the cache never reads or copies its images.
+    /// current prefix can be cached, else the whole network on <paramref name="inputs"/>.
     /// </summary>
-    public Tensor Forward(Func<Tensor> inputs, Tensor indices)
+    public Tensor Forward(Tensor inputs, Tensor indices)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(indices);
@@ -67,24 +65,23 @@ public sealed class FrozenPrefixCache : IDisposable
         if (cut != _cut)
             Reset(cut);
         if (!_active)
-            return _model.Network.forward(inputs());
+            return _model.Network.forward(inputs);
 
+        using var scope = NewDisposeScope();
         long[] rows = indices.data<long>().ToArray();
-        if (_values is null || !rows.All(r => _filled[r]))
+        Tensor prefix;
+        if (_values is not null && rows.All(r => _filled[r]))
         {
-            var images = inputs();
-            using var fill = NewDisposeScope();
-            // Computed once, kept in fp16, and used as kept: the first epoch at a cut sees what later epochs see.
-            var computed = _backbone.ForwardPrefix(images.to(_model.Backbone.Network.parameters().First().dtype), _cut).to(ScalarType.Float16);
-            if (!Store(computed, indices, rows))
-                return _model.Network.forward(images).MoveToOuterDisposeScope();   // over budget: recompute, as without a cache
+            prefix = _values.index_select(0, indices);
+            Hits += rows.Length;
         }
         else
         {
-            Hits += rows.Length;
+            // Computed once, kept in fp16, and used as kept: the first epoch at a cut sees what later epochs see.
+            prefix = _backbone.ForwardPrefix(inputs.to(_model.Backbone.Network.parameters().First().dtype), _cut).to(ScalarType.Float16);
+            if (!Store(prefix, indices, rows))
+                return _model.Network.forward(inputs).MoveToOuterDisposeScope();   // over budget: recompute, as without a cache
         }
-        using var scope = NewDisposeScope();
-        var prefix = _values!.index_select(0, indices);
         return _model.ForwardFromPrefix(prefix, _cut).MoveToOuterDisposeScope();
     }
 

@@ -184,15 +184,13 @@ public sealed class TrainingLoop
         var trainable = model.Groups.Where(g => g.IsTrainable).SelectMany(g => g.Parameters()).Where(p => p.requires_grad).ToArray();
         int accumulation = _options.AccumulationSteps, micro = 0;
         bool finite = true;
-        foreach (var (loaded, labels, indices) in Batches(train, prefixCache is not null, epoch))
+        foreach (var (inputs, labels, indices) in Batches(train, prefixCache is not null, epoch))
         {
-            using var ownedInputs = loaded;
+            using var ownedInputs = inputs;
             using var ownedLabels = labels;
             using var ownedIndices = indices;
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            // With a frozen-prefix cache the batch comes as indices, and its inputs are read (into this scope) only if the cache misses.
-            Tensor Load() => loaded ?? ((IIndexedTensorBatches)train).InputsOf(indices!);
             InputGuard.RequireLabels(labels, model.ClassCount);
             if (micro == 0)
             {
@@ -200,8 +198,8 @@ public sealed class TrainingLoop
                 masters?.ZeroMasterGradients();
                 masters?.Push(trainable);
             }
-            Tensor Inputs() => masters is null ? Load() : Load().to(masters.Compute);
-            var logits = (prefixCache is null ? model.Network.forward(Inputs()) : prefixCache.Forward(Inputs, indices!)).to(ScalarType.Float32);   // softmax and loss in fp32
+            var x = masters is null ? inputs : inputs.to(masters.Compute);
+            var logits = (prefixCache is null ? model.Network.forward(x) : prefixCache.Forward(x, indices!)).to(ScalarType.Float32);   // softmax and loss in fp32
             var loss = nn.functional.cross_entropy(logits, labels);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
@@ -230,13 +228,13 @@ public sealed class TrainingLoop
         return (lossSum / seen, (double)correct / seen, steps);
     }
 
-    /// <summary>The epoch's batches: inputs and labels, or, when a frozen-prefix cache needs them, labels and sample indices (inputs null).</summary>
-    private static IEnumerable<(Tensor? Inputs, Tensor Labels, Tensor? Indices)> Batches(ITensorBatches train, bool indexed, int epoch)
+    /// <summary>The epoch's batches, with their sample indices when a frozen-prefix cache needs them.</summary>
+    private static IEnumerable<(Tensor Inputs, Tensor Labels, Tensor? Indices)> Batches(ITensorBatches train, bool indexed, int epoch)
     {
         if (indexed)
         {
-            foreach (var (y, i) in ((IIndexedTensorBatches)train).IndexedEpoch(epoch))
-                yield return (null, y, i);
+            foreach (var (x, y, i) in ((IIndexedTensorBatches)train).IndexedEpoch(epoch))
+                yield return (x, y, i);
             yield break;
         }
         foreach (var (x, y) in train.Epoch(epoch))
