@@ -79,12 +79,15 @@ internal static unsafe class FusedKernels
     {
         // x·0 is 0 for finite x and NaN for inf or NaN, so one running sum finds any non-finite value.
         float poison = 0;
+        long i = 0;
         switch (type)
         {
             case SourceType.Float32:
                 {
                     float* s = (float*)src + start;
-                    for (long i = 0; i < n; i++)
+                    i = WidenFloat32Vectors(s, d, n, factor, accumulate, out bool vectorsFinite);
+                    poison += vectorsFinite ? 0 : float.NaN;
+                    for (; i < n; i++)
                     {
                         float x = (s[i] * factor) + (accumulate ? d[i] : 0);
                         d[i] = x;
@@ -95,7 +98,9 @@ internal static unsafe class FusedKernels
             case SourceType.BFloat16:
                 {
                     ushort* s = (ushort*)src + start;
-                    for (long i = 0; i < n; i++)
+                    i = WidenBFloat16Vectors(s, d, n, factor, accumulate, out bool vectorsFinite);
+                    poison += vectorsFinite ? 0 : float.NaN;
+                    for (; i < n; i++)
                     {
                         float x = (BitConverter.UInt32BitsToSingle((uint)s[i] << 16) * factor) + (accumulate ? d[i] : 0);
                         d[i] = x;
@@ -106,7 +111,7 @@ internal static unsafe class FusedKernels
             default:
                 {
                     Half* s = (Half*)src + start;
-                    for (long i = 0; i < n; i++)
+                    for (; i < n; i++)
                     {
                         float x = ((float)s[i] * factor) + (accumulate ? d[i] : 0);
                         d[i] = x;
@@ -116,6 +121,56 @@ internal static unsafe class FusedKernels
                 }
         }
         return !float.IsNaN(poison);
+    }
+
+    /// <summary>The whole vectors of an fp32 widen; returns how many elements it did.</summary>
+    private static long WidenFloat32Vectors(float* s, float* d, long n, float factor, bool accumulate, out bool finite)
+    {
+        finite = true;
+        int w = Vector<float>.Count;
+        if (!Vector.IsHardwareAccelerated || n < w)
+            return 0;
+        var f = new Vector<float>(factor);
+        var poison = Vector<float>.Zero;
+        long i = 0;
+        for (; i <= n - w; i += w)
+        {
+            var x = Unsafe.ReadUnaligned<Vector<float>>(s + i) * f;
+            if (accumulate)
+                x += Unsafe.ReadUnaligned<Vector<float>>(d + i);
+            Unsafe.WriteUnaligned(d + i, x);
+            poison += x * Vector<float>.Zero;
+        }
+        finite = Vector.EqualsAll(poison, poison);   // NaN is the one value unequal to itself
+        return i;
+    }
+
+    /// <summary>The whole vectors of a bf16 widen (bf16 is fp32's upper half: shift left 16); returns how many elements it did.</summary>
+    private static long WidenBFloat16Vectors(ushort* s, float* d, long n, float factor, bool accumulate, out bool finite)
+    {
+        finite = true;
+        int w = Vector<float>.Count;
+        if (!Vector.IsHardwareAccelerated || n < 2 * w)
+            return 0;
+        var f = new Vector<float>(factor);
+        var poison = Vector<float>.Zero;
+        long i = 0;
+        for (; i <= n - (2 * w); i += 2 * w)
+        {
+            Vector.Widen(Unsafe.ReadUnaligned<Vector<ushort>>(s + i), out Vector<uint> low, out Vector<uint> high);
+            var a = Vector.AsVectorSingle(Vector.ShiftLeft(low, 16)) * f;
+            var b = Vector.AsVectorSingle(Vector.ShiftLeft(high, 16)) * f;
+            if (accumulate)
+            {
+                a += Unsafe.ReadUnaligned<Vector<float>>(d + i);
+                b += Unsafe.ReadUnaligned<Vector<float>>(d + i + w);
+            }
+            Unsafe.WriteUnaligned(d + i, a);
+            Unsafe.WriteUnaligned(d + i + w, b);
+            poison += (a * Vector<float>.Zero) + (b * Vector<float>.Zero);
+        }
+        finite = Vector.EqualsAll(poison, poison);
+        return i;
     }
 
     /// <summary>dst = src rounded to the narrower type (round to nearest even; NaN stays NaN).</summary>
@@ -132,7 +187,7 @@ internal static unsafe class FusedKernels
                 case SourceType.BFloat16:
                     {
                         ushort* d = (ushort*)dst + start;
-                        for (long i = 0; i < count; i++)
+                        for (long i = NarrowBFloat16Vectors(s, d, count); i < count; i++)
                             d[i] = ToBFloat16(s[i]);
                         break;
                     }
@@ -145,6 +200,32 @@ internal static unsafe class FusedKernels
                     }
             }
         });
+    }
+
+    /// <summary>The whole vectors of an fp32 → bf16 narrow, rounded as <see cref="ToBFloat16"/> rounds; returns how many elements it did.</summary>
+    private static long NarrowBFloat16Vectors(float* s, ushort* d, long n)
+    {
+        int w = Vector<float>.Count;
+        if (!Vector.IsHardwareAccelerated || n < 2 * w)
+            return 0;
+        long i = 0;
+        for (; i <= n - (2 * w); i += 2 * w)
+        {
+            var low = RoundToBFloat16(Unsafe.ReadUnaligned<Vector<float>>(s + i));
+            var high = RoundToBFloat16(Unsafe.ReadUnaligned<Vector<float>>(s + i + w));
+            Unsafe.WriteUnaligned(d + i, Vector.Narrow(low, high));
+        }
+        return i;
+    }
+
+    /// <summary>The bf16 bits of each lane (in the low 16 bits): round to nearest even, NaN kept NaN (quiet).</summary>
+    private static Vector<uint> RoundToBFloat16(Vector<float> x)
+    {
+        var bits = Vector.AsVectorUInt32(x);
+        var upper = Vector.ShiftRightLogical(bits, 16);
+        var rounded = Vector.ShiftRightLogical(bits + new Vector<uint>(0x7FFF) + (upper & Vector<uint>.One), 16);
+        var isNumber = Vector.AsVectorUInt32(Vector.Equals(x, x));
+        return Vector.ConditionalSelect(isNumber, rounded, upper | new Vector<uint>(0x40));
     }
 
     /// <summary>
