@@ -55,7 +55,9 @@ internal static class PrefixCacheBenchmark
                         compute = $"{plainType}/{cachedType}";
                     }
                     double a = Median(recomputed), b = Median(cached);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-22} {size,4} {mode,9}  {a,10:F1} {b,10:F1}  {b / a,16:F2}×  {compute}"));
+                    var paired = recomputed.Zip(cached, (plain, fast) => fast / plain).Order().ToList();
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{name,-22} {size,4} {mode,9}  {a,10:F1} {b,10:F1}  {b / a,16:F2}×  {compute}  (rounds {paired[0]:F2}–{paired[^1]:F2}×)"));
                 }
                 double plain = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, precision, cache: false);
                 double fast = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, precision, cache: true);
