@@ -76,23 +76,29 @@ public sealed class AdaptationService
         var (source, golden) = _samples.LabelledFeaturesOf([.. _store.Samples.Labelled().Where(s => s.Domain != targetDomain)], cancellationToken).SplitByHoldout();
         if (source.Count == 0)
             throw new AgentException(AgentErrorCode.NotEnoughData, "Every labelled source sample falls in the holdout, which no candidate trains on; label more samples.");
+        // The candidate head learns from the source labels and the target's images, never a target label, so every labelled target
+        // row the serving model never trained on can judge it (the holdout, and train-part rows no device head or device-made
+        // backbone has seen); those rows are kept out of the target images it aligns to, so it is judged on images it never saw.
         var recent = _store.Samples.Recent(targetDomain, 1000);
-        bool Held(SampleRecord s) => s.Label is not null && source.Classes.Contains(s.Label) && HoldoutSplit.IsHoldout(s.Id);
-        var targetSamples = recent.Where(s => !Held(s)).ToList();
+        bool Judging(SampleRecord s) => s.Label is not null && source.Classes.Contains(s.Label) && (HoldoutSplit.IsHoldout(s.Id) || _policy.NeverTrainedOn(s.Id));
+        var judging = recent.ToLookup(Judging);
+        var targetSamples = judging[false].ToList();
+        var heldTarget = judging[true].ToList();
         if (targetSamples.Count < 10)
-            throw new AgentException(AgentErrorCode.NotEnoughData, $"Adaptation needs at least 10 samples of domain '{targetDomain}' outside the holdout; there are {targetSamples.Count}.");
+            throw new AgentException(AgentErrorCode.NotEnoughData,
+                $"Adaptation needs at least 10 samples of domain '{targetDomain}' to align to, outside the {heldTarget.Count} labelled ones kept to judge it " +
+                $"(the holdout, and labelled samples the serving model never trained on); there are {targetSamples.Count}. Send unlabelled images of the domain.");
         var targetFeatures = _samples.ExtractInBatches([.. targetSamples.Select(s => s.Image)], cancellationToken);
-        var heldTarget = recent.Where(Held).ToList();
-        var targetHoldout = heldTarget.Count > 0 ? _samples.LabelledFeaturesOf(heldTarget, cancellationToken) : null;
+        var targetJudging = heldTarget.Count > 0 ? _samples.LabelledFeaturesOf(heldTarget, cancellationToken) : null;
         using var scope = NewDisposeScope();
         using var sourceSet = HeadFitting.ToFeatureSet(source);
         var target = tensor(targetFeatures).reshape(targetSamples.Count, source.Dim);
-        using var evaluation = targetHoldout is { Count: >= 2 } ? HeadFitting.ToFeatureSet(targetHoldout) : null;
+        using var evaluation = targetJudging is { Count: >= 2 } ? HeadFitting.ToFeatureSet(targetJudging) : null;
         var options = (method == "dann" ? AdaptationOptions.DannRecipe : new AdaptationOptions { Method = AdaptationMethod.Mmd }) with { Steps = steps, BaselineSteps = steps };
-        // The labelled target holdout scores the run (the target curves and accuracies); it does not pick between adapted and
+        // The labelled target rows kept to judge it score the run (the target curves and accuracies); they do not pick between adapted and
         // source-only inside the run (that uses the unlabelled proxy): the promotion guard below is the one decision made on it.
         var result = DomainAdaptation.Run(sourceSet, target, evaluation, options, cancellationToken: cancellationToken);
-        var decision = Decide(result.Model, source.Classes, targetHoldout, golden, targetFeatures, targetSamples.Count);
+        var decision = Decide(result.Model, source.Classes, targetJudging, golden, targetFeatures, targetSamples.Count);
         bool promote = !result.NegativeTransfer && decision.Promoted;
         var curve = result.Adapted.Curve.Select(p => new AdaptationPoint(p.Step, p.SourceLoss, p.SourceAccuracy, p.TargetLoss, p.TargetAccuracy, p.TransferLoss, p.Weight, p.Reversal)).ToList();
         var report = new AdaptationReport(command.Id, method, steps, source.Count, targetSamples.Count, result.TargetScoreKind,
@@ -116,17 +122,18 @@ public sealed class AdaptationService
     }
 
     /// <summary>
-    /// The guard for an adaptation: label-based on the labelled target holdout rows when there are
+    /// The guard for an adaptation: label-based on the labelled target rows the serving head never trained on (the holdout, and
+    /// train-part rows newer than its training samples, <see cref="PromotionPolicy.NeverTrainedOn"/>) when there are
     /// at least MinHoldout of them (or when label-free promotion is not allowed); else label-free:
     /// target entropy and the source golden set. Nothing serving these classes: nothing to compare, not promoted.
     /// </summary>
-    private PromotionDecision Decide(AdaptationModel candidate, IReadOnlyList<string> classes, LabelledFeatures? targetHoldout, LabelledFeatures golden,
+    private PromotionDecision Decide(AdaptationModel candidate, IReadOnlyList<string> classes, LabelledFeatures? targetJudging, LabelledFeatures golden,
         float[] targetFeatures, int targetCount)
     {
         if (_policy.ServingHeadOf(classes) is not { } serving)
             return new PromotionDecision(false, "discordant-pairs", 0, null, null, null, 0, 0,
                 "not promoted: no device head of these classes serves to compare with (n = 0); an adaptation replaces a serving head");
-        var labelled = targetHoldout is null ? null : PromotionPolicy.UnseenBy(serving, targetHoldout);
+        var labelled = targetJudging is null ? null : PromotionPolicy.UnseenBy(serving, targetJudging);
         if ((labelled?.Count ?? 0) >= _policy.MinHoldout || !_policy.AllowLabelFree)
             return labelled is null ? _policy.Guard.Decide([], []) : _policy.CompareOnHoldout(candidate, serving, labelled);
         var goldenRows = PromotionPolicy.UnseenBy(serving, golden);

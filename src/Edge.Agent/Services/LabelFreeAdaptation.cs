@@ -75,8 +75,9 @@ public sealed class LabelFreeAdaptation
         // A label-free candidate reads no label, so every labelled target row the serving model never trained on can judge it
         // (the holdout, and train-part rows no device head or device-made backbone has seen); those rows are kept out of the
         // images it is made from (localization, the choice of groups, the statistics), so it is judged on images it never saw.
-        var targetSamples = recent.Where(s => !Judging(s, classes)).ToList();
-        var heldTarget = recent.Where(s => Judging(s, classes)).ToList();
+        var judging = recent.ToLookup(s => Judging(s, classes));
+        var targetSamples = judging[false].ToList();
+        var heldTarget = judging[true].ToList();
         if (targetSamples.Count < 10)
             throw new AgentException(AgentErrorCode.NotEnoughData,
                 $"Adaptation needs at least 10 samples of domain '{targetDomain}' to adapt on, outside the {heldTarget.Count} labelled ones kept to judge it " +

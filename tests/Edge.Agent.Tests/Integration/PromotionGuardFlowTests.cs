@@ -61,8 +61,10 @@ public sealed class PromotionGuardFlowTests(DeploymentPackages packages, ITestOu
     }
 
     /// <summary>
-    /// With label-free promotion switched off, an adaptation is judged on labelled target holdout
-    /// samples only: with a few of them it is rolled back, and the guard's reason names n.
+    /// With label-free promotion switched off, an adaptation is judged on labelled target samples only:
+    /// every one the serving head never trained on (the holdout, and the train part newer than its training
+    /// samples; the candidate reads no target label and aligns to the unlabelled images). With a few of them
+    /// it is rolled back, and the guard's reason names n.
     /// </summary>
     [Fact]
     public async Task Without_label_free_promotion_an_adaptation_on_few_labelled_target_samples_is_rolled_back_naming_n()
@@ -81,6 +83,8 @@ public sealed class PromotionGuardFlowTests(DeploymentPackages packages, ITestOu
         for (int i = 0; i < target.Count; i++)
             agent.Ingest(SampleImages.Png(target, i), i % 2 == 0 ? target.ClassNames[target.Labels[i]] : null, "target", "test");
         int held = agent.Store.Samples.Labelled("target").Count(s => HoldoutSplit.IsHoldout(s.Id));
+        int labelled = agent.Store.Samples.Labelled("target").Count;
+        Assert.True(held < labelled, $"the test needs labelled target samples outside the holdout ({held} of {labelled} are in it)");
 
         var result = await SendAsync(cloud, "adapt", new JsonObject { ["method"] = "mmd", ["steps"] = 30 });
 
@@ -88,10 +92,11 @@ public sealed class PromotionGuardFlowTests(DeploymentPackages packages, ITestOu
         var data = result["data"]!;
         Assert.Equal("rolled-back", data["outcome"]!.GetValue<string>());
         var guard = data["guard"]!;
-        Assert.Equal(("discordant-pairs", held, false), (guard["test"]!.GetValue<string>(), guard["comparedOn"]!.GetValue<int>(), guard["promoted"]!.GetValue<bool>()));
-        Assert.Equal($"not promoted: too few holdout samples (n = {held} < MinHoldout 20)", guard["reason"]!.GetValue<string>());
+        Assert.Equal(("discordant-pairs", labelled, false), (guard["test"]!.GetValue<string>(), guard["comparedOn"]!.GetValue<int>(), guard["promoted"]!.GetValue<bool>()));
+        Assert.Equal($"not promoted: too few holdout samples (n = {labelled} < MinHoldout 20)", guard["reason"]!.GetValue<string>());
+        Assert.Equal(target.Count - labelled, data["targetSamples"]!.GetValue<int>());   // aligned to the unlabelled images only
         Assert.Equal(serving, agent.Server.Head!.Record.Id);
-        output.WriteLine($"adaptation with {held} labelled target holdout samples: {result["message"]}");
+        output.WriteLine($"adaptation judged on {labelled} labelled target samples ({held} of them in the holdout): {result["message"]}");
     }
 
     private static async Task<JsonObject> SendAsync(TestClient cloud, string name, JsonObject? args = null) =>
