@@ -28,7 +28,10 @@ internal static class TrainingBenchmark
         if (o.Sections.Contains("modes"))
             BackboneModes(o);
         if (o.Sections.Contains("cache"))
+        {
             PrefixCacheBenchmark.Run(o.Sizes, o.Rounds, progressiveEpochs: 15);
+            MasterWeightKernelBenchmark.Run(o.Rounds);
+        }
         if (o.Sections.Contains("epochs"))
             HeadVersusFull(o);
         if (o.Sections.Contains("memory"))

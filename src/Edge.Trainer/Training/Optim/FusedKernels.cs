@@ -7,8 +7,10 @@ namespace EdgeTL.Trainer.Training.Optim;
 /// Single-pass CPU kernels over flat float arrays. PyTorch's unfused AdamW walks a parameter's
 /// memory about eight times per step (decay, two moment updates, square root, bias corrections,
 /// the update); <see cref="AdamW"/> reads parameter, gradient and both moments once and writes
-/// three of them once. The precision kernels move gradients and weights between the fp32 masters
-/// and the bf16/fp16 network in one pass, with the finite check folded in.
+/// three of them once. The precision kernel moves the bf16/fp16 network's gradients into the fp32
+/// masters in one pass, scaled, with the finite check folded in (libtorch takes a conversion, a
+/// scale and a reduction). Weights go the other way by libtorch's own <c>copy_</c>, which is
+/// vectorized and already one pass (<c>bench train --sections cache</c> times both).
 /// </summary>
 internal static unsafe class FusedKernels
 {
@@ -173,73 +175,6 @@ internal static unsafe class FusedKernels
         return i;
     }
 
-    /// <summary>dst = src rounded to the narrower type (round to nearest even; NaN stays NaN).</summary>
-    public static void Narrow(float* src, void* dst, SourceType type, long n)
-    {
-        Split(n, (start, count) =>
-        {
-            float* s = src + start;
-            switch (type)
-            {
-                case SourceType.Float32:
-                    Buffer.MemoryCopy(s, (float*)dst + start, count * sizeof(float), count * sizeof(float));
-                    break;
-                case SourceType.BFloat16:
-                    {
-                        ushort* d = (ushort*)dst + start;
-                        for (long i = NarrowBFloat16Vectors(s, d, count); i < count; i++)
-                            d[i] = ToBFloat16(s[i]);
-                        break;
-                    }
-                default:
-                    {
-                        Half* d = (Half*)dst + start;
-                        for (long i = 0; i < count; i++)
-                            d[i] = (Half)s[i];
-                        break;
-                    }
-            }
-        });
-    }
-
-    /// <summary>The whole vectors of an fp32 → bf16 narrow, rounded as <see cref="ToBFloat16"/> rounds; returns how many elements it did.</summary>
-    private static long NarrowBFloat16Vectors(float* s, ushort* d, long n)
-    {
-        int w = Vector<float>.Count;
-        if (!Vector.IsHardwareAccelerated || n < 2 * w)
-            return 0;
-        long i = 0;
-        for (; i <= n - (2 * w); i += 2 * w)
-        {
-            var low = RoundToBFloat16(Unsafe.ReadUnaligned<Vector<float>>(s + i));
-            var high = RoundToBFloat16(Unsafe.ReadUnaligned<Vector<float>>(s + i + w));
-            Unsafe.WriteUnaligned(d + i, Vector.Narrow(low, high));
-        }
-        return i;
-    }
-
-    /// <summary>The bf16 bits of each lane (in the low 16 bits): round to nearest even, NaN kept NaN (quiet).</summary>
-    private static Vector<uint> RoundToBFloat16(Vector<float> x)
-    {
-        var bits = Vector.AsVectorUInt32(x);
-        var upper = Vector.ShiftRightLogical(bits, 16);
-        var rounded = Vector.ShiftRightLogical(bits + new Vector<uint>(0x7FFF) + (upper & Vector<uint>.One), 16);
-        var isNumber = Vector.AsVectorUInt32(Vector.Equals(x, x));
-        return Vector.ConditionalSelect(isNumber, rounded, upper | new Vector<uint>(0x40));
-    }
-
-    /// <summary>
-    /// <paramref name="destination"/> = fp32 <paramref name="source"/> cast to the destination's
-    /// type, in one pass. False (nothing done) when the tensors cannot take the fused path.
-    /// </summary>
-    public static bool TryNarrow(TorchSharp.torch.Tensor source, TorchSharp.torch.Tensor destination)
-    {
-        if (source.dtype != TorchSharp.torch.ScalarType.Float32 || TypeOf(destination.dtype) is not { } type || !HostTensor.SameDenseLayout(source, destination))
-            return false;
-        Narrow((float*)HostTensor.Data(source), HostTensor.Data(destination), type, source.numel());
-        return true;
-    }
-
     /// <summary>
     /// fp32 <paramref name="destination"/> = (or +=) <paramref name="source"/> × <paramref name="factor"/>
     /// in one pass; the result says whether every value is finite, or is null (nothing done) when
@@ -259,15 +194,6 @@ internal static unsafe class FusedKernels
         TorchSharp.torch.ScalarType.Float16 => SourceType.Float16,
         _ => null,
     };
-
-    /// <summary>fp32 → bf16 bits, round to nearest even, as PyTorch rounds.</summary>
-    public static ushort ToBFloat16(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if (float.IsNaN(value))
-            return (ushort)((bits >> 16) | 0x40);
-        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
-    }
 
     /// <summary>Runs <paramref name="body"/> over [0, n) in one chunk, or in one chunk per core for large n.</summary>
     private static void Split(long n, Action<long, long> body)

@@ -43,9 +43,8 @@ internal sealed class MasterWeights : IDisposable
         using var noGrad = no_grad();
         foreach (var p in parameters)
         {
-            var master = MasterOf(p);
-            if (!FusedKernels.TryNarrow(master, p))
-                p.copy_(master);
+            // libtorch's copy_ casts in one vectorized, parallel pass, rounding to nearest even.
+            p.copy_(MasterOf(p));
         }
     }
 
