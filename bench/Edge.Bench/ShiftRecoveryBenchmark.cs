@@ -87,7 +87,7 @@ internal static class ShiftRecoveryBenchmark
         Console.WriteLine();
         Console.WriteLine($"{report.Shift}: mean of {report.Seeds.Count} seed(s); {report.ShiftedTestCount} shifted and {report.CleanTestCount} clean held-out test images per seed");
         int holdout = report.Seeds[0].Methods[0].HoldoutCorrect.Length, labelled = report.Seeds[0].Methods[0].ShiftedTrainCorrect.Length;
-        Console.WriteLine($"guard vs source-only: on the {holdout} shifted holdout images; bn, bn-all and tent (label-free, as adapt judges them) also on the {labelled} labelled shifted training images");
+        Console.WriteLine($"guard vs source-only: on the {holdout} shifted holdout images; the methods that read no target label (as adapt judges them) also on the {labelled} labelled shifted training images");
         Console.WriteLine($"{"method",-12} {"labels",6} {"shifted",8} {"clean",7}  guard");
         foreach (var method in report.Methods)
         {
@@ -95,7 +95,7 @@ internal static class ShiftRecoveryBenchmark
             {
                 var source = s.Methods.Single(m => m.Method == "source-only");
                 var candidate = s.Methods.Single(m => m.Method == method);
-                // A label-free backbone method is judged on every labelled shifted row, as the agent judges it; the others on the holdout.
+                // A method that reads no target label is judged on every labelled shifted row, as the agent judges it; the others on the holdout.
                 var serving = candidate.JudgedOnEveryUnseenLabel ? [.. source.HoldoutCorrect, .. source.ShiftedTrainCorrect] : source.HoldoutCorrect;
                 var decision = guard.Decide(candidate.GuardCorrect, serving);
                 if (method != "source-only")

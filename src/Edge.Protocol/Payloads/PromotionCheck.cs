@@ -6,7 +6,7 @@ namespace EdgeTL.Protocol.Payloads;
 /// difference from the discordant pairs of a fixed holdout (see docs/architecture.md).
 /// </summary>
 /// <param name="Test"><c>discordant-pairs</c> (labelled holdout), <c>label-free</c> (target entropy and the source golden set) or <c>first-head</c> (nothing served to compare with).</param>
-/// <param name="ComparedOn">Rows both were scored on (n): holdout rows neither trained on; for <c>label-free</c>, source golden rows; 0 for <c>first-head</c>.</param>
+/// <param name="ComparedOn">Rows both were scored on (n): holdout rows neither trained on (for an adaptation, which reads no target label, also the labelled target rows the serving model never trained on); for <c>label-free</c>, source golden rows; 0 for <c>first-head</c>.</param>
 /// <param name="MinHoldout">Fewest rows a promotion needs (the agent's setting).</param>
 /// <param name="Tolerance">How much worse (accuracy as a fraction) the candidate may be at the bound.</param>
 /// <param name="CandidateAccuracy">The candidate's accuracy on those rows (null when n = 0).</param>

@@ -63,8 +63,9 @@ public sealed class PromotionGuardFlowTests(DeploymentPackages packages, ITestOu
     /// <summary>
     /// With label-free promotion switched off, an adaptation is judged on labelled target samples only:
     /// every one the serving head never trained on (the holdout, and the train part newer than its training
-    /// samples; the candidate reads no target label and aligns to the unlabelled images). With a few of them
-    /// it is rolled back, and the guard's reason names n.
+    /// samples; the candidate reads no target label and aligns to the other images). Labelled target
+    /// samples the fine-tune trained on do not judge it. With a few judging rows it is rolled back, and
+    /// the guard's reason names n.
     /// </summary>
     [Fact]
     public async Task Without_label_free_promotion_an_adaptation_on_few_labelled_target_samples_is_rolled_back_naming_n()
@@ -77,13 +78,19 @@ public sealed class PromotionGuardFlowTests(DeploymentPackages packages, ITestOu
         var source = SampleImages.FirstFiveClasses(perClass: 8, seed: 8);
         for (int i = 0; i < source.Count; i++)
             agent.Ingest(SampleImages.Png(source, i), source.ClassNames[source.Labels[i]], "source", "test");
+        // Labelled target samples before the fine-tune: it trains on their train part, so those may not judge the adaptation.
+        var early = SampleImages.Inverted(SampleImages.FirstFiveClasses(perClass: 3, seed: 10));
+        for (int i = 0; i < early.Count; i++)
+            agent.Ingest(SampleImages.Png(early, i), early.ClassNames[early.Labels[i]], "target", "test");
+        var trainedOn = agent.Store.Samples.Labelled("target").Where(s => !HoldoutSplit.IsHoldout(s.Id)).Select(s => s.Id).ToHashSet();
+        Assert.NotEmpty(trainedOn);
         TestClient.AssertStatus(await SendAsync(cloud, "finetune", new JsonObject { ["epochs"] = 10 }), "ok");
         long serving = agent.Server.Head!.Record.Id;
         var target = SampleImages.Inverted(SampleImages.FirstFiveClasses(perClass: 4, seed: 9));
         for (int i = 0; i < target.Count; i++)
             agent.Ingest(SampleImages.Png(target, i), i % 2 == 0 ? target.ClassNames[target.Labels[i]] : null, "target", "test");
         int held = agent.Store.Samples.Labelled("target").Count(s => HoldoutSplit.IsHoldout(s.Id));
-        int labelled = agent.Store.Samples.Labelled("target").Count;
+        int labelled = agent.Store.Samples.Labelled("target").Count(s => !trainedOn.Contains(s.Id));   // the holdout, and the newer labels
         Assert.True(held < labelled, $"the test needs labelled target samples outside the holdout ({held} of {labelled} are in it)");
 
         var result = await SendAsync(cloud, "adapt", new JsonObject { ["method"] = "mmd", ["steps"] = 30 });
@@ -94,7 +101,8 @@ public sealed class PromotionGuardFlowTests(DeploymentPackages packages, ITestOu
         var guard = data["guard"]!;
         Assert.Equal(("discordant-pairs", labelled, false), (guard["test"]!.GetValue<string>(), guard["comparedOn"]!.GetValue<int>(), guard["promoted"]!.GetValue<bool>()));
         Assert.Equal($"not promoted: too few holdout samples (n = {labelled} < MinHoldout 20)", guard["reason"]!.GetValue<string>());
-        Assert.Equal(target.Count - labelled, data["targetSamples"]!.GetValue<int>());   // aligned to the unlabelled images only
+        // Aligned to the unlabelled images and to the labelled ones the fine-tune trained on, never to a judging one.
+        Assert.Equal(target.Count / 2 + trainedOn.Count, data["targetSamples"]!.GetValue<int>());
         Assert.Equal(serving, agent.Server.Head!.Record.Id);
         output.WriteLine($"adaptation judged on {labelled} labelled target samples ({held} of them in the holdout): {result["message"]}");
     }

@@ -58,15 +58,27 @@ public sealed class FusedKernelTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         manual_seed(5);
-        var source = randn(100_003).to(type);
-        var destination = ones(100_003);
+        // 200,003 elements: split across threads (chunks of at least 65,536), each chunk ending in a scalar tail.
+        const int n = 200_003;
+        var source = randn(n).to(type);
+        var destination = ones(n);
         Assert.True(FusedKernels.TryWidenScaled(source, destination, 0.25f, accumulate: true));
         Assert.True(destination.allclose(source.to(ScalarType.Float32) * 0.25 + 1, rtol: 0, atol: 1e-6));
 
-        source[77_777] = tensor(float.PositiveInfinity).to(type);
-        Assert.False(FusedKernels.TryWidenScaled(source, destination, 1f, accumulate: false));
-        source[77_777] = tensor(float.NaN).to(type);
-        Assert.False(FusedKernels.TryWidenScaled(source, destination, 1f, accumulate: false));
+        // Every position a non-finite value can sit in: each lane of a vector pair (bf16 widens one vector into two), the second
+        // chunk, and the scalar tail.
+        int lanes = 2 * System.Numerics.Vector<float>.Count;
+        int[] positions = [.. Enumerable.Range(0, lanes).Select(l => 64 * lanes + l), n / 2 + 5, n - 1];
+        foreach (int at in positions)
+        {
+            foreach (float bad in new[] { float.PositiveInfinity, float.NaN })
+            {
+                var poisoned = source.clone();
+                poisoned[at] = tensor(bad).to(type);
+                Assert.False(FusedKernels.TryWidenScaled(poisoned, destination, 1f, accumulate: false), $"{bad} at {at} was not found");
+            }
+        }
+        Assert.True(FusedKernels.TryWidenScaled(source, destination, 1f, accumulate: false));
         Assert.Null(FusedKernels.TryWidenScaled(source, zeros(5), 1f, accumulate: false));
     }
 
