@@ -80,14 +80,9 @@ public sealed class AdaptationService
         // row the serving model never trained on can judge it (the holdout, and train-part rows no device head or device-made
         // backbone has seen); those rows are kept out of the target images it aligns to, so it is judged on images it never saw.
         var recent = _store.Samples.Recent(targetDomain, 1000);
-        bool Judging(SampleRecord s) => s.Label is not null && source.Classes.Contains(s.Label) && (HoldoutSplit.IsHoldout(s.Id) || _policy.NeverTrainedOn(s.Id));
-        var judging = recent.ToLookup(Judging);
-        var targetSamples = judging[false].ToList();
-        var heldTarget = judging[true].ToList();
+        var (targetSamples, heldTarget) = _policy.SplitTarget(recent, source.Classes);
         if (targetSamples.Count < 10)
-            throw new AgentException(AgentErrorCode.NotEnoughData,
-                $"Adaptation needs at least 10 samples of domain '{targetDomain}' to align to, outside the {heldTarget.Count} labelled ones kept to judge it " +
-                $"(the holdout, and labelled samples the serving model never trained on); there are {targetSamples.Count}. Send unlabelled images of the domain.");
+            throw PromotionPolicy.TooFewToAdaptOn("Adaptation", targetDomain, 10, heldTarget.Count, targetSamples.Count);
         var targetFeatures = _samples.ExtractInBatches([.. targetSamples.Select(s => s.Image)], cancellationToken);
         var targetJudging = heldTarget.Count > 0 ? _samples.LabelledFeaturesOf(heldTarget, cancellationToken) : null;
         using var scope = NewDisposeScope();

@@ -75,13 +75,9 @@ public sealed class LabelFreeAdaptation
         // A label-free candidate reads no label, so every labelled target row the serving model never trained on can judge it
         // (the holdout, and train-part rows no device head or device-made backbone has seen); those rows are kept out of the
         // images it is made from (localization, the choice of groups, the statistics), so it is judged on images it never saw.
-        var judging = recent.ToLookup(s => Judging(s, classes));
-        var targetSamples = judging[false].ToList();
-        var heldTarget = judging[true].ToList();
+        var (targetSamples, heldTarget) = _policy.SplitTarget(recent, classes);
         if (targetSamples.Count < 10)
-            throw new AgentException(AgentErrorCode.NotEnoughData,
-                $"Adaptation needs at least 10 samples of domain '{targetDomain}' to adapt on, outside the {heldTarget.Count} labelled ones kept to judge it " +
-                $"(the holdout, and labelled samples the serving model never trained on); there are {targetSamples.Count}. Send unlabelled images of the domain.");
+            throw PromotionPolicy.TooFewToAdaptOn("Adaptation", targetDomain, 10, heldTarget.Count, targetSamples.Count);
         var labelledSource = _store.Samples.Labelled().Where(s => s.Domain != targetDomain && s.Label is not null && classes.Contains(s.Label)).ToList();
         var goldenSamples = labelledSource.Where(s => HoldoutSplit.IsHoldout(s.Id)).ToList();
         if (labelledSource.Count < 2)
@@ -158,7 +154,7 @@ public sealed class LabelFreeAdaptation
             throw new AgentException(AgentErrorCode.TrainingUnavailable, $"The served backbone reads {input.Channels} channel(s); shift localization handles 3-channel images only.");
         var source = _store.Samples.Labelled().Where(s => s.Domain != targetDomain).Take(MmdSourceLimit).ToList();
         var classes = _serving.Classes ?? throw NoModel();
-        var target = _store.Samples.Recent(targetDomain, TargetLimit).Where(s => !Judging(s, classes)).ToList();
+        var (target, _) = _policy.SplitTarget(_store.Samples.Recent(targetDomain, TargetLimit), classes);
         if (source.Count < 2 || target.Count < 10)
             throw new AgentException(AgentErrorCode.NotEnoughData,
                 $"Localizing a shift needs at least 2 labelled samples outside domain '{targetDomain}' and 10 of it besides its labelled ones kept to judge the result; " +
@@ -206,14 +202,6 @@ public sealed class LabelFreeAdaptation
         bool[] servingGolden = rows is null ? [] : _policy.ServingCorrect(rows, goldenSamples);
         return _policy.Guard.DecideLabelFree(candidateEntropy, servingEntropy, candidateGolden, servingGolden);
     }
-
-    /// <summary>
-    /// Whether labelled target sample <paramref name="s"/> is kept to judge a label-free candidate: a holdout row, or one the serving
-    /// model never trained on. Such rows stay out of everything the candidate is made from (the shift localization, the choice of
-    /// groups, the statistics).
-    /// </summary>
-    private bool Judging(SampleRecord s, IReadOnlyList<string> classes) =>
-        s.Label is not null && classes.Contains(s.Label) && (HoldoutSplit.IsHoldout(s.Id) || _policy.NeverTrainedOn(s.Id));
 
     /// <summary>Gaussian MMD² between the backbone features of <paramref name="source"/> and <paramref name="target"/> images (eval mode).</summary>
     private static double DomainMmd(TransferModel model, Tensor source, Tensor target)

@@ -88,6 +88,25 @@ public sealed class PromotionPolicy
     }
 
     /// <summary>
+    /// A target domain's samples split for an adaptation that reads no target label (<c>bn</c>, <c>tent</c>, <c>mmd</c>, <c>dann</c>):
+    /// the labelled rows of <paramref name="classes"/> that are holdout rows or that the serving model never trained on
+    /// (<see cref="NeverTrainedOn"/>) judge it, and stay out of everything it is made from; the rest are what it adapts or aligns to.
+    /// </summary>
+    public (List<SampleRecord> AdaptOn, List<SampleRecord> Judging) SplitTarget(IEnumerable<SampleRecord> samples, IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(classes);
+        var judging = samples.ToLookup(s => s.Label is not null && classes.Contains(s.Label) && (HoldoutSplit.IsHoldout(s.Id) || NeverTrainedOn(s.Id)));
+        return ([.. judging[false]], [.. judging[true]]);
+    }
+
+    /// <summary>The answer when fewer than <paramref name="needed"/> target samples are left to adapt on once the judging rows are kept out.</summary>
+    public static AgentException TooFewToAdaptOn(string what, string targetDomain, int needed, int judging, int left) =>
+        new(AgentErrorCode.NotEnoughData,
+            $"{what} needs at least {needed} samples of domain '{targetDomain}' besides the {judging} labelled ones kept to judge the result " +
+            $"(the holdout, and labelled samples the serving model never trained on); there are {left}. Send unlabelled images of the domain.");
+
+    /// <summary>
     /// The guard for a backbone: the candidate and what serves now (the served backbone with its
     /// serving head) are paired on the holdout rows the serving model never trained on: with a device
     /// head, those it did not see; with only the package's head, every holdout row (that head was
