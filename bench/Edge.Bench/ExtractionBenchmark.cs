@@ -7,6 +7,7 @@ using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Interop.Onnx.Quantization;
 using Google.Protobuf;
 using static TorchSharp.torch;
+using static EdgeTL.Bench.BenchStatistics;
 
 namespace EdgeTL.Bench;
 
@@ -234,11 +235,6 @@ internal static class ExtractionBenchmark
         throw new InvalidOperationException("bench/peer/extract_peer.py not found above " + AppContext.BaseDirectory);
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     private sealed record Options(string[] Archs, int[] Sizes, int Rounds, double Seconds, int Batch, int Threads, bool Int8, bool MlNet, bool Profile, bool FixedBatch);
 

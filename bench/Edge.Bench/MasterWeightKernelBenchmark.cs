@@ -51,7 +51,6 @@ internal static class MasterWeightKernelBenchmark
             pass();
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        times.Sort();
-        return times[times.Count / 2];
+        return BenchStatistics.Median(times);
     }
 }

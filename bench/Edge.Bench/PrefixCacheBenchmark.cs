@@ -8,6 +8,7 @@ using EdgeTL.Trainer.Training;
 using EdgeTL.Trainer.Training.Precision;
 using Google.Protobuf;
 using static TorchSharp.torch;
+using static EdgeTL.Bench.BenchStatistics;
 
 namespace EdgeTL.Bench;
 
@@ -118,11 +119,5 @@ internal static class PrefixCacheBenchmark
         using var all = cat(images);
         using var allLabels = cat(labels);
         return new FeatureSet(all[..Images].clone(), allLabels[..Images].clone(), Classes);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

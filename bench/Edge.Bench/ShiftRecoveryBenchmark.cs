@@ -14,7 +14,7 @@ namespace EdgeTL.Bench;
 /// plus low contrast; per method the mean held-out accuracy on shifted and clean test images over
 /// the seeds, and how often the promotion guard (agent defaults: n ≥ 20, tolerance 2 points, and it
 /// must help) would promote it over the source-only head on the shifted holdout (20 images; <c>--holdout-per-class</c>), and for a method that
-/// re-normalizes the backbone label-free (bn, bn-all, tent), as the agent judges one, also on the 50 labelled shifted training images it never saw. Then where each shift was
+/// reads no target label (mmd, dann, bn, bn-all, tent), as the agent judges one, also on the 50 labelled shifted training images it never saw. Then where each shift was
 /// localized, and where a class shift (new classes, clean images) is.
 /// </summary>
 internal static class ShiftRecoveryBenchmark
@@ -96,7 +96,7 @@ internal static class ShiftRecoveryBenchmark
                 var source = s.Methods.Single(m => m.Method == "source-only");
                 var candidate = s.Methods.Single(m => m.Method == method);
                 // A method that reads no target label is judged on every labelled shifted row, as the agent judges it; the others on the holdout.
-                var serving = candidate.JudgedOnEveryUnseenLabel ? [.. source.HoldoutCorrect, .. source.ShiftedTrainCorrect] : source.HoldoutCorrect;
+                var serving = candidate.JudgedOnEveryUnseenLabel ? source.GuardCorrect : source.HoldoutCorrect;   // source-only reads no target label
                 var decision = guard.Decide(candidate.GuardCorrect, serving);
                 if (method != "source-only")
                     Console.WriteLine($"  seed {s.Seed} {method}: {decision.Reason}");

@@ -8,6 +8,7 @@ using EdgeTL.Trainer.Models;
 using EdgeTL.Trainer.Training;
 using EdgeTL.Trainer.Training.Precision;
 using static TorchSharp.torch;
+using static EdgeTL.Bench.BenchStatistics;
 
 namespace EdgeTL.Bench;
 
@@ -309,11 +310,6 @@ internal static class TrainingBenchmark
         throw new InvalidOperationException("bench/peer/train_peer.py not found");
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     /// <summary>One fixed batch, repeated <see cref="Steps"/> times per epoch (speed does not depend on pixel values).</summary>
     private sealed class ArrayBatches(Tensor images, Tensor labels) : ITensorBatches
