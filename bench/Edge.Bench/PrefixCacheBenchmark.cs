@@ -1,6 +1,7 @@
 using System.Globalization;
 using EdgeTL.Runtime.Data;
 using EdgeTL.Runtime.Preprocessing;
+using EdgeTL.Trainer.Backbones;
 using EdgeTL.Trainer.Data;
 using EdgeTL.Trainer.Interop.Onnx;
 using EdgeTL.Trainer.Models;
@@ -60,6 +61,7 @@ internal static class PrefixCacheBenchmark
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{name,-22} {size,4} {mode,9}  {a,10:F1} {b,10:F1}  {b / a,16:F2}×  {compute}  (rounds {paired[0]:F2}–{paired[^1]:F2}×)"));
                 }
+                StageFourCeiling(onnx, rows, size, precision);
                 double plain = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, precision, cache: false);
                 double fast = ProgressiveSeconds(onnx, rows, size, progressiveEpochs, precision, cache: true);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -83,6 +85,72 @@ internal static class PrefixCacheBenchmark
             CacheFrozenPrefix = cache,
         }).Fit(model, new ImageRowBatches(rows, 3, size, Batch, shuffle: true, seed: 0));
         return (Images / Median([.. result.Epochs.Skip(1).Select(e => e.Seconds)]), result.ComputeType);
+    }
+
+    /// <summary>
+    /// resnet18's stage4 training multiply-adds over its forward's: the forward (411.0 M at 224), the
+    /// weight gradients (the same again) and the input gradients of every convolution but the two that
+    /// read the cached value (block 1's first 3×3 and its 1×1 downsample, 64.2 M), which need none.
+    /// </summary>
+    private const double StageFourTrainingOverForward = (411.0 + 411.0 + (411.0 - 64.2)) / 411.0;
+
+    /// <summary>
+    /// What the cache could give a stage4 epoch at most, from the pieces of one batch timed apart
+    /// (fastest of 15: the least disturbed): the prefix's forward, stage4's forward, and stage4's
+    /// forward and backward. With these kernels and nothing else in the step, an epoch is at most
+    /// (prefix + stage4 fwd+bwd) / (stage4 fwd+bwd) faster; and if stage4's backward ran at its
+    /// forward's rate per multiply-add, at most (prefix + 2.84 × stage4 fwd) / (2.84 × stage4 fwd).
+    /// </summary>
+    private static void StageFourCeiling(byte[] onnx, FeatureSet rows, int size, PrecisionMode precision)
+    {
+        using var model = Imported(onnx);
+        model.FreezeBackbone();
+        model.Unfreeze(["stage4"]);
+        model.SetTrainingMode(true);
+        foreach (var m in model.Network.modules().Where(m => m is OnnxNodeModule { OpType: "BatchNormalization" }))
+            m.eval();
+        using var layout = ChannelsLastScope.Enter(model.Network, MemoryFormat.Auto);
+        var compute = precision == PrecisionMode.Auto && PrecisionPolicy.CpuSupportsBf16 ? ScalarType.BFloat16 : PrecisionPolicy.Resolve(precision);
+        using var masters = compute == ScalarType.Float32 ? null : new MasterWeights(model.Network, compute);
+        var split = (IFrozenPrefix)model.Backbone;
+        int cut = split.FrozenPrefixLength;
+        var batches = new ImageRowBatches(rows, 3, size, Batch, shuffle: false, seed: 0);
+        var (images, labels) = batches.Epoch(0).First();
+        using var x = images.to(compute);
+        using var prefix = split.ForwardPrefix(x, cut);
+        double prefixMs = FastestMs(() => split.ForwardPrefix(x, cut));
+        double forwardMs = FastestMs(() =>
+        {
+            using var noGrad = no_grad();
+            return model.ForwardFromPrefix(prefix, cut);
+        });
+        double trainMs = FastestMs(() =>
+        {
+            var loss = nn.functional.cross_entropy(model.ForwardFromPrefix(prefix, cut), labels);
+            loss.backward();
+            model.Network.zero_grad();
+            return loss;
+        });
+        double ideal = StageFourTrainingOverForward * forwardMs;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"  stage4 ceiling",-22} {size,4} {compute,9}  one batch, fastest of 15: prefix forward {prefixMs:F1} ms, stage4 forward {forwardMs:F1} ms, forward+backward {trainMs:F1} ms; " +
+            $"ceiling with these kernels {(prefixMs + trainMs) / trainMs:F2}×, if backward ran at forward's rate {(prefixMs + ideal) / ideal:F2}×"));
+        images.Dispose();
+        labels.Dispose();
+    }
+
+    private static double FastestMs(Func<Tensor> work)
+    {
+        double fastest = double.PositiveInfinity;
+        for (int i = 0; i < 17; i++)
+        {
+            using var scope = NewDisposeScope();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            _ = work();
+            if (i >= 2)
+                fastest = Math.Min(fastest, clock.Elapsed.TotalMilliseconds);
+        }
+        return fastest;
     }
 
     private static double ProgressiveSeconds(byte[] onnx, FeatureSet rows, int size, int epochs, PrecisionMode precision, bool cache)

@@ -36,6 +36,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         Assert.Matches(@"surgical\s+32\s+[\d.]+", text);
         Assert.Matches(@"stage4\s+32\s+fp32\s+[\d.]+\s+[\d.]+\s+[\d.]+×", text);   // the cache, in fp32 and in the device's policy
         Assert.Matches(@"stage4\s+32\s+auto\s+[\d.]+\s+[\d.]+\s+[\d.]+×", text);
+        Assert.Matches(@"stage4 ceiling\s+32\s+Float32 .*prefix forward [\d.]+ ms.*ceiling with these kernels [\d.]+×, if backward ran at forward's rate [\d.]+×", text);
         Assert.Contains("progressive run (s)", text, StringComparison.Ordinal);
         Assert.Contains("head-only", text, StringComparison.Ordinal);
         Assert.Contains("MB", text, StringComparison.Ordinal);
