@@ -29,6 +29,6 @@ public enum AgentErrorCode
     NothingToRollBack,
     /// <summary>A backbone trained on the device did not survive its ONNX export (the export differs from the module); nothing changed.</summary>
     ExportMismatch,
-    /// <summary>The served model changed (a rollback) while a backbone trained on it; the tuned version was not installed.</summary>
+    /// <summary>What serves changed (a rollback) while a job trained a candidate for it: the candidate was not judged against what serves now, nor promoted.</summary>
     ModelChanged,
 }

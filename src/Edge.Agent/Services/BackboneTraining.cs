@@ -51,6 +51,7 @@ public sealed class BackboneTraining
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(settings);
         var clock = Stopwatch.StartNew();
+        var begunOn = _updates.Identity();   // the candidate is judged against what serves now, and replaces only that
         var server = _serving.Server;
         var served = server.Model ?? throw new AgentException(AgentErrorCode.NoModel, "No model is deployed yet: send 'deploy' first.");
         var parent = served.Installed;
@@ -62,8 +63,13 @@ public sealed class BackboneTraining
         var (train, holdout) = all.SplitByHoldout();   // the fixed holdout: no candidate trains on it
         var curve = new List<TrainingPoint>();
         var progress = new TrainingProgressReporter(command.Id, settings.Epochs, _options.TrainingMetricsInterval, curve, _jobs.PublishProgress);
-        using var model = BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, all.Classes.Count, server.Head?.SeedHead,
-            server.Head is null && all.Classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, settings.Seed, out _);
+        // The serving head is copied into the trainable model with no rollback in between (a rollback disposes the head it replaces).
+        using var model = _serving.Exclusively(() =>
+        {
+            var head = server.Head;
+            return BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, all.Classes.Count, head?.SeedHead,
+                head is null && all.Classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, settings.Seed, out _);
+        });
         var trained = BackboneModes.TrainedGroups(settings.Mode);
         var frozen = model.Groups.Select(g => g.Name).Where(g => !trained.Contains(g)).ToList();
         BackboneReport Describe(string? version, double? delta, int checkedOn, PrecisionChoice? precision = null) =>
@@ -72,7 +78,7 @@ public sealed class BackboneTraining
         TrainingResult result;
         try
         {
-            result = BackboneTuning.Train(model, train, input.Size, settings, progress, cancellationToken);
+            result = BackboneTuning.Train(model, train, input.Size, settings, _updates.StopWhenChanged(progress, begunOn, $"the {settings.Mode} fine-tune"), cancellationToken);
         }
         catch (EdgeTrainerException e) when (e.Code is TrainerErrorCode.NonFiniteInput or TrainerErrorCode.NonFiniteLoss or TrainerErrorCode.Diverged)
         {
@@ -95,7 +101,7 @@ public sealed class BackboneTraining
         }
 
         var check = scored.Subset([.. Enumerable.Range(0, Math.Min(ServingUpdates.ExportCheckImages, scored.Count))]);
-        var installed = _updates.InstallBackbone(command, settings.Mode, parent, model, check, out double delta, out var precision);
+        var installed = _updates.InstallBackbone(command, settings.Mode, begunOn, parent, model, check, out double delta, out var precision);
         report = report with { Backbone = Describe(installed?.Manifest.Version, delta, check.Count, precision), Seconds = clock.Elapsed.TotalSeconds };
         if (installed is null)
         {

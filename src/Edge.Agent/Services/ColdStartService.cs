@@ -98,6 +98,7 @@ public sealed class ColdStartService
     private CommandResult Run(CommandEnvelope command, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        var begunOn = _updates.Identity();   // the features come from what serves now, and the head is for that model only
         var set = _samples.LabelledFeaturesOf(_store.Samples.Labelled(), cancellationToken);
         string method;
         nn.Module<Tensor, Tensor> head;
@@ -117,7 +118,16 @@ public sealed class ColdStartService
         // The first head of a deployment: nothing serves to be worse than, so nothing is compared (and the report says so).
         // It fits on every labelled sample (a few shots are all there are), so later candidates are compared with it only on newer holdout rows.
         var first = PromotionGuard.FirstHead("the first head of this deployment, fitted on every labelled sample");
-        var record = _updates.PromoteHead(head, "head", 0, set.Classes, command.Id, accuracy, set.NewestSampleId, holdoutExcluded: false);
+        HeadRecord record;
+        try
+        {
+            record = _updates.WhileUnchanged(begunOn, "the cold start", () => _updates.PromoteHead(head, "head", 0, set.Classes, command.Id, accuracy, set.NewestSampleId, holdoutExcluded: false));
+        }
+        catch (AgentException e) when (e.Code == AgentErrorCode.ModelChanged)
+        {
+            head.Dispose();
+            throw;
+        }
         double? sinceDeploy = _serving.DeployedAt is { } at ? (_time.GetUtcNow() - at).TotalSeconds : null;
         var report = new ColdStartReport(record.Id, method, set.Count, _settings.Current.ColdStartShots, accuracy, clock.Elapsed.TotalSeconds, sinceDeploy, first.N, _policy.ToWire(first));
         _store.Runs.Add("cold-start", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.ColdStartReport));

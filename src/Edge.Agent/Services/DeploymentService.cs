@@ -71,6 +71,11 @@ public sealed class DeploymentService
     public CommandResult RollBackModel(CommandEnvelope command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        return _serving.Exclusively(() => RollBackModelNow(command));
+    }
+
+    private CommandResult RollBackModelNow(CommandEnvelope command)
+    {
         var outcome = _serving.Deployer.RollBack();
         if (outcome.Status != DeploymentStatus.RolledBack)
             return _results.Failed(command, outcome.Reason, nameof(AgentErrorCode.NothingToRollBack));
@@ -87,6 +92,11 @@ public sealed class DeploymentService
     public CommandResult RollBackHead(CommandEnvelope command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        return _serving.Exclusively(() => RollBackHeadNow(command));
+    }
+
+    private CommandResult RollBackHeadNow(CommandEnvelope command)
+    {
         if (_serving.Server.Model?.Installed.Manifest is not { } model || _store.Heads.LastRetired(model.Counter, ModelServing.HeadKey(model)) is not { } previous)
             return _results.Failed(command, "There is no earlier head of this model to roll back to.", nameof(AgentErrorCode.NothingToRollBack));
         _store.Heads.Promote(previous.Id);

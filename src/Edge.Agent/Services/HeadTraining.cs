@@ -48,6 +48,7 @@ public sealed class HeadTraining
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(settings);
         var clock = Stopwatch.StartNew();
+        var begunOn = _updates.Identity();   // the features come from what serves now, and the candidate replaces only that
         var all = _samples.LabelledFeaturesOf(_store.Samples.Labelled(), cancellationToken);
         // The fixed holdout: the same sample ids every run, never trained on, growing as labels arrive.
         var (train, holdout) = all.SplitByHoldout();
@@ -59,7 +60,7 @@ public sealed class HeadTraining
         TrainingResult result;
         try
         {
-            (head, result) = HeadFitting.Fit(train, settings, progress, cancellationToken);
+            (head, result) = HeadFitting.Fit(train, settings, _updates.StopWhenChanged(progress, begunOn, "the fine-tune"), cancellationToken);
         }
         catch (EdgeTrainerException e) when (e.Code is TrainerErrorCode.NonFiniteInput or TrainerErrorCode.NonFiniteLoss or TrainerErrorCode.Diverged)
         {
@@ -71,6 +72,21 @@ public sealed class HeadTraining
         }
         bool heldOut = holdout.Count > 0;
         double accuracy = HeadFitting.Accuracy(head, heldOut ? holdout : train);
+        try
+        {
+            return _updates.WhileUnchanged(begunOn, "the fine-tune", () => JudgeAndServe(command, settings, head, result, all, train, holdout, accuracy, curve, clock));
+        }
+        catch (AgentException e) when (e.Code == AgentErrorCode.ModelChanged)
+        {
+            head.Dispose();
+            throw;
+        }
+    }
+
+    private CommandResult JudgeAndServe(CommandEnvelope command, FinetuneSettings settings, HeadModel head, TrainingResult result, LabelledFeatures all,
+        LabelledFeatures train, LabelledFeatures holdout, double accuracy, List<TrainingPoint> curve, Stopwatch clock)
+    {
+        bool heldOut = holdout.Count > 0;
         var decision = _policy.ServingHeadOf(all.Classes) is { } serving
             ? _policy.CompareOnHoldout(head, serving, holdout)
             : PromotionGuard.FirstHead("no device head of these classes serves yet, this is the first one");

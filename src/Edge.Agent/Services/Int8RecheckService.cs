@@ -64,24 +64,28 @@ public sealed partial class Int8RecheckService
 
     private CommandResult Run(CommandEnvelope command, PrecisionChoice before, CancellationToken cancellationToken)
     {
-        // Inside the one job slot: no deploy or rollback can change the store's current version meanwhile. Taken once, whatever happens.
+        // Inside the one job slot no deploy runs meanwhile, and a rollback waits for the open-and-serve below. Taken once, whatever happens.
         if (ReferenceEquals(Interlocked.Exchange(ref _taken, before), before))
             return _results.Result(command, CommandStatus.Ok, "Nothing to check: this int8 choice was checked before.");
         if (!ReferenceEquals(_serving.Precision, before))
             return _results.Result(command, CommandStatus.Ok, "Nothing to check: the model was served again meanwhile.");
         cancellationToken.ThrowIfCancellationRequested();
-        if (_serving.Deployer.OpenCurrent() is not { } current)
+        var (opened, choice) = _serving.Exclusively(() =>
+        {
+            if (_serving.Deployer.OpenCurrent() is not { } current)
+                return (false, (PrecisionChoice?)null);
+            try
+            {
+                return (true, _serving.Serve(current));
+            }
+            catch
+            {
+                current.Dispose();
+                throw;
+            }
+        });
+        if (!opened)
             return _results.Result(command, CommandStatus.Ok, "Nothing to check: nothing is installed.");
-        PrecisionChoice? choice;
-        try
-        {
-            choice = _serving.Serve(current);
-        }
-        catch
-        {
-            current.Dispose();
-            throw;
-        }
         if (choice?.Served == PrecisionChoice.Quantized)
             _drift.Reset();   // the features it watches now come from the int8 backbone
         _state.Publish();

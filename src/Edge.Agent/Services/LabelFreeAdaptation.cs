@@ -65,6 +65,7 @@ public sealed class LabelFreeAdaptation
     {
         ArgumentNullException.ThrowIfNull(command);
         var clock = Stopwatch.StartNew();
+        var begunOn = _updates.Identity();   // the candidate is judged against what serves now, and replaces only that
         var server = _serving.Server;
         var parent = (server.Model ?? throw NoModel()).Installed;
         var input = parent.Manifest.Input;
@@ -84,8 +85,15 @@ public sealed class LabelFreeAdaptation
             throw new AgentException(AgentErrorCode.NotEnoughData,
                 $"'{method}' needs at least 2 labelled samples outside domain '{targetDomain}' to measure the shift and to judge the result against; there are {labelledSource.Count}.");
 
-        using var model = BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, classes.Count, server.Head?.SeedHead,
-            server.Head is null && classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, seed: 0, out bool headCarried);
+        // The serving head is copied into the trainable model with no rollback in between (a rollback disposes the head it replaces).
+        var (model, headCarried) = _serving.Exclusively(() =>
+        {
+            var head = server.Head;
+            var built = BackboneTuning.Build(parent.PathOf(PackageFileRoles.Backbone)!, classes.Count, head?.SeedHead,
+                head is null && classes.SequenceEqual(parent.Manifest.Labels) ? parent.PathOf(PackageFileRoles.Head) : null, seed: 0, out bool carried);
+            return (built, carried);
+        });
+        using var ownedModel = model;
         if (!headCarried)
             throw new AgentException(AgentErrorCode.TrainingUnavailable,
                 $"'{method}' adapts the backbone under the serving head, and the serving head ({server.Head?.Record.Kind ?? "none"}) is not a seed head it can carry over; " +
@@ -122,7 +130,7 @@ public sealed class LabelFreeAdaptation
         var checkCount = Math.Min(ServingUpdates.ExportCheckImages, targetSamples.Count);
         var check = new LabelledFeatures(target.narrow(0, 0, checkCount).flatten().data<float>().ToArray(), new int[checkCount], 3 * side * side, classes,
             [.. targetSamples.Take(checkCount).Select(s => s.Id)]);
-        var installed = _updates.InstallBackbone(command, method, parent, model, check, out double delta, out var precision);
+        var installed = _updates.InstallBackbone(command, method, begunOn, parent, model, check, out double delta, out var precision);
         report = report with { Backbone = backbone with { ModelVersion = installed?.Manifest.Version, OnnxMaxAbsDifference = delta, OnnxCheckedOn = checkCount, Precision = precision },
             Seconds = clock.Elapsed.TotalSeconds };
         if (installed is null)

@@ -26,6 +26,7 @@ public sealed class ModelServing
     private readonly AgentStore _store;
     private readonly SettingsService _settings;
     private readonly Int8Gate _int8;
+    private readonly Lock _changes = new();
     private DeploymentRef? _lastDeployment;
     private PrecisionChoice? _precision;
 
@@ -56,6 +57,18 @@ public sealed class ModelServing
     /// <summary>Installs, checks, promotes and rolls back packages.</summary>
     public Deployer Deployer { get; }
 
+    /// <summary>
+    /// Runs <paramref name="change"/> to what serves (a promotion, a device-made install, a rollback, <see cref="Serve"/>) with no
+    /// other change in between: a job's check that what it was judged against still serves, and the swap it then makes, see no
+    /// rollback between them, and no serving head is disposed while a guard scores with it.
+    /// </summary>
+    public T Exclusively<T>(Func<T> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_changes)
+            return change();
+    }
+
     /// <summary>The last deployment's outcome.</summary>
     public DeploymentRef? LastDeployment => Volatile.Read(ref _lastDeployment);
 
@@ -80,7 +93,9 @@ public sealed class ModelServing
     /// int8 backbone goes through the <see cref="Int8Gate"/> first, on the device's holdout and recent samples; the choice is returned and
     /// kept for the state.
     /// </summary>
-    public PrecisionChoice? Serve(Runtime.Features.ServedModel? served)
+    public PrecisionChoice? Serve(Runtime.Features.ServedModel? served) => Exclusively(() => ServeNow(served));
+
+    private PrecisionChoice? ServeNow(Runtime.Features.ServedModel? served)
     {
         var head = served is null ? null : LoadServingHead(served.Installed.Manifest);
         PrecisionChoice? choice = null;

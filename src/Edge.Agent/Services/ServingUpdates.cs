@@ -10,6 +10,7 @@ using EdgeTL.Runtime.Packaging;
 using EdgeTL.Trainer;
 using EdgeTL.Trainer.Interop.Onnx.Quantization;
 using EdgeTL.Trainer.Models;
+using EdgeTL.Trainer.Training;
 using EdgeTL.Trainer.Packaging;
 using static TorchSharp.torch;
 
@@ -58,7 +59,41 @@ public sealed class ServingUpdates
         return choice;
     }
 
-    /// <summary>Writes a trained head, records it, and serves it.</summary>
+    /// <summary>Which model and device head serve now: a job reads it when it begins, and promotes through <see cref="WhileUnchanged{T}"/>.</summary>
+    public ServingIdentity Identity() => _serving.Server.Identity;
+
+    /// <summary>
+    /// Runs <paramref name="judgeAndServe"/> (the guard's decision and the swap it allows) alone among changes of what serves
+    /// (<see cref="ModelServing.Exclusively{T}"/>), and only while what serves is still <paramref name="begunOn"/>. Otherwise a
+    /// rollback came during the job: its candidate was trained for, and would be judged against, a model or head that no longer
+    /// serves, so nothing changes and the job fails with <see cref="AgentErrorCode.ModelChanged"/>.
+    /// </summary>
+    public T WhileUnchanged<T>(ServingIdentity begunOn, string job, Func<T> judgeAndServe)
+    {
+        ArgumentNullException.ThrowIfNull(judgeAndServe);
+        return _serving.Exclusively(() =>
+        {
+            RequireUnchanged(begunOn, job);
+            return judgeAndServe();
+        });
+    }
+
+    /// <summary>
+    /// <paramref name="progress"/>, stopping the training at the next epoch (<see cref="AgentErrorCode.ModelChanged"/>) once what serves
+    /// is no longer <paramref name="begunOn"/>: its candidate could not be promoted, so the device need not finish it.
+    /// </summary>
+    public IProgress<EpochMetrics> StopWhenChanged(IProgress<EpochMetrics> progress, ServingIdentity begunOn, string job) =>
+        new ChangeWatch(this, progress, begunOn, job);
+
+    private void RequireUnchanged(ServingIdentity begunOn, string job)
+    {
+        var now = Identity();
+        if (now != begunOn)
+            throw new AgentException(AgentErrorCode.ModelChanged,
+                $"What serves changed while {job} ran ({begunOn} when it began, {now} now: a rollback); its candidate was not judged or promoted. Send it again.");
+    }
+
+    /// <summary>Writes a trained head, records it, and serves it (inside <see cref="WhileUnchanged{T}"/>).</summary>
     public HeadRecord PromoteHead(nn.Module<Tensor, Tensor> module, string kind, int bottleneck, IReadOnlyList<string> classes, string origin, double accuracy,
         long trainedThrough, bool holdoutExcluded, float[]? driftReference = null)
     {
@@ -103,15 +138,16 @@ public sealed class ServingUpdates
     /// <summary>
     /// Exports the trained model, checks the export in ONNX Runtime against the module, and installs and
     /// serves it as a device-made version of the served package. Null (nothing changed) when the
-    /// export differs by more than <see cref="BackboneTuning.ExportTolerance"/>.
+    /// export differs by more than <see cref="BackboneTuning.ExportTolerance"/>; <see cref="AgentErrorCode.ModelChanged"/>
+    /// (nothing changed) when what serves is no longer <paramref name="begunOn"/>, what the job began on.
     /// </summary>
     /// <remarks>
     /// When the parent carried an int8 backbone, the new backbone is re-quantized on the device (the parent's calibration method and
     /// budget; calibration on up to <see cref="CalibrationSamples"/> recent samples outside the holdout) and goes through the same int8 gate;
     /// <paramref name="precision"/> says which backbone serves and why.
     /// </remarks>
-    public InstalledModel? InstallBackbone(CommandEnvelope command, string mode, InstalledModel parent, TransferModel model, LabelledFeatures check, out double delta,
-        out PrecisionChoice? precision)
+    public InstalledModel? InstallBackbone(CommandEnvelope command, string mode, ServingIdentity begunOn, InstalledModel parent, TransferModel model, LabelledFeatures check,
+        out double delta, out PrecisionChoice? precision)
     {
         precision = null;
         ArgumentNullException.ThrowIfNull(command);
@@ -147,30 +183,33 @@ public sealed class ServingUpdates
             }
             var now = _time.GetUtcNow();
             string version = string.Create(CultureInfo.InvariantCulture, $"{parent.Manifest.Version.Split('+')[0]}+device.{now:yyyyMMddHHmmss}");
-            // What it may have trained on: every sample stored so far (the fine-tune's rows, the head it carries), and holdout rows
-            // only through a head that was not kept off the holdout (a cold-start head), its own or an ancestor's.
-            var servingHead = _serving.Server.Head?.Record;
-            bool holdoutSeen = servingHead is not null ? !servingHead.HoldoutExcluded : parent.Manifest.DeviceMade is { } parentOrigin && parentOrigin.HoldoutSeen != false;
-            var origin = new DeviceOrigin(parent.Manifest.Counter, parent.Manifest.Version, command.Id, mode, now, _store.Samples.NewestId(), holdoutSeen);
-            ServedModel opened;
-            try
+            (var installed, precision) = WhileUnchanged(begunOn, $"the {mode} fine-tune", () =>
             {
-                // The exported head outputs the device's classes (set-config may have replaced the package's).
-                opened = _serving.Deployer.InstallLocal(parent, replaced, dropped, version, origin, check.Classes, quantized);
-            }
-            catch (IOException e) when (DiskSpace.IsFull(e))
-            {
-                throw new AgentException(AgentErrorCode.StorageFull, "The device-made version could not be written: the disk is full. The served model stays.", e);
-            }
-            // Its own head (exported beside the backbone) serves: no device head was trained on this backbone yet.
-            precision = Serve(opened);
+                // What it may have trained on: every sample stored so far (the fine-tune's rows, the head it carries), and holdout rows
+                // only through a head that was not kept off the holdout (a cold-start head), its own or an ancestor's.
+                var servingHead = _serving.Server.Head?.Record;
+                bool holdoutSeen = servingHead is not null ? !servingHead.HoldoutExcluded : parent.Manifest.DeviceMade is { } parentOrigin && parentOrigin.HoldoutSeen != false;
+                var origin = new DeviceOrigin(parent.Manifest.Counter, parent.Manifest.Version, command.Id, mode, now, _store.Samples.NewestId(), holdoutSeen);
+                ServedModel opened;
+                try
+                {
+                    // The exported head outputs the device's classes (set-config may have replaced the package's).
+                    opened = _serving.Deployer.InstallLocal(parent, replaced, dropped, version, origin, check.Classes, quantized);
+                }
+                catch (IOException e) when (DiskSpace.IsFull(e))
+                {
+                    throw new AgentException(AgentErrorCode.StorageFull, "The device-made version could not be written: the disk is full. The served model stays.", e);
+                }
+                // Its own head (exported beside the backbone) serves: no device head was trained on this backbone yet.
+                return (opened.Installed, Serve(opened));
+            });
             if (requantizeFailure is not null)
             {
                 precision = new PrecisionChoice(PrecisionChoice.FullPrecision, $"fp32 serves: the device-made backbone could not be re-quantized: {requantizeFailure}",
                     BudgetPoints: parent.Manifest.Quantized!.AccuracyBudgetPoints);
             }
             _state.Publish();
-            return opened.Installed;
+            return installed;
         }
         finally
         {
@@ -198,5 +237,14 @@ public sealed class ServingUpdates
         var quantized = OnnxQuantizer.Quantize(File.ReadAllBytes(backbone), batches, new QuantizationOptions { Method = method });
         float[] goldenInputs = Runtime.Features.GoldenCheck.ReadFloats(parent.PathOf(PackageFileRoles.GoldenInputs)!);
         return Int8Packaging.Write(quantized, method, $"{picked.Count} device samples", goldenInputs, parent.Manifest.Golden!.Count, folder, parentInt8.AccuracyBudgetPoints);
+    }
+
+    private sealed class ChangeWatch(ServingUpdates updates, IProgress<EpochMetrics> inner, ServingIdentity begunOn, string job) : IProgress<EpochMetrics>
+    {
+        public void Report(EpochMetrics value)
+        {
+            inner.Report(value);
+            updates.RequireUnchanged(begunOn, job);
+        }
     }
 }

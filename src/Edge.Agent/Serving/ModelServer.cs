@@ -33,6 +33,16 @@ public sealed class ModelServer : IDisposable
         }
     }
 
+    /// <summary>Which model and device head serve now, read together.</summary>
+    public ServingIdentity Identity
+    {
+        get
+        {
+            lock (_gate)
+                return new ServingIdentity(_model?.Installed.Directory, _head?.Record.Id);
+        }
+    }
+
     /// <summary>The package counter served now (0 when none).</summary>
     public long Counter => Model?.Installed.Manifest.Counter ?? 0;
 
