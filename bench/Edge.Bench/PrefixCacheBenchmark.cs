@@ -110,11 +110,12 @@ internal static class PrefixCacheBenchmark
         foreach (var m in model.Network.modules().Where(m => m is OnnxNodeModule { OpType: "BatchNormalization" }))
             m.eval();
         using var layout = ChannelsLastScope.Enter(model.Network, MemoryFormat.Auto);
-        var compute = precision == PrecisionMode.Auto && PrecisionPolicy.CpuSupportsBf16 ? ScalarType.BFloat16 : PrecisionPolicy.Resolve(precision);
+        var batches = new ImageRowBatches(rows, 3, size, Batch, shuffle: false, seed: 0);
+        // What the trainer's epochs above ran in: auto asks the same probe (it remembers its choice per model and batch shape).
+        var compute = precision == PrecisionMode.Auto && PrecisionPolicy.CpuSupportsBf16 ? PrecisionProbe.Choose(model, batches) : PrecisionPolicy.Resolve(precision);
         using var masters = compute == ScalarType.Float32 ? null : new MasterWeights(model.Network, compute);
         var split = (IFrozenPrefix)model.Backbone;
         int cut = split.FrozenPrefixLength;
-        var batches = new ImageRowBatches(rows, 3, size, Batch, shuffle: false, seed: 0);
         var (images, labels) = batches.Epoch(0).First();
         using var x = images.to(compute);
         using var prefix = split.ForwardPrefix(x, cut);

@@ -128,6 +128,14 @@ public sealed partial class Deployer
         }
     }
 
+    /// <summary>Whether <paramref name="installed"/> is the store's current version.</summary>
+    public bool IsCurrent(InstalledModel installed)
+    {
+        ArgumentNullException.ThrowIfNull(installed);
+        lock (_sync)
+            return string.Equals(_store.Current?.Directory, installed.Directory, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Opens the current model at startup after checking its files against its manifest (a damaged
     /// model falls back to the previous one); null before the first deployment.

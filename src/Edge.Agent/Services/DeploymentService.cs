@@ -50,12 +50,22 @@ public sealed class DeploymentService
         PrecisionChoice? precision = null;
         if (outcome.Status is DeploymentStatus.Promoted or DeploymentStatus.RolledBack)
         {
-            if (outcome.Status == DeploymentStatus.Promoted)
+            precision = _serving.Exclusively(() =>
             {
-                _serving.DeployedAt = _time.GetUtcNow();
-                _coldStart.OnDeployed();
-            }
-            precision = _updates.Serve(outcome.Served);
+                // A rollback between the install and here moved the store back: serving this now would serve what the store no longer names.
+                if (outcome.Served is { } served && !_serving.Deployer.IsCurrent(served.Installed))
+                {
+                    served.Dispose();
+                    throw new AgentException(AgentErrorCode.ModelChanged,
+                        $"A rollback landed while {outcome.Version} (counter {outcome.Counter}) was being installed; the model it rolled back to serves. Send deploy again.");
+                }
+                if (outcome.Status == DeploymentStatus.Promoted)
+                {
+                    _serving.DeployedAt = _time.GetUtcNow();
+                    _coldStart.OnDeployed();
+                }
+                return _updates.Serve(outcome.Served);
+            });
         }
         var report = new DeploymentReport(outcome.Status.ToString(), outcome.Reason, outcome.Version, outcome.Counter, outcome.Elapsed.TotalSeconds,
             outcome.Code?.ToString(), health, command.Id, precision);
@@ -71,7 +81,7 @@ public sealed class DeploymentService
     public CommandResult RollBackModel(CommandEnvelope command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return _serving.Exclusively(() => RollBackModelNow(command));
+        return _serving.TryExclusively(RollbackWait, () => RollBackModelNow(command), out var result) ? result : ChangeInProgress(command);
     }
 
     private CommandResult RollBackModelNow(CommandEnvelope command)
@@ -88,11 +98,18 @@ public sealed class DeploymentService
             new RollbackReport("model", outcome.Version, outcome.Counter), ProtocolJson.Default.RollbackReport);
     }
 
+    /// <summary>How long a rollback waits for a change of what serves in progress (a promotion, an install) before it answers <c>busy</c>.</summary>
+    public static readonly TimeSpan RollbackWait = TimeSpan.FromSeconds(5);
+
+    private CommandResult ChangeInProgress(CommandEnvelope command) =>
+        _results.Result(command, CommandStatus.Busy,
+            $"A job is changing what serves (a promotion or install) and did not finish within {RollbackWait.TotalSeconds:F0} s; nothing was rolled back. Send rollback again.");
+
     /// <summary>Serves the previous device head of the served model again.</summary>
     public CommandResult RollBackHead(CommandEnvelope command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return _serving.Exclusively(() => RollBackHeadNow(command));
+        return _serving.TryExclusively(RollbackWait, () => RollBackHeadNow(command), out var result) ? result : ChangeInProgress(command);
     }
 
     private CommandResult RollBackHeadNow(CommandEnvelope command)

@@ -67,16 +67,16 @@ public sealed partial class Int8RecheckService
         // Inside the one job slot no deploy runs meanwhile, and a rollback waits for the open-and-serve below. Taken once, whatever happens.
         if (ReferenceEquals(Interlocked.Exchange(ref _taken, before), before))
             return _results.Result(command, CommandStatus.Ok, "Nothing to check: this int8 choice was checked before.");
-        if (!ReferenceEquals(_serving.Precision, before))
-            return _results.Result(command, CommandStatus.Ok, "Nothing to check: the model was served again meanwhile.");
         cancellationToken.ThrowIfCancellationRequested();
-        var (opened, choice) = _serving.Exclusively(() =>
+        var (nothingToCheck, choice) = _serving.Exclusively(() =>
         {
+            if (!ReferenceEquals(_serving.Precision, before))
+                return ((string?)"Nothing to check: the model was served again meanwhile.", (PrecisionChoice?)null);
             if (_serving.Deployer.OpenCurrent() is not { } current)
-                return (false, (PrecisionChoice?)null);
+                return ("Nothing to check: nothing is installed.", null);
             try
             {
-                return (true, _serving.Serve(current));
+                return (null, _serving.Serve(current));
             }
             catch
             {
@@ -84,8 +84,8 @@ public sealed partial class Int8RecheckService
                 throw;
             }
         });
-        if (!opened)
-            return _results.Result(command, CommandStatus.Ok, "Nothing to check: nothing is installed.");
+        if (nothingToCheck is not null)
+            return _results.Result(command, CommandStatus.Ok, nothingToCheck);
         if (choice?.Served == PrecisionChoice.Quantized)
             _drift.Reset();   // the features it watches now come from the int8 backbone
         _state.Publish();

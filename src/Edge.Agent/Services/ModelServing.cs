@@ -69,6 +69,30 @@ public sealed class ModelServing
             return change();
     }
 
+    /// <summary>
+    /// <see cref="Exclusively{T}"/> for a command answered on the command loop (<c>rollback</c>): waits at most <paramref name="wait"/> for a
+    /// change in progress (a backbone's install and int8 gate can take seconds), so the loop is never held long; false, and nothing run,
+    /// when that change did not end in time.
+    /// </summary>
+    public bool TryExclusively<T>(TimeSpan wait, Func<T> change, out T result)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (!_changes.TryEnter(wait))
+        {
+            result = default!;
+            return false;
+        }
+        try
+        {
+            result = change();
+            return true;
+        }
+        finally
+        {
+            _changes.Exit();
+        }
+    }
+
     /// <summary>The last deployment's outcome.</summary>
     public DeploymentRef? LastDeployment => Volatile.Read(ref _lastDeployment);
 

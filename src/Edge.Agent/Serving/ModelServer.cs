@@ -12,6 +12,7 @@ public sealed class ModelServer : IDisposable
     private readonly Lock _gate = new();
     private ServedModel? _model;
     private HeadClassifier? _head;
+    private long _swaps;
 
     /// <summary>The deployed package, or null before the first deployment.</summary>
     public ServedModel? Model
@@ -39,7 +40,7 @@ public sealed class ModelServer : IDisposable
         get
         {
             lock (_gate)
-                return new ServingIdentity(_model?.Installed.Directory, _head?.Record.Id);
+                return new ServingIdentity(_model?.Installed.Directory, _head?.Record.Id, _swaps);
         }
     }
 
@@ -55,6 +56,7 @@ public sealed class ModelServer : IDisposable
         {
             (oldModel, oldHead) = (_model, _head);
             (_model, _head) = (model, head);
+            _swaps++;
         }
         if (!ReferenceEquals(oldModel, model))
             oldModel?.Dispose();
@@ -67,7 +69,10 @@ public sealed class ModelServer : IDisposable
     {
         HeadClassifier? old;
         lock (_gate)
+        {
             (old, _head) = (_head, head);
+            _swaps++;
+        }
         if (!ReferenceEquals(old, head))
             old?.Dispose();
     }

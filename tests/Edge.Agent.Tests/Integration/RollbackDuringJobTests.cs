@@ -27,7 +27,8 @@ public sealed class RollbackDuringJobTests(DeploymentPackages packages)
                 new JsonObject { ["url"] = new Uri(packages.Sign(packages.First, version, counter)).AbsoluteUri }), Wait), "ok");
         }
         await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "set-config", new JsonObject { ["coldStartShots"] = 1000 }), Wait);
-        var train = SampleImages.FirstFiveClasses(perClass: 4, seed: 3);
+        // Enough rows that 1000 head epochs take seconds: the rollback lands long before the last one.
+        var train = SampleImages.FirstFiveClasses(perClass: 16, seed: 3);
         for (int i = 0; i < train.Count; i++)
             TestClient.AssertStatus(await cloud.FinalResultAsync(await cloud.SendAsync("test", "dev1", "ingest", SampleImages.IngestArgs(train, i, labelled: true, domain: "source")), Wait), "ok");
 
