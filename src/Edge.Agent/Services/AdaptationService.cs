@@ -94,38 +94,30 @@ public sealed class AdaptationService
         // The labelled target rows kept to judge it score the run (the target curves and accuracies); they do not pick between adapted and
         // source-only inside the run (that uses the unlabelled proxy): the promotion guard below is the one decision made on it.
         var result = DomainAdaptation.Run(sourceSet, target, evaluation, options, cancellationToken: cancellationToken);
-        try
+        return _updates.WhileUnchanged(begunOn, $"the {method} adaptation", () =>
         {
-            return _updates.WhileUnchanged(begunOn, $"the {method} adaptation", () =>
+            var decision = Decide(result.Model, source.Classes, targetJudging, golden, targetFeatures, targetSamples.Count);
+            bool promote = !result.NegativeTransfer && decision.Promoted;
+            var curve = result.Adapted.Curve.Select(p => new AdaptationPoint(p.Step, p.SourceLoss, p.SourceAccuracy, p.TargetLoss, p.TargetAccuracy, p.TransferLoss, p.Weight, p.Reversal)).ToList();
+            var report = new AdaptationReport(command.Id, method, steps, source.Count, targetSamples.Count, result.TargetScoreKind,
+                result.Baseline.TargetScore, result.Adapted.TargetScore, result.Adapted.TargetScore - result.Baseline.TargetScore, result.Baseline.Mmd2, result.Adapted.Mmd2,
+                result.Baseline.Cid, result.Adapted.Cid, result.Kept, clock.Elapsed.TotalSeconds, curve, "rolled-back", Guard: _policy.ToWire(decision), Shift: shift);
+            if (!promote)
             {
-                var decision = Decide(result.Model, source.Classes, targetJudging, golden, targetFeatures, targetSamples.Count);
-                bool promote = !result.NegativeTransfer && decision.Promoted;
-                var curve = result.Adapted.Curve.Select(p => new AdaptationPoint(p.Step, p.SourceLoss, p.SourceAccuracy, p.TargetLoss, p.TargetAccuracy, p.TransferLoss, p.Weight, p.Reversal)).ToList();
-                var report = new AdaptationReport(command.Id, method, steps, source.Count, targetSamples.Count, result.TargetScoreKind,
-                    result.Baseline.TargetScore, result.Adapted.TargetScore, result.Adapted.TargetScore - result.Baseline.TargetScore, result.Baseline.Mmd2, result.Adapted.Mmd2,
-                    result.Baseline.Cid, result.Adapted.Cid, result.Kept, clock.Elapsed.TotalSeconds, curve, "rolled-back", Guard: _policy.ToWire(decision), Shift: shift);
-                if (!promote)
-                {
-                    result.Model.Dispose();
-                    Record(_store, _metrics, command, "rolled-back", report);
-                    string why = result.NegativeTransfer
-                        ? $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the source-only model kept instead is {decision.Reason}"
-                        : $"Adaptation {decision.Reason}";
-                    return _results.Result(command, CommandStatus.Failed, $"{why}; the serving head stays.", report, ProtocolJson.Default.AdaptationReport);
-                }
-                var record = _updates.PromoteHead(result.Model, "adapted", result.Model.BottleneckDim, source.Classes, command.Id,
-                    result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, source.NewestSampleId, holdoutExcluded: true, driftReference: targetFeatures);
-                report = report with { Outcome = "promoted", HeadId = record.Id };
-                Record(_store, _metrics, command, "promoted", report);
-                return _results.Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.Adapted.TargetScore - result.Baseline.TargetScore:+0.000;-0.000} ({result.TargetScoreKind}); {decision.Reason}.",
-                    report, ProtocolJson.Default.AdaptationReport);
-            });
-        }
-        catch (AgentException e) when (e.Code == AgentErrorCode.ModelChanged)
-        {
-            result.Model.Dispose();
-            throw;
-        }
+                result.Model.Dispose();
+                Record(_store, _metrics, command, "rolled-back", report);
+                string why = result.NegativeTransfer
+                    ? $"Adaptation did not help ({result.TargetScoreKind} {result.Baseline.TargetScore:F3} → {result.Adapted.TargetScore:F3}); the source-only model kept instead is {decision.Reason}"
+                    : $"Adaptation {decision.Reason}";
+                return _results.Result(command, CommandStatus.Failed, $"{why}; the serving head stays.", report, ProtocolJson.Default.AdaptationReport);
+            }
+            var record = _updates.PromoteHead(result.Model, "adapted", result.Model.BottleneckDim, source.Classes, command.Id,
+                result.Adapted.TargetAccuracy ?? result.Adapted.SourceAccuracy, source.NewestSampleId, holdoutExcluded: true, driftReference: targetFeatures);
+            report = report with { Outcome = "promoted", HeadId = record.Id };
+            Record(_store, _metrics, command, "promoted", report);
+            return _results.Result(command, CommandStatus.Ok, $"Adapted ({method}): serving head {record.Id}, transfer gain {result.Adapted.TargetScore - result.Baseline.TargetScore:+0.000;-0.000} ({result.TargetScoreKind}); {decision.Reason}.",
+                report, ProtocolJson.Default.AdaptationReport);
+        }, candidate: result.Model);
     }
 
     /// <summary>

@@ -118,16 +118,8 @@ public sealed class ColdStartService
         // The first head of a deployment: nothing serves to be worse than, so nothing is compared (and the report says so).
         // It fits on every labelled sample (a few shots are all there are), so later candidates are compared with it only on newer holdout rows.
         var first = PromotionGuard.FirstHead("the first head of this deployment, fitted on every labelled sample");
-        HeadRecord record;
-        try
-        {
-            record = _updates.WhileUnchanged(begunOn, "the cold start", () => _updates.PromoteHead(head, "head", 0, set.Classes, command.Id, accuracy, set.NewestSampleId, holdoutExcluded: false));
-        }
-        catch (AgentException e) when (e.Code == AgentErrorCode.ModelChanged)
-        {
-            head.Dispose();
-            throw;
-        }
+        var record = _updates.WhileUnchanged(begunOn, "the cold start",
+            () => _updates.PromoteHead(head, "head", 0, set.Classes, command.Id, accuracy, set.NewestSampleId, holdoutExcluded: false), candidate: head);
         double? sinceDeploy = _serving.DeployedAt is { } at ? (_time.GetUtcNow() - at).TotalSeconds : null;
         var report = new ColdStartReport(record.Id, method, set.Count, _settings.Current.ColdStartShots, accuracy, clock.Elapsed.TotalSeconds, sinceDeploy, first.N, _policy.ToWire(first));
         _store.Runs.Add("cold-start", command.Id, "promoted", JsonSerializer.Serialize(report, ProtocolJson.Default.ColdStartReport));

@@ -70,17 +70,8 @@ public sealed class HeadTraining
             Record(command, "diverged", failed);
             throw;
         }
-        bool heldOut = holdout.Count > 0;
-        double accuracy = HeadFitting.Accuracy(head, heldOut ? holdout : train);
-        try
-        {
-            return _updates.WhileUnchanged(begunOn, "the fine-tune", () => JudgeAndServe(command, settings, head, result, all, train, holdout, accuracy, curve, clock));
-        }
-        catch (AgentException e) when (e.Code == AgentErrorCode.ModelChanged)
-        {
-            head.Dispose();
-            throw;
-        }
+        double accuracy = HeadFitting.Accuracy(head, holdout.Count > 0 ? holdout : train);
+        return _updates.WhileUnchanged(begunOn, "the fine-tune", () => JudgeAndServe(command, settings, head, result, all, train, holdout, accuracy, curve, clock), candidate: head);
     }
 
     private CommandResult JudgeAndServe(CommandEnvelope command, FinetuneSettings settings, HeadModel head, TrainingResult result, LabelledFeatures all,

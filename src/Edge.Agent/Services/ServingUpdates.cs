@@ -10,8 +10,8 @@ using EdgeTL.Runtime.Packaging;
 using EdgeTL.Trainer;
 using EdgeTL.Trainer.Interop.Onnx.Quantization;
 using EdgeTL.Trainer.Models;
-using EdgeTL.Trainer.Training;
 using EdgeTL.Trainer.Packaging;
+using EdgeTL.Trainer.Training;
 using static TorchSharp.torch;
 
 namespace EdgeTL.Agent.Services;
@@ -66,14 +66,23 @@ public sealed class ServingUpdates
     /// Runs <paramref name="judgeAndServe"/> (the guard's decision and the swap it allows) alone among changes of what serves
     /// (<see cref="ModelServing.Exclusively{T}"/>), and only while what serves is still <paramref name="begunOn"/>. Otherwise a
     /// rollback came during the job: its candidate was trained for, and would be judged against, a model or head that no longer
-    /// serves, so nothing changes and the job fails with <see cref="AgentErrorCode.ModelChanged"/>.
+    /// serves, so nothing changes, <paramref name="candidate"/> (when given) is disposed, and the job fails with
+    /// <see cref="AgentErrorCode.ModelChanged"/>.
     /// </summary>
-    public T WhileUnchanged<T>(ServingIdentity begunOn, string job, Func<T> judgeAndServe)
+    public T WhileUnchanged<T>(ServingIdentity begunOn, string job, Func<T> judgeAndServe, IDisposable? candidate = null)
     {
         ArgumentNullException.ThrowIfNull(judgeAndServe);
         return _serving.Exclusively(() =>
         {
-            RequireUnchanged(begunOn, job);
+            try
+            {
+                RequireUnchanged(begunOn, job);
+            }
+            catch (AgentException)
+            {
+                candidate?.Dispose();
+                throw;
+            }
             return judgeAndServe();
         });
     }
